@@ -1,0 +1,53 @@
+# Two commands for a fresh machine: `make run` (the app with demo data) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The tests use the real local PostgreSQL and Redis unless told otherwise.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/recovery_site
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+TEST_ORDER_SYSTEM_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/order_system
+
+.PHONY: install run worker test lint messages clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		(echo "Python 3.11 or newer is needed (set PYTHON=...)"; exit 1)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	@if [ -n "$$REDIS_URL" ]; then \
+		echo "REDIS_URL is set: starting an RQ worker for the default and backups queues"; \
+		$(BIN)/python manage.py rqworker default backups & \
+	fi; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: install
+	$(BIN)/python manage.py rqworker default backups
+
+test: install
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	ORDER_SYSTEM_DATABASE_URL=$${ORDER_SYSTEM_DATABASE_URL:-$(TEST_ORDER_SYSTEM_DATABASE_URL)} \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Refresh the catalogs after changing user-visible strings (needs GNU gettext).
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-location --ignore '.venv/*' --ignore "var/*" --ignore "tests/*" --ignore "bench/*"
+	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf $(VENV) var/staticfiles .pytest_cache

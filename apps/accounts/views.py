@@ -1,0 +1,85 @@
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.translation import gettext as _
+from django.views.generic import FormView, ListView
+
+from apps.core.mixins import StaffPageMixin
+
+from . import services
+from .forms import LoginForm, UserCreateForm, UserForm
+from .models import User
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+class UserListView(StaffPageMixin, ListView):
+    permission_required = "accounts.manage_users"
+    template_name = "accounts/user_list.html"
+    context_object_name = "users"
+    paginate_by = 50
+
+    def get_queryset(self):
+        from django.contrib.auth.models import Group
+
+        qs = User.objects.order_by("username").prefetch_related(
+            Prefetch("groups", queryset=Group.objects.order_by("name"))
+        )
+        q = self.request.GET.get("q", "").strip()
+        if q:
+            qs = qs.filter(username__icontains=q) | qs.filter(last_name__icontains=q)
+        return qs
+
+
+class UserCreateView(StaffPageMixin, FormView):
+    permission_required = "accounts.manage_users"
+    template_name = "accounts/user_form.html"
+    form_class = UserCreateForm
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        user = services.create_user(
+            username=data["username"],
+            password=data["password1"],
+            roles=data["roles"],
+            email=data["email"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            phone=data["phone"],
+            language=data["language"],
+            by=self.request.user,
+        )
+        messages.success(self.request, _("User %(name)s created.") % {"name": user.username})
+        return redirect("accounts:user-list")
+
+
+class UserEditView(StaffPageMixin, FormView):
+    permission_required = "accounts.manage_users"
+    template_name = "accounts/user_form.html"
+    form_class = UserForm
+
+    def dispatch(self, request, *args, **kwargs):
+        self.object = get_object_or_404(User, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.object}
+
+    def form_valid(self, form):
+        data = dict(form.cleaned_data)
+        roles = data.pop("roles")
+        if self.object == self.request.user and not data["is_active"]:
+            form.add_error("is_active", _("You cannot deactivate your own account."))
+            return self.form_invalid(form)
+        services.update_user(user=self.object, roles=roles, by=self.request.user, **data)
+        messages.success(self.request, _("User %(name)s saved.") % {"name": self.object.username})
+        return redirect("accounts:user-list")

@@ -1,0 +1,278 @@
+"""Tracked jobs: one way for every app to run long work and let staff watch it.
+
+``start_job`` records the job and hands it to a runner chosen by settings: real RQ workers
+(``rq``), a thread of the web process for the embedded default (``thread``), or the caller
+itself (``sync``, used by tests that do not exercise workers). The job function receives a
+``Progress`` and reports percent, step and log lines; the record keeps a heartbeat so a job
+whose worker died is marked failed instead of "running" forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Concat
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from .choices import JobState
+from .errors import DomainError
+from .models import JobRecord
+
+logger = logging.getLogger(__name__)
+
+WORKER_DIED = "worker-died"
+
+
+class Progress:
+    """Handed to a job function: every call is one small UPDATE, safe from any process."""
+
+    def __init__(self, record_id: uuid.UUID) -> None:
+        self.record_id = record_id
+        self._last_percent = -1
+
+    def update(self, percent: int | None = None, step: str | None = None) -> None:
+        fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
+        if percent is not None:
+            percent = max(0, min(100, int(percent)))
+            fields["percent"] = percent
+        if step is not None:
+            fields["step"] = str(step)[:200]
+        JobRecord.objects.filter(pk=self.record_id).update(**fields)
+
+    def log(self, line: str) -> None:
+        stamp = timezone.localtime().strftime("%H:%M:%S")
+        JobRecord.objects.filter(pk=self.record_id).update(
+            log=Concat(F("log"), Value(f"{stamp} {line}\n")), heartbeat_at=timezone.now()
+        )
+
+    def __call__(self, percent: int | None = None, step: str | None = None) -> None:
+        self.update(percent, step)
+
+
+def start_job(
+    *,
+    kind: str,
+    title: str,
+    func: str,
+    kwargs: dict[str, Any] | None = None,
+    queue: str = "default",
+    by=None,
+    timeout: int | None = None,
+) -> JobRecord:
+    """Record a job and dispatch it once the surrounding transaction commits.
+
+    ``func`` is a dotted path to ``f(*, progress: Progress, **kwargs) -> JSON-able result``;
+    only ids and plain values travel through Redis.
+    """
+    record = JobRecord.objects.create(kind=kind, title=str(title)[:200], queue=queue, started_by=by)
+    payload = (str(record.id), func, kwargs or {})
+    transaction.on_commit(lambda: dispatch(*payload, queue=queue, timeout=timeout))
+    return record
+
+
+def dispatch(record_id: str, func: str, kwargs: dict, *, queue: str, timeout: int | None) -> None:
+    runner = settings.JOB_RUNNER
+    if runner == "rq":
+        import django_rq
+
+        django_rq.get_queue(queue).enqueue(
+            run_tracked_job,
+            record_id,
+            func,
+            kwargs,
+            job_id=record_id,
+            job_timeout=timeout or settings.RQ_QUEUES[queue]["DEFAULT_TIMEOUT"],
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+        )
+    elif runner == "thread":
+        threading.Thread(target=_run_in_thread, args=(record_id, func, kwargs), daemon=True).start()
+    elif runner == "sync":
+        run_tracked_job(record_id, func, kwargs)
+    else:  # pragma: no cover - a settings mistake
+        raise ValueError(f"Unknown JOB_RUNNER {runner!r}")
+
+
+def _run_in_thread(record_id: str, func: str, kwargs: dict) -> None:
+    try:
+        run_tracked_job(record_id, func, kwargs)
+    finally:
+        connection.close()
+
+
+def _worker_name() -> str:
+    try:
+        from rq import get_current_job
+
+        job = get_current_job()
+        if job is not None and job.worker_name:
+            return job.worker_name
+    except Exception:  # noqa: BLE001 - best effort: the name is only informative
+        pass
+    return f"{socket.gethostname()}:{threading.current_thread().name}"
+
+
+class _Heartbeat(threading.Thread):
+    """Touches the record while the job runs, so silence means the worker is gone."""
+
+    def __init__(self, record_id: str, interval: float) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{record_id[:8]}")
+        self.record_id = record_id
+        self.interval = interval
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.stopped.wait(self.interval):
+                JobRecord.objects.filter(pk=self.record_id, state=JobState.RUNNING).update(
+                    heartbeat_at=timezone.now()
+                )
+        except Exception:  # noqa: BLE001 - a missed heartbeat must not kill the job
+            logger.exception("heartbeat failed for job %s", self.record_id)
+        finally:
+            connection.close()
+
+
+def run_tracked_job(record_id: str, func: str, kwargs: dict) -> Any:
+    """The RQ entry point for every tracked job."""
+    close_old_connections()
+    now = timezone.now()
+    claimed = JobRecord.objects.filter(pk=record_id, state=JobState.QUEUED).update(
+        state=JobState.RUNNING, started_at=now, heartbeat_at=now, worker_name=_worker_name()
+    )
+    if not claimed:
+        logger.warning("job %s is not queued any more; not running it twice", record_id)
+        return None
+    record = JobRecord.objects.select_related("started_by").get(pk=record_id)
+    language = getattr(record.started_by, "language", None) or settings.LANGUAGE_CODE
+    heartbeat = _Heartbeat(record_id, settings.JOB_HEARTBEAT_SECONDS)
+    heartbeat.start()
+    progress = Progress(record.id)
+    try:
+        with translation.override(language):
+            target: Callable[..., Any] = import_string(func)
+            result = target(progress=progress, **kwargs)
+    except DomainError as exc:
+        with translation.override(language):
+            _finish(record_id, JobState.FAILED, error=str(exc))
+        return None
+    except Exception as exc:  # noqa: BLE001 - recorded for staff, logged in full for admins
+        logger.exception("job %s failed", record_id)
+        with translation.override(language):
+            message = _("Unexpected error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
+        _finish(record_id, JobState.FAILED, error=message, log=traceback.format_exc(limit=5))
+        return None
+    finally:
+        heartbeat.stopped.set()
+    _finish(record_id, JobState.SUCCEEDED, result=result)
+    return result
+
+
+def _finish(
+    record_id: str, state: str, *, result: Any = None, error: str = "", log: str = ""
+) -> None:
+    fields: dict[str, Any] = {
+        "state": state,
+        "finished_at": timezone.now(),
+        "heartbeat_at": timezone.now(),
+        "error": error,
+        "result": result,
+    }
+    if state == JobState.SUCCEEDED:
+        fields["percent"] = 100
+    if log:
+        fields["log"] = Concat(F("log"), Value(log))
+    JobRecord.objects.filter(pk=record_id, state=JobState.RUNNING).update(**fields)
+
+
+def refresh_job_state(record: JobRecord, *, now=None) -> JobRecord:
+    """Mark a job failed when its worker is gone; cheap enough to call on every poll."""
+    if record.is_finished:
+        return record
+    now = now or timezone.now()
+    reason = ""
+    stale_after = timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
+    if record.state == JobState.RUNNING and (record.heartbeat_at or record.created_at) < (
+        now - stale_after
+    ):
+        reason = _(
+            "The worker running this job stopped responding (it was killed or crashed); "
+            "the job did not finish. Start it again."
+        )
+    elif settings.JOB_RUNNER == "rq":
+        reason = _rq_failure_reason(record)
+    if reason:
+        JobRecord.objects.filter(
+            pk=record.pk, state__in=[JobState.QUEUED, JobState.RUNNING]
+        ).update(state=JobState.FAILED, error=reason, finished_at=now)
+        record.refresh_from_db()
+    return record
+
+
+def _rq_failure_reason(record: JobRecord) -> str:
+    """RQ knows first when a work-horse died or a queued job vanished from Redis."""
+    import django_rq
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job, JobStatus
+
+    try:
+        job = Job.fetch(str(record.id), connection=django_rq.get_connection(record.queue))
+    except NoSuchJobError:
+        if record.created_at < timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS):
+            return _("The job was lost by the queue before it finished. Start it again.")
+        return ""
+    except Exception:  # noqa: BLE001 - Redis down: say nothing rather than guess
+        return ""
+    status = job.get_status(refresh=False)
+    if status in {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}:
+        # The work-horse was killed (or crashed) before our wrapper could record the outcome.
+        return _(
+            "The worker running this job stopped before it finished (killed or crashed). "
+            "Start it again."
+        )
+    return ""
+
+
+def reconcile_stale_jobs(*, now=None) -> int:
+    """Fail every unfinished job whose worker is gone; returns how many were marked."""
+    count = 0
+    for record in JobRecord.objects.filter(state__in=[JobState.QUEUED, JobState.RUNNING]):
+        if refresh_job_state(record, now=now).state == JobState.FAILED:
+            count += 1
+    return count
+
+
+def enqueue(func: str, *args: Any, queue: str = "default") -> None:
+    """Fire-and-forget work (no progress record), honouring the configured runner."""
+
+    def go() -> None:
+        runner = settings.JOB_RUNNER
+        if runner == "rq":
+            import django_rq
+
+            django_rq.get_queue(queue).enqueue(func, *args, result_ttl=600)
+        elif runner == "thread":
+
+            def target() -> None:
+                try:
+                    import_string(func)(*args)
+                finally:
+                    connection.close()
+
+            threading.Thread(target=target, daemon=True).start()
+        else:
+            import_string(func)(*args)
+
+    transaction.on_commit(go)

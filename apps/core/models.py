@@ -1,0 +1,100 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Channel, JobState, NotificationState
+
+
+class JobRecord(models.Model):
+    """What staff see of a long job: who started it, how far it got, and how it ended."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=80)
+    title = models.CharField(_("title"), max_length=200)
+    queue = models.CharField(_("queue"), max_length=40, default="default")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    state = models.CharField(
+        _("state"), max_length=12, choices=JobState.choices, default=JobState.QUEUED
+    )
+    percent = models.PositiveSmallIntegerField(_("percent"), default=0)
+    step = models.CharField(_("current step"), max_length=200, blank=True)
+    log = models.TextField(_("log"), blank=True)
+    result = models.JSONField(_("result"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    worker_name = models.CharField(_("worker"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "heartbeat_at"])]
+        permissions = [("view_all_jobs", _("Can see jobs started by anyone"))]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_state_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in JobState.finished()
+
+    @property
+    def log_lines(self) -> list[str]:
+        return [line for line in self.log.splitlines() if line]
+
+
+class Notification(models.Model):
+    """Every message sent to a person, with its outcome: the record of who was told what."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    address = models.CharField(_("address"), max_length=254)
+    language = models.CharField(_("language"), max_length=10)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    state = models.CharField(
+        _("state"),
+        max_length=8,
+        choices=NotificationState.choices,
+        default=NotificationState.QUEUED,
+    )
+    error = models.TextField(_("error"), blank=True)
+    provider_reference = models.CharField(_("provider reference"), max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} → {self.address}: {self.subject or self.body[:40]}"

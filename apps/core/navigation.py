@@ -1,0 +1,36 @@
+"""The navigation bar: each entry shows only to roles holding its permission."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    permission: str | None = None
+    icon: str = "circle"
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem(_("Dashboard"), "core:dashboard", None, "speedometer2"),
+    NavItem(_("Backups"), "backups:backup-list", "backups.view_backuprun", "database"),
+    NavItem(_("Jobs"), "core:job-list", "core.view_jobrecord", "hourglass-split"),
+    NavItem(_("Notifications"), "core:notification-list", "core.view_notification", "envelope"),
+    NavItem(_("Users"), "accounts:user-list", "accounts.manage_users", "people"),
+]
+
+
+def items_for(user) -> list[dict]:
+    items = []
+    for item in NAV_ITEMS:
+        if item.permission and not user.has_perm(item.permission):
+            continue
+        try:
+            url = reverse(item.url_name)
+        except NoReverseMatch:
+            continue  # the app providing this page is not installed in this deployment
+        items.append({"label": item.label, "url": url, "icon": item.icon})
+    return items

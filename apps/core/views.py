@@ -1,0 +1,97 @@
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views import View
+from django.views.decorators.http import require_POST
+from django.views.generic import DetailView, ListView, TemplateView
+from django.views.i18n import set_language
+
+from apps.accounts.roles import roles_of
+
+from .jobs import refresh_job_state
+from .mixins import StaffPageMixin
+from .selectors import get_visible_job, list_jobs_for, list_notifications
+
+
+class DashboardView(StaffPageMixin, TemplateView):
+    template_name = "core/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        user = self.request.user
+        ctx["roles"] = roles_of(user)
+        ctx["recent_jobs"] = list_jobs_for(user)[:5] if user.has_perm("core.view_jobrecord") else []
+        if user.has_perm("core.view_notification"):
+            ctx["recent_notifications"] = list_notifications()[:5]
+        if user.has_perm("accounts.manage_users"):
+            ctx["user_count"] = get_user_model().objects.filter(is_active=True).count()
+        return ctx
+
+
+class JobListView(StaffPageMixin, ListView):
+    permission_required = "core.view_jobrecord"
+    template_name = "core/job_list.html"
+    paginate_by = 25
+    context_object_name = "jobs"
+
+    def get_queryset(self):
+        return list_jobs_for(self.request.user)
+
+
+class _VisibleJobMixin:
+    def get_object(self, queryset=None):
+        job = get_visible_job(self.request.user, self.kwargs["pk"])
+        if job is None:
+            raise Http404
+        return refresh_job_state(job)
+
+
+class JobDetailView(StaffPageMixin, _VisibleJobMixin, DetailView):
+    permission_required = "core.view_jobrecord"
+    template_name = "core/job_detail.html"
+    context_object_name = "job"
+
+
+class JobProgressView(StaffPageMixin, _VisibleJobMixin, DetailView):
+    """The self-refreshing progress partial (htmx polls it until the job ends)."""
+
+    permission_required = "core.view_jobrecord"
+    template_name = "core/_job_progress.html"
+    context_object_name = "job"
+
+
+class NotificationListView(StaffPageMixin, ListView):
+    permission_required = "core.view_notification"
+    template_name = "core/notification_list.html"
+    paginate_by = 50
+    context_object_name = "notifications"
+
+    def get_queryset(self):
+        return list_notifications()
+
+
+class SwitchLanguageView(View):
+    """Django's set_language, remembering the choice on the user so notices follow it."""
+
+    def post(self, request, *args, **kwargs):
+        response = set_language(request)
+        code = request.POST.get("language")
+        user = request.user
+        if user.is_authenticated and code and code != user.language:
+            from django.conf import settings
+
+            if code in dict(settings.LANGUAGES):
+                user.language = code
+                user.save(update_fields=["language"])
+        return response
+
+
+switch_language = require_POST(SwitchLanguageView.as_view())
+
+
+def home(request):
+    target = request.GET.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return redirect(target)
+    return redirect("core:dashboard")

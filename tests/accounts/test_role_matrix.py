@@ -1,0 +1,110 @@
+"""Walk every staff URL for every role and compare with the permission matrix."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from apps.accounts.roles import ROLE_PERMISSIONS, Role
+from apps.core.models import JobRecord
+
+APP_NAMESPACES = {
+    "core",
+    "accounts",
+    "incidents",
+    "backups",
+    "manual_orders",
+    "inventory_counts",
+    "customer_care",
+    "drills",
+    "evaluations",
+}
+# Public or POST-only endpoints, tested on their own.
+NOT_STAFF_PAGES = {"accounts:login", "accounts:logout", "core:switch-language"}
+
+
+def _job_for(user):
+    return {"pk": JobRecord.objects.create(kind="t", title="t", started_by=user).pk}
+
+
+# URL kwargs for pages that show one object, made for the visiting user.
+SAMPLE_KWARGS = {
+    "core:job-detail": _job_for,
+    "core:job-progress": _job_for,
+    "accounts:user-edit": lambda user: {"pk": user.pk},
+}
+
+
+def staff_pages():
+    def walk(patterns, namespace):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, p.namespace or namespace)
+            elif isinstance(p, URLPattern) and namespace in APP_NAMESPACES and p.name:
+                name = f"{namespace}:{p.name}"
+                if name not in NOT_STAFF_PAGES:
+                    yield name, p
+
+    return sorted(walk(get_resolver().url_patterns, None), key=lambda item: item[0])
+
+
+def _required(pattern) -> set[str]:
+    view_class = getattr(pattern.callback, "view_class", None)
+    assert view_class is not None, f"{pattern.name}: staff pages are class-based views"
+    assert hasattr(view_class, "permission_required"), f"{pattern.name} declares no permission"
+    required = view_class.permission_required
+    return {required} if isinstance(required, str) else set(required)
+
+
+def _url(name, pattern, user):
+    if pattern.pattern.converters:
+        assert name in SAMPLE_KWARGS, f"add sample kwargs for {name} to this test"
+        return reverse(name, kwargs=SAMPLE_KWARGS[name](user))
+    return reverse(name)
+
+
+def test_every_staff_page_is_in_the_walk():
+    names = {name for name, _ in staff_pages()}
+    assert {"core:dashboard", "core:job-list", "accounts:user-list"} <= names
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_each_role_sees_exactly_the_pages_the_matrix_grants(client, make_user, role):
+    user = make_user(role)
+    client.force_login(user)
+    checked = 0
+    for name, pattern in staff_pages():
+        url = _url(name, pattern, user)
+        expected = 200 if _required(pattern) <= ROLE_PERMISSIONS[role] else 403
+        response = client.get(url)
+        assert response.status_code == expected, f"{role.value} on {name} ({url})"
+        checked += 1
+    assert checked >= 6
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_login_from_every_staff_page(client, make_user):
+    owner = make_user(Role.ADMIN)
+    login = reverse("accounts:login")
+    for name, pattern in staff_pages():
+        response = client.get(_url(name, pattern, owner))
+        assert response.status_code == 302, name
+        assert response["Location"].startswith(login), name
+    for url in ("/admin/", "/rq/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "login" in response["Location"], url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_only_admins_reach_the_django_admin_and_the_queue_dashboard(client, make_user, role):
+    client.force_login(make_user(role))
+    expected = 200 if role == Role.ADMIN else 403
+    assert client.get("/admin/").status_code == expected
+    assert client.get("/admin/accounts/user/").status_code == expected
+    assert client.get("/rq/").status_code == expected
+
+
+@pytest.mark.django_db
+def test_a_warehouse_clerk_is_refused_the_admin_login_page_too(client, make_user):
+    client.force_login(make_user(Role.WAREHOUSE_CLERK))
+    assert client.get("/admin/login/").status_code == 403

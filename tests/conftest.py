@@ -1,0 +1,179 @@
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import django_rq
+import pytest
+from django.db import connection
+
+from apps.accounts.roles import Role
+
+from .factories import UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the
+# test body are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_inline(settings):
+    """Jobs run in the caller unless a test asks for a real worker (``rq_worker``)."""
+    settings.JOB_RUNNER = "sync"
+
+
+@pytest.fixture
+def make_user(db):
+    def make(*roles: str, **kwargs):
+        return UserFactory(roles=list(roles), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def users_by_role(db):
+    return {role: UserFactory(username=f"u_{role.value}", roles=[role]) for role in Role}
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a child Django process that must see this test's database."""
+    env = dict(os.environ)
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("postgresql"):
+        env["DATABASE_URL"] = (
+            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    env.update(extra)
+    return env
+
+
+class WorkerHandle:
+    def __init__(self, queues: tuple[str, ...], env: dict[str, str]) -> None:
+        self.queues = queues
+        self.env = env
+        self.proc: subprocess.Popen | None = None
+
+    def _cmd(self, burst: bool) -> list[str]:
+        cmd = [
+            sys.executable,
+            "manage.py",
+            "rqworker",
+            *self.queues,
+            "--worker-class",
+            "rq.worker.Worker",
+        ]
+        if burst:
+            cmd.append("--burst")
+        return cmd
+
+    def run_burst(self, timeout: float = 120) -> subprocess.CompletedProcess:
+        """Run a real worker until the queues are empty."""
+        return subprocess.run(
+            self._cmd(True),
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+
+    def start(self) -> subprocess.Popen:
+        """A long-running worker in its own process group (so a test can SIGKILL it all)."""
+        self.proc = subprocess.Popen(
+            self._cmd(False),
+            cwd=ROOT,
+            env=self.env,
+            start_new_session=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        return self.proc
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its work-horse (RQ puts the horse in a session of its own)."""
+        if self.proc and self.proc.poll() is None:
+            for pid in [*_descendants(self.proc.pid), self.proc.pid]:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self.proc.wait(timeout=10)
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+@pytest.fixture
+def rq_worker(transactional_db, settings):
+    """Real RQ on the real Redis: jobs are enqueued and a worker process runs them."""
+    settings.JOB_RUNNER = "rq"
+    queues = tuple(settings.RQ_QUEUES)
+    for name in queues:
+        django_rq.get_queue(name).empty()
+    handle = WorkerHandle(queues, subprocess_env(JOB_HEARTBEAT_SECONDS="1"))
+    yield handle
+    handle.kill()
+
+
+def wait_for(predicate, *, timeout: float = 30, interval: float = 0.1, message: str = ""):
+    """Poll with a deadline instead of sleeping a fixed time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(message or "condition not met in time")
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).exists() and shutil.which("chromium") is not None
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not chromium_available():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing: .ci/run should have installed it")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # Most staff run Chinese browsers: the UI must come up in Chinese without being asked.
+    return {**browser_context_args, "locale": "zh-CN", "viewport": {"width": 1280, "height": 900}}

@@ -1,0 +1,24 @@
+"""Job functions the tests run through real workers (importable by the worker process)."""
+
+import time
+
+from apps.core.errors import JobFailure
+
+
+def count_to(*, progress, n: int, delay: float = 0.0):
+    for i in range(1, n + 1):
+        progress.update(percent=i * 100 // n, step=f"item {i} of {n}")
+        progress.log(f"did item {i}")
+        if delay:
+            time.sleep(delay)
+    return {"counted": n}
+
+
+def refuse(*, progress, reason: str):
+    progress.update(percent=10, step="checking")
+    raise JobFailure(reason)
+
+
+def crash(*, progress):
+    progress.update(percent=5, step="about to crash")
+    raise RuntimeError("disk on fire")

@@ -1,0 +1,128 @@
+import json
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.roles import Role
+from apps.core.choices import Channel, NotificationState
+from apps.core.errors import DomainError
+from apps.core.notifications import send_notification
+
+
+class _Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    inbox = _Inbox()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    yield inbox
+    controller.stop()
+
+
+# Django ships this message translated, so the test does not depend on our catalog.
+SUBJECT = _("Enter a valid email address.")
+
+
+@pytest.mark.django_db
+def test_email_reaches_a_real_smtp_server_in_the_recipients_language(
+    smtp_server, make_user, django_capture_on_commit_callbacks
+):
+    chinese = make_user(Role.LOGISTICS, language="zh-hans")
+    english = make_user(Role.LOGISTICS, language="en")
+    for user in (chinese, english):
+        with django_capture_on_commit_callbacks(execute=True):
+            n = send_notification(
+                channel=Channel.EMAIL,
+                recipient=user,
+                subject=SUBJECT,
+                body="Order %(number)s",
+                params={"number": "M-1"},
+            )
+        n.refresh_from_db()
+        assert n.state == NotificationState.SENT, n.error
+    assert len(smtp_server.messages) == 2
+    bodies = [m.content.decode("utf-8", "replace") for m in smtp_server.messages]
+    assert any("Enter a valid email address." in b for b in bodies)
+    zh = next(m for m in smtp_server.messages if chinese.email in m.rcpt_tos)
+    from email import message_from_bytes
+    from email.header import decode_header, make_header
+
+    subject = str(make_header(decode_header(message_from_bytes(zh.content)["Subject"])))
+    assert subject == "输入一个有效的 Email 地址。"
+
+
+@pytest.mark.django_db
+def test_sms_goes_through_the_configured_backend_and_is_recorded(
+    settings, tmp_path, make_user, django_capture_on_commit_callbacks
+):
+    settings.SMS_BACKEND = "apps.core.sms.FileSmsBackend"
+    settings.SMS_FILE_PATH = str(tmp_path)
+    user = make_user(Role.EMERGENCY_LEAD, phone="13912345678")
+    with django_capture_on_commit_callbacks(execute=True):
+        n = send_notification(
+            channel=Channel.SMS, recipient=user, subject="", body="Incident %(id)s", params={"id": 7}
+        )
+    n.refresh_from_db()
+    assert n.state == NotificationState.SENT
+    [sent] = [json.loads(p.read_text()) for p in tmp_path.glob("*.json")]
+    assert sent == {
+        **sent,
+        "phone": "13912345678",
+        "text": "Incident 7",
+        "ref": n.provider_reference,
+    }
+
+
+@pytest.mark.django_db
+def test_a_failing_gateway_is_recorded_as_failed_not_raised(
+    settings, make_user, django_capture_on_commit_callbacks
+):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed_port = s.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", closed_port, 2
+    with django_capture_on_commit_callbacks(execute=True):
+        n = send_notification(
+            channel=Channel.EMAIL, recipient=make_user(Role.MANAGER), subject="s", body="b"
+        )
+    n.refresh_from_db()
+    assert n.state == NotificationState.FAILED
+    assert "Connection" in n.error or "refused" in n.error
+
+
+@pytest.mark.django_db
+def test_a_recipient_without_an_address_is_refused_clearly(make_user):
+    user = make_user(Role.MANAGER, phone="")
+    with pytest.raises(DomainError):
+        send_notification(channel=Channel.SMS, recipient=user, subject="", body="x")
+
+
+def test_notifications_are_delivered_by_a_real_worker(rq_worker, make_user, settings, tmp_path):
+    settings.SMS_BACKEND = "apps.core.sms.FileSmsBackend"
+    rq_worker.env.update(SMS_BACKEND="apps.core.sms.FileSmsBackend", SMS_FILE_PATH=str(tmp_path))
+    n = send_notification(
+        channel=Channel.SMS, recipient=make_user(Role.LOGISTICS), subject="", body="hello"
+    )
+    n.refresh_from_db()
+    assert n.state == NotificationState.QUEUED
+    rq_worker.run_burst()
+    n.refresh_from_db()
+    assert n.state == NotificationState.SENT
+    assert len(list(tmp_path.glob("*.json"))) == 1
