@@ -185,6 +185,47 @@ _rq_queue = {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 
 RQ_QUEUES = {"default": dict(_rq_queue), "backups": dict(_rq_queue)}
 RQ_SHOW_ADMIN_LINK = False
 
+# --- backups -------------------------------------------------------------------------------------
+# The order system being protected lives in its own database, reached by URL (not a Django
+# connection): the backup engine works on table names and introspection only.
+ORDER_SYSTEM_DATABASE_URL = env.str(
+    "ORDER_SYSTEM_DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'order_system.sqlite3'}"
+)
+ORDER_SYSTEM_LOG_DIR = env.str("ORDER_SYSTEM_LOG_DIR", default=str(VAR_DIR / "order_system_logs"))
+BACKUP_LOCAL_DIR = env.str("BACKUP_LOCAL_DIR", default=str(VAR_DIR / "backups" / "local"))
+BACKUP_REMOTE_DIR = env.str("BACKUP_REMOTE_DIR", default=str(VAR_DIR / "backups" / "remote"))
+# "plan": 20210801订单数据实时备份.bak; "ascii": 20210801-orders-realtime.bak
+BACKUP_NAME_STYLE = env.str("BACKUP_NAME_STYLE", default="plan")
+# Master keys: "kid:base64key,..." (first = current) and/or a key file outside the repository.
+BACKUP_MASTER_KEYS = env.str("BACKUP_MASTER_KEYS", default="")
+BACKUP_KEY_FILE = env.str(
+    "BACKUP_KEY_FILE", default="" if PRODUCTION else str(VAR_DIR / "backup.keys")
+)
+
+
+# Scratch databases for restore rehearsals, by name: {"rehearsal": "postgres://.../db"}.
+def _default_scratch_targets() -> dict[str, str]:
+    url = ORDER_SYSTEM_DATABASE_URL
+    if url.startswith("sqlite:"):
+        return {"rehearsal": f"sqlite:///{VAR_DIR / 'order_system_rehearsal.sqlite3'}"}
+    return {
+        "rehearsal": url.rsplit("/", 1)[0]
+        + "/"
+        + url.rsplit("/", 1)[1].split("?")[0]
+        + "_rehearsal"
+    }
+
+
+BACKUP_SCRATCH_TARGETS = env.json("BACKUP_SCRATCH_TARGETS", default=_default_scratch_targets())
+# The remote copy goes to a Django storage; S3 or SFTP through django-storages by setting
+# BACKUP_REMOTE_STORAGE to its backend path and BACKUP_REMOTE_OPTIONS to a JSON object.
+STORAGES["backups_remote"] = {
+    "BACKEND": env.str(
+        "BACKUP_REMOTE_STORAGE", default="django.core.files.storage.FileSystemStorage"
+    ),
+    "OPTIONS": env.json("BACKUP_REMOTE_OPTIONS", default={"location": BACKUP_REMOTE_DIR}),
+}
+
 # --- notifications -------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

@@ -1,3 +1,4 @@
+import contextlib
 import os
 import shutil
 import signal
@@ -102,10 +103,8 @@ class WorkerHandle:
         """SIGKILL the worker and its work-horse (RQ puts the horse in a session of its own)."""
         if self.proc and self.proc.poll() is None:
             for pid in [*_descendants(self.proc.pid), self.proc.pid]:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             self.proc.wait(timeout=10)
 
 

@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth.models import Group
 
 from apps.accounts.models import User
-from apps.accounts.roles import ADMIN_SITE_ROLES, Role
+from apps.accounts.roles import ADMIN_SITE_ROLES, Role, sync_role_groups
 
 PASSWORD = "Correct-horse-42"
 
@@ -24,6 +24,8 @@ class UserFactory(factory.django.DjangoModelFactory):
         if not create or not extracted:
             return
         roles = [Role(r) for r in extracted]
+        if not Group.objects.filter(name__in=[r.value for r in roles]).count() == len(roles):
+            sync_role_groups()  # a transactional test flushed the migration's groups
         self.groups.set([Group.objects.get(name=r.value) for r in roles])
         self.is_staff = bool(set(roles) & ADMIN_SITE_ROLES)
         self.save()

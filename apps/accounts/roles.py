@@ -36,19 +36,75 @@ _BACKUPS_RUN = _BACKUPS_READ | {
     "backups.download_backup",
 }
 _NOTIFICATIONS = {"core.view_notification"}
+_INCIDENTS_READ = {"incidents.view_incident"}
+_INCIDENTS_WORK = _INCIDENTS_READ | {"incidents.change_incident"}
+_INCIDENTS_LEAD = _INCIDENTS_WORK | {
+    "incidents.add_incident",
+    "incidents.assign_team",
+    "incidents.check_readiness",
+}
+
+_INVENTORY_READ = {"inventory_counts.view_countsession", "inventory_counts.view_approvedstock"}
+_INVENTORY_COUNT = _INVENTORY_READ | {"inventory_counts.add_countentry"}
+_INVENTORY_REVIEW = _INVENTORY_READ | {"inventory_counts.review_countsession"}
+_INVENTORY_PLAN = _INVENTORY_REVIEW | {
+    "inventory_counts.add_countsession",
+    "inventory_counts.change_countsession",
+    "inventory_counts.import_countsheet",
+}
+_INVENTORY_APPROVE = _INVENTORY_PLAN | {"inventory_counts.approve_countsession"}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    Role.EMERGENCY_LEAD: _SEE_JOBS | _BACKUPS_RUN | _NOTIFICATIONS,
-    Role.TECH_SUPPORT: _SEE_JOBS | _BACKUPS_RUN,
-    Role.BUSINESS_SUPPORT: _SEE_JOBS | _BACKUPS_READ,
-    Role.LOGISTICS: _SEE_JOBS,
-    Role.WAREHOUSE_CLERK: set(),
-    Role.CARE_AGENT: set(),
-    Role.MANAGER: _SEE_JOBS | _BACKUPS_READ | _NOTIFICATIONS,
+    Role.EMERGENCY_LEAD: _SEE_JOBS
+    | _BACKUPS_RUN
+    | _NOTIFICATIONS
+    | _INCIDENTS_LEAD
+    | _INVENTORY_REVIEW,
+    Role.TECH_SUPPORT: _SEE_JOBS
+    | _BACKUPS_RUN
+    | _INCIDENTS_WORK
+    | {"incidents.add_incident", "incidents.check_readiness"},
+    Role.BUSINESS_SUPPORT: _SEE_JOBS | _BACKUPS_READ | _INCIDENTS_WORK,
+    Role.LOGISTICS: _SEE_JOBS | _INCIDENTS_WORK | _INVENTORY_PLAN,
+    Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT,
+    Role.CARE_AGENT: _INCIDENTS_READ,
+    Role.MANAGER: _SEE_JOBS
+    | _BACKUPS_READ
+    | _NOTIFICATIONS
+    | _INCIDENTS_LEAD
+    | _INVENTORY_APPROVE
+    | {"incidents.manage_templates"},
     Role.ADMIN: _SEE_JOBS
     | _BACKUPS_RUN
     | _NOTIFICATIONS
+    | _INCIDENTS_READ
+    | _INVENTORY_APPROVE
+    | _INVENTORY_COUNT
     | {
+        # Warehouses, bins and the product reference are kept in the Django admin.
+        "inventory_counts.view_warehouse",
+        "inventory_counts.add_warehouse",
+        "inventory_counts.change_warehouse",
+        "inventory_counts.view_location",
+        "inventory_counts.add_location",
+        "inventory_counts.change_location",
+        "inventory_counts.view_product",
+        "inventory_counts.add_product",
+        "inventory_counts.change_product",
+        "inventory_counts.view_countsheetimport",
+        # The admin keeps the plan's templates and the incident records in the Django admin.
+        "incidents.manage_templates",
+        "incidents.view_incidenttransition",
+        "incidents.view_teammember",
+        "incidents.view_task",
+        "incidents.view_timelineentry",
+        "incidents.view_resourceallocation",
+        "incidents.view_meeting",
+        "incidents.view_readinesscheck",
+        "incidents.view_tasktemplate",
+        "incidents.add_tasktemplate",
+        "incidents.change_tasktemplate",
+        "incidents.delete_tasktemplate",
         "accounts.manage_users",
         "accounts.view_rq_dashboard",
         "accounts.view_user",

@@ -78,7 +78,12 @@ def start_job(
     """
     record = JobRecord.objects.create(kind=kind, title=str(title)[:200], queue=queue, started_by=by)
     payload = (str(record.id), func, kwargs or {})
-    transaction.on_commit(lambda: dispatch(*payload, queue=queue, timeout=timeout))
+    if settings.JOB_RUNNER == "sync":
+        # "Run at once in the caller": inside the caller's transaction, as any other call.
+        dispatch(*payload, queue=queue, timeout=timeout)
+        record.refresh_from_db()
+    else:
+        transaction.on_commit(lambda: dispatch(*payload, queue=queue, timeout=timeout))
     return record
 
 
@@ -147,7 +152,8 @@ class _Heartbeat(threading.Thread):
 
 def run_tracked_job(record_id: str, func: str, kwargs: dict) -> Any:
     """The RQ entry point for every tracked job."""
-    close_old_connections()
+    if not connection.in_atomic_block:  # a worker: drop connections a previous job broke
+        close_old_connections()
     now = timezone.now()
     claimed = JobRecord.objects.filter(pk=record_id, state=JobState.QUEUED).update(
         state=JobState.RUNNING, started_at=now, heartbeat_at=now, worker_name=_worker_name()
@@ -275,4 +281,7 @@ def enqueue(func: str, *args: Any, queue: str = "default") -> None:
         else:
             import_string(func)(*args)
 
-    transaction.on_commit(go)
+    if settings.JOB_RUNNER == "sync":
+        go()
+    else:
+        transaction.on_commit(go)

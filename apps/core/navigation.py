@@ -16,7 +16,16 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Dashboard"), "core:dashboard", None, "speedometer2"),
+    NavItem(
+        _("Incidents"), "incidents:incident-list", "incidents.view_incident", "exclamation-octagon"
+    ),
     NavItem(_("Backups"), "backups:backup-list", "backups.view_backuprun", "database"),
+    NavItem(
+        _("Stock counts"),
+        "inventory_counts:session-list",
+        "inventory_counts.view_countsession",
+        "upc-scan",
+    ),
     NavItem(_("Jobs"), "core:job-list", "core.view_jobrecord", "hourglass-split"),
     NavItem(_("Notifications"), "core:notification-list", "core.view_notification", "envelope"),
     NavItem(_("Users"), "accounts:user-list", "accounts.manage_users", "people"),

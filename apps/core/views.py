@@ -9,6 +9,7 @@ from django.views.i18n import set_language
 
 from apps.accounts.roles import roles_of
 
+from .dashboard import widgets_for
 from .jobs import refresh_job_state
 from .mixins import StaffPageMixin
 from .selectors import get_visible_job, list_jobs_for, list_notifications
@@ -21,6 +22,7 @@ class DashboardView(StaffPageMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
         ctx["roles"] = roles_of(user)
+        ctx["widgets"] = widgets_for(user)
         ctx["recent_jobs"] = list_jobs_for(user)[:5] if user.has_perm("core.view_jobrecord") else []
         if user.has_perm("core.view_notification"):
             ctx["recent_notifications"] = list_notifications()[:5]

@@ -25,8 +25,24 @@ def _job_for(user):
     return {"pk": JobRecord.objects.create(kind="t", title="t", started_by=user).pk}
 
 
+def _backup(user):
+    from tests.backups.factories import BackupRunFactory
+
+    return {"pk": BackupRunFactory(with_file=True).pk}
+
+
+def _restore(user):
+    from tests.backups.factories import RestoreRunFactory
+
+    return {"pk": RestoreRunFactory().pk}
+
+
 # URL kwargs for pages that show one object, made for the visiting user.
 SAMPLE_KWARGS = {
+    "backups:backup-detail": _backup,
+    "backups:backup-verify": _backup,
+    "backups:backup-download": _backup,
+    "backups:restore-detail": _restore,
     "core:job-detail": _job_for,
     "core:job-progress": _job_for,
     "accounts:user-edit": lambda user: {"pk": user.pk},
@@ -46,6 +62,12 @@ def staff_pages():
     return sorted(walk(get_resolver().url_patterns, None), key=lambda item: item[0])
 
 
+def _allowed_status(pattern) -> int:
+    """A POST-only action answers 405 to a GET from someone allowed to use it."""
+    view_class = pattern.callback.view_class
+    return 200 if hasattr(view_class, "get") else 405
+
+
 def _required(pattern) -> set[str]:
     view_class = getattr(pattern.callback, "view_class", None)
     assert view_class is not None, f"{pattern.name}: staff pages are class-based views"
@@ -63,7 +85,7 @@ def _url(name, pattern, user):
 
 def test_every_staff_page_is_in_the_walk():
     names = {name for name, _ in staff_pages()}
-    assert {"core:dashboard", "core:job-list", "accounts:user-list"} <= names
+    assert {"core:dashboard", "core:job-list", "accounts:user-list", "backups:backup-list"} <= names
 
 
 @pytest.mark.django_db
@@ -74,7 +96,8 @@ def test_each_role_sees_exactly_the_pages_the_matrix_grants(client, make_user, r
     checked = 0
     for name, pattern in staff_pages():
         url = _url(name, pattern, user)
-        expected = 200 if _required(pattern) <= ROLE_PERMISSIONS[role] else 403
+        allowed = _required(pattern) <= ROLE_PERMISSIONS[role]
+        expected = _allowed_status(pattern) if allowed else 403
         response = client.get(url)
         assert response.status_code == expected, f"{role.value} on {name} ({url})"
         checked += 1

@@ -76,7 +76,11 @@ def test_sms_goes_through_the_configured_backend_and_is_recorded(
     user = make_user(Role.EMERGENCY_LEAD, phone="13912345678")
     with django_capture_on_commit_callbacks(execute=True):
         n = send_notification(
-            channel=Channel.SMS, recipient=user, subject="", body="Incident %(id)s", params={"id": 7}
+            channel=Channel.SMS,
+            recipient=user,
+            subject="",
+            body="Incident %(id)s",
+            params={"id": 7},
         )
     n.refresh_from_db()
     assert n.state == NotificationState.SENT

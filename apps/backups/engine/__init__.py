@@ -1,0 +1,68 @@
+"""Backup/restore engine: plain Python (no Django), driven by table names and introspection.
+
+See docs/backup-format.md for the file format. Public API::
+
+    keyring = Keyring.load(spec="k2:...,k1:...", path=None)
+    result = run_backup(source_url=..., tables=[...], out_path=..., keyring=keyring,
+                        scope="orders", kind="manual")
+    report = verify_file(result.path, keyring)
+    restored = restore_file(result.path, target_url=..., keyring=keyring)
+"""
+
+from .backup import BackupResult, remove_stale_partials, run_backup
+from .container import ContainerReader, ContainerWriter, read_manifest
+from .errors import (
+    BackupError,
+    BadFormatError,
+    ChecksumMismatchError,
+    ContainerError,
+    EngineError,
+    KeyringError,
+    PayloadError,
+    RestoreError,
+    SourceError,
+    SourceUnreachableError,
+    TamperedError,
+    TargetUnreachableError,
+    TruncatedError,
+    UnknownKeyError,
+    WrongKeyError,
+)
+from .keys import Keyring, generate_key_line
+from .restore import RestoreReport, restore_file
+from .sources import TableResult, parse_url
+from .verify import FileCheck, TableCheck, VerifyReport, verify_file
+
+__all__ = [
+    "BackupError",
+    "BackupResult",
+    "BadFormatError",
+    "ChecksumMismatchError",
+    "ContainerError",
+    "ContainerReader",
+    "ContainerWriter",
+    "EngineError",
+    "FileCheck",
+    "Keyring",
+    "KeyringError",
+    "PayloadError",
+    "RestoreError",
+    "RestoreReport",
+    "SourceError",
+    "SourceUnreachableError",
+    "TableCheck",
+    "TableResult",
+    "TamperedError",
+    "TargetUnreachableError",
+    "TruncatedError",
+    "UnknownKeyError",
+    "VerifyReport",
+    "WrongKeyError",
+    "generate_key_line",
+    "parse_url",
+    "read_manifest",
+    "remove_stale_partials",
+    "restore_file",
+    "run_backup",
+    "verify_file",
+]

@@ -1,0 +1,243 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from apps.core.models import JobRecord
+
+from .choices import BackupKind, CopyState, RunState, SystemStatus
+
+
+class BackupScope(models.Model):
+    """A part of the order system backed up as one file: some tables, or the log files."""
+
+    slug = models.SlugField(_("slug"), unique=True, help_text=_("Used on the command line."))
+    name_zh = models.CharField(
+        _("name (Chinese)"), max_length=60, help_text=_("Also used in file names, e.g. 订单数据.")
+    )
+    name_en = models.CharField(_("name (English)"), max_length=60)
+    tables = models.JSONField(_("tables"), default=list, blank=True)
+    log_dir = models.CharField(
+        _("log directory"), max_length=500, blank=True, help_text=_("Empty: ORDER_SYSTEM_LOG_DIR.")
+    )
+    log_pattern = models.CharField(_("log file pattern"), max_length=100, blank=True)
+    checks = models.JSONField(
+        _("verification checks"),
+        default=list,
+        blank=True,
+        help_text=_(
+            'After a restore: [{"name": "...", "sql": "SELECT count(*) ... (rows that break the rule)"}]'
+        ),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    system_status = models.CharField(
+        _("system status"),
+        max_length=16,
+        choices=SystemStatus.choices,
+        default=SystemStatus.UNKNOWN,
+    )
+    status_note = models.CharField(_("status note"), max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("backup scope")
+        verbose_name_plural = _("backup scopes")
+        ordering = ["position", "slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+
+    @property
+    def is_logs(self) -> bool:
+        return bool(self.log_pattern)
+
+    def clean(self):
+        if bool(self.tables) == bool(self.log_pattern):
+            raise ValidationError(_("A scope names either tables or a log file pattern, not both."))
+        bad = [
+            t
+            for t in self.tables
+            if not isinstance(t, str) or not t.replace("_", "").replace(".", "").isalnum()
+        ]
+        if bad:
+            raise ValidationError(
+                {"tables": _("Not a table name: %(names)s") % {"names": ", ".join(map(str, bad))}}
+            )
+        for check in self.checks:
+            if not isinstance(check, dict) or not {"name", "sql"} <= set(check):
+                raise ValidationError({"checks": _("Each check needs a name and an sql.")})
+
+
+class BackupPolicy(models.Model):
+    scope = models.ForeignKey(
+        BackupScope, verbose_name=_("scope"), on_delete=models.CASCADE, related_name="policies"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=BackupKind.choices)
+    interval_minutes = models.PositiveIntegerField(_("interval (minutes)"), default=15)
+    keep_local = models.BooleanField(_("keep a local copy"), default=True)
+    keep_remote = models.BooleanField(_("keep a remote copy"), default=True)
+    retention = models.PositiveIntegerField(_("copies kept"), default=48)
+    is_default = models.BooleanField(_("default for this scope"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("backup policy")
+        verbose_name_plural = _("backup policies")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "kind"], name="one_policy_per_scope_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} · {self.get_kind_display()}"
+
+
+class BackupRun(models.Model):
+    """One backup: the job that made it and the artifact it left (local and remote)."""
+
+    scope = models.ForeignKey(
+        BackupScope, verbose_name=_("scope"), on_delete=models.PROTECT, related_name="backups"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=BackupKind.choices)
+    state = models.CharField(
+        _("state"), max_length=10, choices=RunState.choices, default=RunState.QUEUED
+    )
+    job = models.ForeignKey(
+        JobRecord,
+        verbose_name=_("job"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    file_name = models.CharField(_("file name"), max_length=200, blank=True)
+    local_path = models.CharField(_("local path"), max_length=500, blank=True)
+    remote_name = models.CharField(_("remote name"), max_length=500, blank=True)
+    remote_state = models.CharField(
+        _("remote copy"), max_length=10, choices=CopyState.choices, default=CopyState.NONE
+    )
+    size = models.BigIntegerField(_("size (bytes)"), null=True, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    key_id = models.CharField(_("key id"), max_length=64, blank=True)
+    manifest = models.JSONField(_("manifest"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    last_verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True)
+    last_verify_ok = models.BooleanField(_("last verification passed"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("backup")
+        verbose_name_plural = _("backups")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["scope", "kind", "state", "-finished_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["file_name"],
+                condition=~models.Q(file_name=""),
+                name="backup_file_name_unique",
+            )
+        ]
+        permissions = [("download_backup", _("Can download backup files"))]
+
+    def __str__(self) -> str:
+        return self.file_name or f"{self.scope} ({self.get_state_display()})"
+
+    @property
+    def is_intact(self) -> bool:
+        return self.state == RunState.COMPLETE and self.last_verify_ok is not False
+
+
+class RestoreRun(models.Model):
+    """One restore of one or more scopes into the order system or a scratch database."""
+
+    backups = models.ManyToManyField(BackupRun, verbose_name=_("backups"), related_name="restores")
+    target_label = models.CharField(
+        _("target"), max_length=300, help_text=_("Shown without passwords.")
+    )
+    into_order_system = models.BooleanField(_("into the order system itself"), default=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=RunState.choices, default=RunState.QUEUED
+    )
+    job = models.ForeignKey(
+        JobRecord,
+        verbose_name=_("job"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(_("why these backups"), blank=True)
+    report = models.JSONField(_("verification report"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("restore")
+        verbose_name_plural = _("restores")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{_('Restore')} #{self.pk} → {self.target_label}"
+
+    @property
+    def checks_passed(self) -> bool | None:
+        if not self.report:
+            return None
+        return all(item.get("ok") for item in self.report.get("checks", []))
+
+
+class BackupAudit(models.Model):
+    """Reads leave no history row of their own: downloads and verifications are logged here."""
+
+    class Action(models.TextChoices):
+        DOWNLOAD = "download", _("Downloaded")
+        VERIFY = "verify", _("Verified")
+
+    backup = models.ForeignKey(
+        BackupRun, verbose_name=_("backup"), on_delete=models.CASCADE, related_name="audit"
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("backup access")
+        verbose_name_plural = _("backup accesses")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.backup} ({self.by})"

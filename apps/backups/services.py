@@ -1,0 +1,654 @@
+"""Backup and restore use cases: the plan's section 4.3 as code.
+
+Views, commands and jobs call these; the heavy lifting (streaming, encryption, all-or-nothing
+loads) is in ``engine/``, which knows nothing of Django. Every failure reaches staff as a
+``DomainError`` with a translated reason, and every run is recorded with its history.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from apps.core.errors import DomainError, JobFailure
+from apps.core.choices import JobState
+from apps.core.jobs import Progress, refresh_job_state, start_job
+from apps.core.timeline import post_to_timeline
+
+from . import engine
+from .choices import PLAN_KIND_WORDS, BackupKind, CopyState, RunState, SystemStatus
+from .models import BackupAudit, BackupPolicy, BackupRun, BackupScope, RestoreRun
+
+logger = logging.getLogger(__name__)
+
+ORDER_SYSTEM = "order_system"
+
+
+# --- keys ------------------------------------------------------------------------------------
+def get_keyring() -> engine.Keyring:
+    """Master keys from the environment or a key file outside the repository, never the DB.
+
+    In development a key file is generated under var/ on first use so the demo works at once.
+    """
+    spec = settings.BACKUP_MASTER_KEYS or None
+    path = settings.BACKUP_KEY_FILE or None
+    if path and not Path(path).exists() and spec is None and not settings.PRODUCTION:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(engine.generate_key_line(f"dev-{timezone.now():%Y%m%d}") + "\n")
+        os.chmod(path, 0o600)
+    if path and not Path(path).exists():
+        path = None
+    if not spec and not path:
+        raise DomainError(
+            _("No backup master key is configured: set BACKUP_MASTER_KEYS or BACKUP_KEY_FILE.")
+        )
+    try:
+        return engine.Keyring.load(spec=spec, path=path)
+    except engine.EngineError as exc:
+        raise DomainError(
+            _("The backup master keys cannot be read: %(error)s") % {"error": exc}
+        ) from exc
+
+
+# --- errors ----------------------------------------------------------------------------------
+def explain(exc: Exception) -> str:
+    """Turn an engine or OS error into a sentence for staff, in the active language."""
+    reasons = [
+        (
+            engine.WrongKeyError,
+            gettext_lazy("The master key does not open this backup (wrong key)."),
+        ),
+        (
+            engine.UnknownKeyError,
+            gettext_lazy(
+                "This backup was made with a master key that is not configured here (key id unknown)."
+            ),
+        ),
+        (engine.TruncatedError, gettext_lazy("The backup file is incomplete (truncated).")),
+        (
+            engine.TamperedError,
+            gettext_lazy("The backup file has been altered or damaged: authentication failed."),
+        ),
+        (
+            engine.BadFormatError,
+            gettext_lazy("This is not a recovery-site backup file, or its format is unknown."),
+        ),
+        (engine.PayloadError, gettext_lazy("The backup's contents do not match its manifest.")),
+        (
+            engine.ChecksumMismatchError,
+            gettext_lazy(
+                "The restored data does not match the backup's checksums; nothing was changed."
+            ),
+        ),
+        (engine.TargetUnreachableError, gettext_lazy("The target database cannot be reached.")),
+        (
+            engine.SourceUnreachableError,
+            gettext_lazy("The order system database cannot be reached."),
+        ),
+    ]
+    for cls, message in reasons:
+        if isinstance(exc, cls):
+            return f"{message} ({exc})"
+    if isinstance(exc, OSError) and exc.errno == 28:
+        return _("The disk is full: %(error)s") % {"error": exc}
+    if isinstance(exc, FileNotFoundError):
+        return _("File not found: %(error)s") % {"error": exc}
+    return str(exc)
+
+
+# --- names -----------------------------------------------------------------------------------
+def backup_file_name(*, scope: BackupScope, kind: str, when: datetime, n: int = 1) -> str:
+    """The plan's rule <date><scope><type>.bak; a second file on one day gets -2, and so on."""
+    day = timezone.localtime(when).strftime("%Y%m%d")
+    suffix = "" if n == 1 else f"-{n}"
+    if settings.BACKUP_NAME_STYLE == "ascii":
+        return f"{day}-{scope.slug}-{kind}{suffix}.bak"
+    return f"{day}{scope.name_zh}{PLAN_KIND_WORDS[BackupKind(kind)]}{suffix}.bak"
+
+
+def _reserve_file_name(run: BackupRun) -> str:
+    """Claim a unique name in the database (the unique constraint settles races)."""
+    local_dir = Path(settings.BACKUP_LOCAL_DIR)
+    for n in range(1, 10000):
+        name = backup_file_name(scope=run.scope, kind=run.kind, when=run.created_at, n=n)
+        if (local_dir / name).exists():
+            continue
+        try:
+            with transaction.atomic():
+                updated = BackupRun.objects.filter(pk=run.pk).update(file_name=name)
+        except IntegrityError:
+            continue
+        if updated:
+            return name
+    raise DomainError(_("No free file name is left for today's backups of this scope."))
+
+
+# --- backup ----------------------------------------------------------------------------------
+def default_kind(scope: BackupScope) -> str:
+    policy = scope.policies.filter(is_default=True).first() or scope.policies.first()
+    return policy.kind if policy else BackupKind.DAILY
+
+
+@transaction.atomic
+def start_backup(*, scope: BackupScope, kind: str | None = None, by=None) -> BackupRun:
+    kind = kind or default_kind(scope)
+    if kind not in BackupKind.values:
+        raise DomainError(_("Unknown backup kind: %(kind)s") % {"kind": kind})
+    run = BackupRun.objects.create(scope=scope, kind=kind, started_by=by)
+    run.job = start_job(
+        kind="backup",
+        title=_("Backup of %(scope)s (%(kind)s)")
+        % {"scope": scope.name, "kind": run.get_kind_display()},
+        func="apps.backups.jobs.backup_job",
+        kwargs={"run_id": run.pk},
+        queue="backups",
+        by=by,
+    )
+    run._change_reason = "backup queued"
+    run.save(update_fields=["job"])
+    return run
+
+
+def _policy(run: BackupRun) -> BackupPolicy | None:
+    return run.scope.policies.filter(kind=run.kind).first()
+
+
+def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
+    """Worker side: write the encrypted file atomically, copy it to the remote store, verify."""
+    run = BackupRun.objects.select_related("scope").get(pk=run_id)
+    BackupRun.objects.filter(pk=run.pk).update(state=RunState.RUNNING)
+    try:
+        keyring = get_keyring()
+        local_dir = Path(settings.BACKUP_LOCAL_DIR)
+        local_dir.mkdir(parents=True, exist_ok=True)
+        engine.remove_stale_partials(local_dir, older_than=6 * 3600)
+        name = _reserve_file_name(run)
+        progress.log(_("Writing %(name)s") % {"name": name})
+        scope = run.scope
+        result = engine.run_backup(
+            source_url=settings.ORDER_SYSTEM_DATABASE_URL,
+            tables=list(scope.tables),
+            out_path=local_dir / name,
+            keyring=keyring,
+            log_dir=(scope.log_dir or settings.ORDER_SYSTEM_LOG_DIR) if scope.is_logs else None,
+            log_pattern=scope.log_pattern or None,
+            scope=scope.slug,
+            kind=run.kind,
+            progress=lambda pct, step: progress.update(percent=int(pct * 0.85), step=step),
+        )
+        BackupRun.objects.filter(pk=run.pk).update(
+            local_path=str(result.path),
+            size=result.size,
+            sha256=result.sha256,
+            key_id=result.manifest.get("key_id", keyring.current()[0]),
+            manifest=result.manifest,
+        )
+        progress.log(
+            _("Local copy written: %(size)s bytes, SHA-256 %(sha)s")
+            % {"size": result.size, "sha": result.sha256[:16]}
+        )
+        policy = _policy(run)
+        remote_state, remote_name = CopyState.NONE, ""
+        if policy is None or policy.keep_remote:
+            progress.update(percent=88, step=_("Copying to the remote store"))
+            remote_name, remote_state = _copy_to_remote(result.path, result.sha256)
+            progress.log(_("Remote copy verified: %(name)s") % {"name": remote_name})
+    except (engine.EngineError, OSError, DomainError, psycopg.Error, sqlite3.Error) as exc:
+        reason = explain(exc)
+        _fail_backup(run.pk, reason)
+        raise JobFailure(reason) from exc
+    except Exception as exc:
+        _fail_backup(run.pk, str(exc))
+        raise
+    now = timezone.now()
+    run.refresh_from_db()
+    run.state = RunState.COMPLETE
+    run.remote_name = remote_name
+    run.remote_state = remote_state
+    run.finished_at = now
+    run.last_verified_at = now
+    run.last_verify_ok = True
+    run._change_reason = "backup complete"
+    run.save()
+    post_to_timeline(
+        kind="backup.completed",
+        text=_("Backup %(name)s completed (%(scope)s).")
+        % {"name": run.file_name, "scope": run.scope.name},
+        by=run.started_by,
+    )
+    return {
+        "backup_id": run.pk,
+        "file_name": run.file_name,
+        "local_path": run.local_path,
+        "size": run.size,
+    }
+
+
+def _fail_backup(run_id: int, reason: str) -> None:
+    run = BackupRun.objects.get(pk=run_id)
+    run.state = RunState.FAILED
+    run.error = reason
+    run.finished_at = timezone.now()
+    run._change_reason = "backup failed"
+    run.save()
+
+
+def _sha256_of(fileobj) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: fileobj.read(1 << 20), b""):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def _copy_to_remote(path: Path, sha256: str) -> tuple[str, str]:
+    """Copy to the remote storage and read it back: a copy that was not verified is no copy."""
+    storage = storages["backups_remote"]
+    try:
+        with open(path, "rb") as f:
+            name = storage.save(path.name, f)
+        with storage.open(name, "rb") as f:
+            remote_sha = _sha256_of(f)
+    except Exception as exc:  # noqa: BLE001 - any storage backend error means "remote down"
+        raise DomainError(_("The remote backup store failed: %(error)s") % {"error": exc}) from exc
+    if remote_sha != sha256:
+        raise DomainError(_("The remote copy differs from the local file (SHA-256 mismatch)."))
+    return name, CopyState.VERIFIED
+
+
+def refresh_run_state(run: BackupRun | RestoreRun) -> BackupRun | RestoreRun:
+    """A run whose job died (worker killed) is failed with the job's reason, not left running."""
+    if run.state in (RunState.QUEUED, RunState.RUNNING) and run.job_id:
+        job = refresh_job_state(run.job)
+        if job.is_finished and job.state == JobState.FAILED:
+            run.state = RunState.FAILED
+            run.error = job.error
+            run.finished_at = job.finished_at or timezone.now()
+            run._change_reason = "job failed"
+            run.save()
+            if isinstance(run, RestoreRun) and run.into_order_system:
+                _set_status([b.scope for b in run.backups.all()], SystemStatus.RESTORE_FAILED, job.error)
+    return run
+
+
+# --- locating and verifying files ---------------------------------------------------------------
+def find_backup(name_or_path: str) -> BackupRun | None:
+    return (
+        BackupRun.objects.filter(file_name=name_or_path).first()
+        or BackupRun.objects.filter(local_path=name_or_path).first()
+        or BackupRun.objects.filter(file_name=Path(name_or_path).name).first()
+    )
+
+
+def local_file_for(run: BackupRun) -> Path:
+    """The local file, fetched back from the remote store when the local copy is gone."""
+    if run.local_path and Path(run.local_path).exists():
+        return Path(run.local_path)
+    if run.remote_name:
+        storage = storages["backups_remote"]
+        try:
+            exists = storage.exists(run.remote_name)
+        except Exception as exc:  # noqa: BLE001
+            raise DomainError(
+                _("The remote backup store failed: %(error)s") % {"error": exc}
+            ) from exc
+        if exists:
+            target = Path(settings.BACKUP_LOCAL_DIR) / run.file_name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(f".{target.name}.fetch")
+            with storage.open(run.remote_name, "rb") as src, open(tmp, "wb") as dst:
+                for block in iter(lambda: src.read(1 << 20), b""):
+                    dst.write(block)
+                dst.flush()
+                os.fsync(dst.fileno())
+            with open(tmp, "rb") as f:
+                if _sha256_of(f) != run.sha256:
+                    tmp.unlink()
+                    raise DomainError(
+                        _("The remote copy of %(name)s is damaged (SHA-256 mismatch).")
+                        % {"name": run.file_name}
+                    )
+            os.replace(tmp, target)
+            BackupRun.objects.filter(pk=run.pk).update(local_path=str(target))
+            return target
+    raise DomainError(
+        _("Backup %(name)s is missing from both the local and the remote store.")
+        % {"name": run.file_name}
+    )
+
+
+@dataclass
+class VerifyOutcome:
+    ok: bool
+    message: str
+    report: engine.VerifyReport | None = None
+
+
+def verify_backup(*, name_or_path: str, by=None) -> VerifyOutcome:
+    """End-to-end check of one file without restoring; records the outcome on its run."""
+    run = find_backup(name_or_path)
+    path = Path(name_or_path) if Path(name_or_path).exists() else None
+    try:
+        if path is None:
+            if run is None:
+                raise DomainError(_("No backup named %(name)s.") % {"name": name_or_path})
+            path = local_file_for(run)
+        report = engine.verify_file(path, get_keyring())
+        if run is not None and run.sha256 and report.sha256 != run.sha256:
+            raise DomainError(
+                _("The file's SHA-256 differs from the one recorded when it was made.")
+            )
+        outcome = VerifyOutcome(
+            True,
+            _("Intact: %(tables)s tables, %(rows)s rows, %(size)s bytes.")
+            % {
+                "tables": len(report.tables),
+                "rows": sum(t.rows for t in report.tables),
+                "size": report.size,
+            },
+            report,
+        )
+    except (engine.EngineError, OSError, DomainError) as exc:
+        outcome = VerifyOutcome(False, explain(exc))
+    if run is not None:
+        BackupRun.objects.filter(pk=run.pk).update(
+            last_verified_at=timezone.now(), last_verify_ok=outcome.ok
+        )
+        BackupAudit.objects.create(
+            backup=run, action=BackupAudit.Action.VERIFY, by=by, detail=outcome.message[:500]
+        )
+    return outcome
+
+
+def record_download(*, run: BackupRun, by) -> None:
+    BackupAudit.objects.create(backup=run, action=BackupAudit.Action.DOWNLOAD, by=by)
+
+
+# --- restore ---------------------------------------------------------------------------------
+@dataclass
+class Proposal:
+    scope: BackupScope
+    backup: BackupRun | None
+    reason: str
+
+
+def _intact(qs):
+    return (
+        qs.filter(state=RunState.COMPLETE)
+        .exclude(last_verify_ok=False)
+        .order_by("-finished_at", "-pk")
+    )
+
+
+def _when(run: BackupRun) -> str:
+    return f"{timezone.localtime(run.finished_at or run.created_at):%Y-%m-%d %H:%M}"
+
+
+def propose_restore(*, scope: BackupScope) -> Proposal:
+    """The newest intact real-time backup, else the newest daily one, and why."""
+    realtime = _intact(scope.backups.filter(kind=BackupKind.REALTIME)).first()
+    if realtime is not None:
+        return Proposal(
+            scope,
+            realtime,
+            _("Newest intact real-time backup (%(when)s).") % {"when": _when(realtime)},
+        )
+    daily = _intact(scope.backups.filter(kind=BackupKind.DAILY)).first()
+    if daily is not None:
+        return Proposal(
+            scope,
+            daily,
+            _("No intact real-time backup: falling back to the newest daily backup (%(when)s).")
+            % {"when": _when(daily)},
+        )
+    return Proposal(scope, None, _("No intact backup of this scope exists."))
+
+
+def scratch_targets() -> dict[str, str]:
+    return dict(settings.BACKUP_SCRATCH_TARGETS)
+
+
+def target_label(url: str) -> str:
+    return engine.parse_url(url).display
+
+
+@transaction.atomic
+def start_restore(
+    *,
+    scopes: list[BackupScope],
+    target: str = ORDER_SYSTEM,
+    target_url: str | None = None,
+    backups: dict[str, BackupRun] | None = None,
+    by=None,
+) -> RestoreRun:
+    """Queue a restore of ``scopes``; ``backups`` overrides the proposal per scope slug."""
+    if not scopes:
+        raise DomainError(_("Choose at least one scope to restore."))
+    chosen, reasons = [], []
+    for scope in scopes:
+        picked = (backups or {}).get(scope.slug)
+        if picked is not None:
+            if picked.scope_id != scope.pk or picked.state != RunState.COMPLETE:
+                raise DomainError(
+                    _("%(name)s is not a complete backup of %(scope)s.")
+                    % {"name": picked, "scope": scope.name}
+                )
+            chosen.append(picked)
+            reasons.append(f"{scope.name}: {picked.file_name} — " + _("chosen by staff"))
+            continue
+        proposal = propose_restore(scope=scope)
+        if proposal.backup is None:
+            raise DomainError(f"{scope.name}: {proposal.reason}")
+        chosen.append(proposal.backup)
+        reasons.append(f"{scope.name}: {proposal.backup.file_name} — {proposal.reason}")
+    if target_url:
+        url, into_order_system = target_url, target_url == settings.ORDER_SYSTEM_DATABASE_URL
+    elif target == ORDER_SYSTEM:
+        url, into_order_system = settings.ORDER_SYSTEM_DATABASE_URL, True
+    else:
+        if target not in scratch_targets():
+            raise DomainError(_("Unknown restore target: %(target)s") % {"target": target})
+        url, into_order_system = scratch_targets()[target], False
+    restore = RestoreRun.objects.create(
+        target_label=target_label(url),
+        into_order_system=into_order_system,
+        started_by=by,
+        reason="\n".join(reasons),
+    )
+    restore.backups.set(chosen)
+    kwargs: dict[str, Any] = {"restore_id": restore.pk}
+    kwargs["target_url" if target_url else "target"] = target_url or target
+    restore.job = start_job(
+        kind="restore",
+        title=_("Restore #%(id)s into %(target)s")
+        % {"id": restore.pk, "target": restore.target_label},
+        func="apps.backups.jobs.restore_job",
+        kwargs=kwargs,
+        queue="backups",
+        by=by,
+    )
+    restore._change_reason = "restore queued"
+    restore.save(update_fields=["job"])
+    return restore
+
+
+def _resolve_target(target: str | None, target_url: str | None) -> str:
+    if target_url:
+        return target_url
+    if target in (None, ORDER_SYSTEM):
+        return settings.ORDER_SYSTEM_DATABASE_URL
+    return scratch_targets()[target]
+
+
+def ensure_scratch_database(url: str) -> None:
+    """A rehearsal target may not exist yet: create an empty PostgreSQL database for it."""
+    parsed = engine.parse_url(url)
+    if parsed.engine != "postgresql":
+        return
+    name = urlsplit(url).path.lstrip("/")
+    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
+    try:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            if not exists:
+                conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error:
+        pass  # the restore itself reports an unreachable target clearly
+
+
+def _set_status(scopes, status: str, note: str = "") -> None:
+    for scope in scopes:
+        scope.system_status = status
+        scope.status_note = note[:300]
+        scope.status_changed_at = timezone.now()
+        scope._change_reason = f"status {status}"
+        scope.save(update_fields=["system_status", "status_note", "status_changed_at"])
+
+
+def run_checks(*, url: str, scopes) -> list[dict[str, Any]]:
+    """The scopes' business and integrity checks on the target; each counts offending rows."""
+    results = []
+    seen = set()
+    checks = [c for scope in scopes for c in scope.checks]
+    parsed = engine.parse_url(url)
+    conn = psycopg.connect(url) if parsed.engine == "postgresql" else sqlite3.connect(parsed.path)
+    try:
+        for check in checks:
+            if check["sql"] in seen:
+                continue
+            seen.add(check["sql"])
+            try:
+                cur = conn.execute(check["sql"])
+                bad = int(cur.fetchone()[0])
+                results.append(
+                    {
+                        "name": check.get("name"),
+                        "name_en": check.get("name_en", check.get("name")),
+                        "violations": bad,
+                        "ok": bad == 0,
+                    }
+                )
+            except Exception as exc:  # noqa: BLE001 - a broken check is reported, not fatal
+                results.append(
+                    {
+                        "name": check.get("name"),
+                        "name_en": check.get("name_en"),
+                        "error": str(exc),
+                        "ok": False,
+                    }
+                )
+                if parsed.engine == "postgresql":
+                    conn.rollback()
+    finally:
+        conn.close()
+    return results
+
+
+def perform_restore(
+    *, restore_id: int, progress: Progress, target: str | None = None, target_url: str | None = None
+) -> dict[str, Any]:
+    """Worker side: restore each chosen backup all-or-nothing, verify, update scope status."""
+    restore = RestoreRun.objects.get(pk=restore_id)
+    backups = list(restore.backups.select_related("scope").order_by("scope__position"))
+    scopes = [b.scope for b in backups]
+    RestoreRun.objects.filter(pk=restore.pk).update(state=RunState.RUNNING)
+    url = _resolve_target(target, target_url)
+    if restore.into_order_system:
+        _set_status(scopes, SystemStatus.RESTORING)
+    report: dict[str, Any] = {"tables": [], "files": [], "checks": []}
+    try:
+        keyring = get_keyring()
+        if not restore.into_order_system:
+            ensure_scratch_database(url)
+        share = 90 / max(1, len(backups))
+        for i, backup in enumerate(backups):
+            path = local_file_for(backup)
+            progress.log(_("Restoring %(name)s") % {"name": backup.file_name})
+            base = i * share
+            result = engine.restore_file(
+                path,
+                target_url=url,
+                keyring=keyring,
+                restore_logs_to=(backup.scope.log_dir or settings.ORDER_SYSTEM_LOG_DIR)
+                if backup.scope.is_logs and restore.into_order_system
+                else (
+                    Path(settings.VAR_DIR) / "restored_logs" / str(restore.pk)
+                    if backup.scope.is_logs
+                    else None
+                ),
+                progress=lambda pct, step, base=base: progress.update(
+                    percent=int(base + pct * share / 100), step=step
+                ),
+            )
+            if backup.sha256 and result.sha256 != backup.sha256:
+                raise DomainError(
+                    _("The file's SHA-256 differs from the one recorded when it was made.")
+                )
+            for t in result.tables:
+                report["tables"].append(
+                    {
+                        "backup": backup.file_name,
+                        "table": t.name,
+                        "rows_expected": t.rows_expected,
+                        "rows_restored": t.rows_restored,
+                        "ok": t.checksum_ok,
+                    }
+                )
+            report["files"].extend(result.files)
+        progress.update(percent=93, step=_("Running integrity and business checks"))
+        report["checks"] = run_checks(url=url, scopes=scopes)
+    except (engine.EngineError, OSError, DomainError, psycopg.Error, sqlite3.Error) as exc:
+        reason = explain(exc)
+        _fail_restore(restore, scopes, reason, report)
+        raise JobFailure(reason) from exc
+    except Exception as exc:
+        _fail_restore(restore, scopes, str(exc), report)
+        raise
+    all_ok = all(item["ok"] for item in report["tables"] + report["checks"])
+    restore.state = RunState.COMPLETE
+    restore.report = report
+    restore.finished_at = timezone.now()
+    restore._change_reason = "restore complete"
+    restore.save()
+    if restore.into_order_system:
+        _set_status(
+            scopes,
+            SystemStatus.RESTORED if all_ok else SystemStatus.RESTORED_WITH_WARNINGS,
+            ", ".join(b.file_name for b in backups),
+        )
+    post_to_timeline(
+        kind="restore.verified" if all_ok else "restore.warnings",
+        text=_("Restore #%(id)s into %(target)s finished: %(result)s.")
+        % {
+            "id": restore.pk,
+            "target": restore.target_label,
+            "result": _("all checks passed") if all_ok else _("some checks failed"),
+        },
+        by=restore.started_by,
+    )
+    return {"restore_id": restore.pk, "checks_ok": all_ok}
+
+
+def _fail_restore(restore: RestoreRun, scopes, reason: str, report: dict) -> None:
+    restore.state = RunState.FAILED
+    restore.error = reason
+    restore.report = report
+    restore.finished_at = timezone.now()
+    restore._change_reason = "restore failed"
+    restore.save()
+    if restore.into_order_system:
+        _set_status(scopes, SystemStatus.RESTORE_FAILED, reason)

@@ -1,0 +1,114 @@
+import base64
+import os
+import secrets
+import uuid
+
+import psycopg
+import pytest
+
+from apps.backups import demo_order_system
+
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _create_db(prefix: str) -> tuple[str, str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+def _drop_db(name: str) -> None:
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def key_spec(kid: str = "test-k1") -> str:
+    return f"{kid}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
+@pytest.fixture(autouse=True)
+def default_scopes(request):
+    """The plan's scopes come from a data migration; transactional tests flush them."""
+    if "rq_worker" in request.fixturenames or "transactional_db" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        import importlib
+
+        from django.apps import apps
+
+        importlib.import_module("apps.backups.migrations.0002_default_scopes").create_scopes(
+            apps, None
+        )
+
+
+@pytest.fixture(autouse=True)
+def backup_settings(settings, tmp_path):
+    """Every backup test gets its own stores and master key (never the developer's var/)."""
+    settings.BACKUP_LOCAL_DIR = str(tmp_path / "local")
+    settings.BACKUP_REMOTE_DIR = str(tmp_path / "remote")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "backups_remote": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "remote")},
+        },
+    }
+    settings.BACKUP_MASTER_KEYS = key_spec()
+    settings.BACKUP_KEY_FILE = ""
+    settings.ORDER_SYSTEM_LOG_DIR = str(tmp_path / "logs")
+    settings.BACKUP_NAME_STYLE = "plan"
+    return settings
+
+
+@pytest.fixture
+def order_db(settings):
+    """A real PostgreSQL order system filled with the demo data."""
+    name, url = _create_db("test_ordersys")
+    demo_order_system.seed_postgres(url, orders=300)
+    demo_order_system.write_logs(settings.ORDER_SYSTEM_LOG_DIR, days=2, lines=50)
+    settings.ORDER_SYSTEM_DATABASE_URL = url
+    yield url
+    _drop_db(name)
+
+
+@pytest.fixture
+def scratch_db(settings):
+    name, url = _create_db("test_scratch")
+    settings.BACKUP_SCRATCH_TARGETS = {"rehearsal": url}
+    yield url
+    _drop_db(name)
+
+
+def table_rows(url: str, table: str) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+
+
+def fingerprint(url: str) -> dict[str, tuple]:
+    """Row counts and content hashes of every demo table: equal means unchanged."""
+    out = {}
+    with psycopg.connect(url) as conn:
+        for table in demo_order_system.TABLES:
+            exists = conn.execute("SELECT to_regclass(%s)", [table]).fetchone()[0]
+            if exists is None:
+                out[table] = None
+                continue
+            out[table] = conn.execute(
+                f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY id), '')) FROM {table} t"
+            ).fetchone()
+    return out
+
+
+def worker_env(rq_worker, settings) -> None:
+    """Hand this test's backup settings to the worker process."""
+    rq_worker.env.update(
+        ORDER_SYSTEM_DATABASE_URL=settings.ORDER_SYSTEM_DATABASE_URL,
+        BACKUP_LOCAL_DIR=settings.BACKUP_LOCAL_DIR,
+        BACKUP_REMOTE_DIR=settings.BACKUP_REMOTE_DIR,
+        BACKUP_REMOTE_OPTIONS='{"location": "%s"}' % settings.BACKUP_REMOTE_DIR,
+        BACKUP_MASTER_KEYS=settings.BACKUP_MASTER_KEYS,
+        BACKUP_KEY_FILE="",
+        ORDER_SYSTEM_LOG_DIR=settings.ORDER_SYSTEM_LOG_DIR,
+        BACKUP_SCRATCH_TARGETS=__import__("json").dumps(settings.BACKUP_SCRATCH_TARGETS),
+    )
+    os.makedirs(settings.BACKUP_LOCAL_DIR, exist_ok=True)
