@@ -26,6 +26,7 @@ def _guard_patterns(patterns):
 urlpatterns = [
     path("", include("apps.core.urls")),
     path("accounts/", include("apps.accounts.urls")),
+    path("incidents/", include("apps.incidents.urls")),
     path("backups/", include("apps.backups.urls")),
     path("admin/", admin.site.urls),
     path("rq/", include((_guard_patterns(list(rq_urls.urlpatterns)), "django_rq"))),

@@ -37,6 +37,28 @@ def _restore(user):
     return {"pk": RestoreRunFactory().pk}
 
 
+def _incident(user):
+    from tests.incidents.factories import IncidentFactory
+
+    return {"pk": IncidentFactory().pk}
+
+
+def _team_member(user):
+    from tests.incidents.factories import TeamMemberFactory
+
+    member = TeamMemberFactory()
+    return {"pk": member.incident_id, "member_pk": member.pk}
+
+
+def _incident_object(factory_name):
+    def make(user):
+        from tests.incidents import factories
+
+        return {"pk": getattr(factories, factory_name)().pk}
+
+    return make
+
+
 # URL kwargs for pages that show one object, made for the visiting user.
 SAMPLE_KWARGS = {
     "backups:backup-detail": _backup,
@@ -46,6 +68,23 @@ SAMPLE_KWARGS = {
     "core:job-detail": _job_for,
     "core:job-progress": _job_for,
     "accounts:user-edit": lambda user: {"pk": user.pk},
+    "incidents:incident-detail": _incident,
+    "incidents:incident-live": _incident,
+    "incidents:incident-assessment": _incident,
+    "incidents:incident-transition": _incident,
+    "incidents:team-assign": _incident,
+    "incidents:team-acknowledge": _team_member,
+    "incidents:note-add": _incident,
+    "incidents:task-add": _incident,
+    "incidents:resource-request": _incident,
+    "incidents:meeting-record": _incident,
+    "incidents:task-edit": _incident_object("TaskFactory"),
+    "incidents:task-state": _incident_object("TaskFactory"),
+    "incidents:resource-move": _incident_object("ResourceFactory"),
+    "incidents:decision-task": _incident_object("MeetingDecisionFactory"),
+    "incidents:template-edit": _incident_object("TaskTemplateFactory"),
+    "incidents:readiness-detail": _incident_object("ReadinessCheckFactory"),
+    "incidents:readiness-act": _incident_object("ReadinessCheckFactory"),
 }
 
 

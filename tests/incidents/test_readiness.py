@@ -1,0 +1,105 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone, translation
+
+from apps.accounts.roles import Role
+from apps.backups.models import BackupScope
+from apps.core.errors import DomainError
+from apps.incidents import services
+from apps.incidents.choices import ReadinessItemKind, ReadinessItemState, ReadinessResult
+
+K = ReadinessItemKind
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reachable_order_db(settings, tmp_path):
+    import sqlite3
+
+    path = tmp_path / "orders.sqlite3"
+    sqlite3.connect(path).close()
+    settings.ORDER_SYSTEM_DATABASE_URL = f"sqlite:///{path}"
+
+
+def _verified_backups(age: timedelta):
+    from tests.backups.factories import BackupRunFactory
+
+    for scope in BackupScope.objects.all():
+        BackupRunFactory(
+            scope=scope,
+            file_name=f"{scope.slug}-{age}.bak",
+            finished_at=timezone.now() - age,
+            last_verify_ok=True,
+        )
+
+
+def _items(check):
+    return {item.kind: item for item in check.items.all()}
+
+
+def test_the_automatic_items_pass_when_the_database_answers_and_backups_are_fresh(
+    make_user, reachable_order_db
+):
+    _verified_backups(timedelta(hours=2))
+    check = services.start_readiness_check(title="5.0", by=make_user(Role.MANAGER))
+    items = _items(check)
+    assert items[K.ORDER_DB_REACHABLE].state == ReadinessItemState.PASSED
+    assert items[K.RECENT_BACKUPS].state == ReadinessItemState.PASSED
+    assert items[K.ORDER_DB_REACHABLE].automatic and items[K.RECENT_BACKUPS].automatic
+
+
+def test_an_unreachable_order_database_fails_its_item(make_user, settings):
+    settings.ORDER_SYSTEM_DATABASE_URL = "postgresql://postgres@127.0.0.1:1/nowhere"
+    check = services.start_readiness_check(title="5.0", by=make_user(Role.MANAGER))
+    item = _items(check)[K.ORDER_DB_REACHABLE]
+    assert item.state == ReadinessItemState.FAILED and item.detail
+
+
+def test_a_stale_or_unverified_backup_fails_the_backup_item(
+    make_user, reachable_order_db, settings
+):
+    settings.READINESS_BACKUP_MAX_AGE_HOURS = 24
+    _verified_backups(timedelta(hours=30))
+    check = services.start_readiness_check(title="5.0", by=make_user(Role.MANAGER))
+    item = _items(check)[K.RECENT_BACKUPS]
+    assert item.state == ReadinessItemState.FAILED
+    assert BackupScope.objects.get(slug="orders").name in item.detail
+
+
+def test_training_is_never_passed_automatically_until_the_drills_app_exists(
+    make_user, reachable_order_db
+):
+    _verified_backups(timedelta(hours=1))
+    check = services.start_readiness_check(title="5.0", by=make_user(Role.MANAGER))
+    item = _items(check)[K.OPERATORS_TRAINED]
+    assert not item.automatic and item.state == ReadinessItemState.PENDING
+    assert "drills" in item.detail
+
+
+def test_go_needs_every_item_passed_and_a_signature(make_user, reachable_order_db):
+    _verified_backups(timedelta(hours=1))
+    manager = make_user(Role.MANAGER)
+    check = services.start_readiness_check(title="5.0", by=manager)
+    with translation.override("en"), pytest.raises(DomainError, match="Every item"):
+        services.sign_off_readiness(check=check, go=True, by=manager)
+    with pytest.raises(DomainError):
+        services.record_readiness_item(
+            item=_items(check)[K.RECENT_BACKUPS], passed=True, by=manager
+        )
+    for item in check.items.filter(automatic=False):
+        services.record_readiness_item(item=item, passed=True, by=manager)
+    with translation.override("en"), pytest.raises(DomainError, match="manager or the emergency"):
+        services.sign_off_readiness(check=check, go=True, by=make_user(Role.TECH_SUPPORT))
+    check = services.sign_off_readiness(check=check, go=True, by=manager, note="Go at 02:00")
+    assert check.result == ReadinessResult.GO and check.signed_off_by == manager
+    with pytest.raises(DomainError):
+        services.sign_off_readiness(check=check, go=False, by=manager)
+
+
+def test_no_go_may_be_signed_with_items_still_open(make_user, settings):
+    settings.ORDER_SYSTEM_DATABASE_URL = "sqlite:////nonexistent/dir/orders.sqlite3"
+    lead = make_user(Role.EMERGENCY_LEAD)
+    check = services.start_readiness_check(title="5.0", by=lead)
+    check = services.sign_off_readiness(check=check, go=False, by=lead)
+    assert check.result == ReadinessResult.NO_GO
