@@ -71,7 +71,8 @@ def test_training_is_never_passed_automatically_until_the_drills_app_exists(
     make_user, reachable_order_db
 ):
     _verified_backups(timedelta(hours=1))
-    check = services.start_readiness_check(title="5.0", by=make_user(Role.MANAGER))
+    with translation.override("en"):
+        check = services.start_readiness_check(title="5.0", by=make_user(Role.MANAGER))
     item = _items(check)[K.OPERATORS_TRAINED]
     assert not item.automatic and item.state == ReadinessItemState.PENDING
     assert "drills" in item.detail
