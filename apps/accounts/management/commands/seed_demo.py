@@ -1,12 +1,18 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import translation
 
 from apps.accounts import services
 from apps.accounts.models import User
 from apps.accounts.roles import Role
 
 DEMO_PASSWORD = "Recovery-demo-2026"
+
+
+def _label(role: Role) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(role.label)
 
 
 class Command(BaseCommand):
@@ -26,7 +32,7 @@ class Command(BaseCommand):
                         password=DEMO_PASSWORD,
                         roles=[role.value],
                         email=f"{username}@example.com",
-                        first_name=str(role.label),
+                        first_name=_label(role),
                     )
                 else:
                     services.update_user(user=user, roles=[role.value], is_active=True)
