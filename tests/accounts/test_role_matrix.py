@@ -59,8 +59,42 @@ def _incident_object(factory_name):
     return make
 
 
+def _count_session(user):
+    """A counting session open to every clerk, so each role's access is the matrix's alone."""
+    from apps.inventory_counts import services
+    from tests.inventory_counts.factories import LocationFactory
+
+    location = LocationFactory()
+    session = services.create_session(name="s", warehouse=location.warehouse, by=user)
+    return {"pk": services.start_session(session=session, by=user).pk}
+
+
+def _count_sheet(user):
+    from apps.inventory_counts.models import CountSheetImport
+
+    session = _count_session(user)["pk"]
+    sheet = CountSheetImport.objects.create(
+        session_id=session, content=b"", original_name="s.csv", input_format="csv", created_by=user
+    )
+    return {"pk": sheet.pk}
+
+
 # URL kwargs for pages that show one object, made for the visiting user.
 SAMPLE_KWARGS = {
+    "inventory_counts:session-detail": _count_session,
+    "inventory_counts:session-start": _count_session,
+    "inventory_counts:session-close": _count_session,
+    "inventory_counts:session-approve": _count_session,
+    "inventory_counts:session-cancel": _count_session,
+    "inventory_counts:count-entry": _count_session,
+    "inventory_counts:count-scan": _count_session,
+    "inventory_counts:count-record": _count_session,
+    "inventory_counts:sheet-export": _count_session,
+    "inventory_counts:sheet-upload": _count_session,
+    "inventory_counts:variance-report": _count_session,
+    "inventory_counts:variance-export": _count_session,
+    "inventory_counts:sheet-detail": _count_sheet,
+    "inventory_counts:sheet-confirm": _count_sheet,
     "backups:backup-detail": _backup,
     "backups:backup-verify": _backup,
     "backups:backup-download": _backup,

@@ -1,0 +1,45 @@
+"""States of a count session and the transitions allowed between them: declared once, here."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SessionState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    COUNTING = "counting", _("Counting")
+    RECOUNT = "recount", _("Recount needed")
+    REVIEW = "review", _("In review")
+    APPROVED = "approved", _("Approved")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# state -> states it may move to; services refuse anything else.
+SESSION_TRANSITIONS: dict[str, set[str]] = {
+    SessionState.DRAFT: {SessionState.COUNTING, SessionState.CANCELLED},
+    SessionState.COUNTING: {SessionState.RECOUNT, SessionState.REVIEW, SessionState.CANCELLED},
+    SessionState.RECOUNT: {SessionState.REVIEW, SessionState.CANCELLED},
+    SessionState.REVIEW: {SessionState.APPROVED, SessionState.CANCELLED},
+    SessionState.APPROVED: set(),
+    SessionState.CANCELLED: set(),
+}
+
+# States in which clerks may enter counts (first counts, then recounts).
+ENTRY_STATES = {SessionState.COUNTING, SessionState.RECOUNT}
+
+
+def can_move(current: str, target: str) -> bool:
+    return target in SESSION_TRANSITIONS.get(current, set())
+
+
+class EntrySource(models.TextChoices):
+    SCAN = "scan", _("Scanned")
+    IMPORT = "import", _("Imported sheet")
+
+
+class ImportState(models.TextChoices):
+    VALIDATING = "validating", _("Checking")
+    INVALID = "invalid", _("Has errors")
+    VALID = "valid", _("Ready to import")
+    IMPORTING = "importing", _("Importing")
+    IMPORTED = "imported", _("Imported")
+    FAILED = "failed", _("Failed")

@@ -1,0 +1,506 @@
+"""Stock count use cases (plan 5.1 (3)): every write of the app goes through one of these.
+
+Each is one ``transaction.atomic`` use case with keyword-only arguments; a refused action
+raises ``DomainError`` with a translated reason; starting and approving a session post to the
+open incident's timeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Abs, Coalesce
+from django.db.models.lookups import GreaterThan
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.errors import DomainError
+from apps.core.jobs import Progress, start_job
+from apps.core.timeline import post_to_timeline
+
+from .choices import ENTRY_STATES, EntrySource, ImportState, SessionState, can_move
+from .models import (
+    ApprovedStock,
+    CountEntry,
+    CountLine,
+    CountSession,
+    CountSheetImport,
+    Location,
+    Product,
+    Warehouse,
+)
+from .resources import CountSheetResource, format_by_name, read_dataset
+
+ZERO = Decimal("0")
+PREVIEW_ROWS = 20
+ERRORS_KEPT = 200
+
+
+def recount_threshold_pct() -> Decimal:
+    return Decimal(str(getattr(settings, "INVENTORY_RECOUNT_THRESHOLD_PCT", 5)))
+
+
+def recount_min_units() -> Decimal:
+    """A variance must also exceed this many units to need a recount (0: any variance)."""
+    return Decimal(str(getattr(settings, "INVENTORY_RECOUNT_MIN_UNITS", 0)))
+
+
+def duplicate_window() -> timedelta:
+    return timedelta(seconds=getattr(settings, "INVENTORY_DUPLICATE_WINDOW_SECONDS", 120))
+
+
+def _move(session: CountSession, target: str) -> None:
+    if not can_move(session.state, target):
+        raise DomainError(
+            _("A session that is “%(state)s” cannot become “%(target)s”.")
+            % {"state": session.get_state_display(), "target": SessionState(target).label}
+        )
+    session.state = target
+
+
+def _locked(session: CountSession) -> CountSession:
+    return CountSession.objects.select_for_update().select_related("warehouse").get(pk=session.pk)
+
+
+# --- sessions ------------------------------------------------------------------------------------
+@transaction.atomic
+def create_session(
+    *,
+    name: str,
+    warehouse: Warehouse,
+    by,
+    locations: Iterable[Location] = (),
+    categories: Iterable[str] = (),
+    clerks: Iterable = (),
+    blind: bool = True,
+    recount_threshold: Decimal | None = None,
+) -> CountSession:
+    """A draft session: what to count and who counts it. Nothing is frozen yet."""
+    locations = list(locations)
+    if any(loc.warehouse_id != warehouse.pk for loc in locations):
+        raise DomainError(_("Every location must belong to the session's warehouse."))
+    session = CountSession(
+        name=name,
+        warehouse=warehouse,
+        categories=sorted(set(categories)),
+        blind=blind,
+        recount_threshold_pct=(
+            recount_threshold if recount_threshold is not None else recount_threshold_pct()
+        ),
+        created_by=by,
+    )
+    session.full_clean()
+    session.save()
+    session.locations.set(locations)
+    session.clerks.set(list(clerks))
+    return session
+
+
+def _scope_filter(session: CountSession) -> Q:
+    """The approved stock a session covers: its warehouse, narrowed to its bins and categories."""
+    q = Q(warehouse=session.warehouse_id)
+    location_ids = list(session.locations.values_list("pk", flat=True))
+    if location_ids:
+        q &= Q(location_id__in=location_ids)
+    if session.categories:
+        q &= Q(product__category__in=session.categories)
+    return q
+
+
+@transaction.atomic
+def start_session(*, session: CountSession, by) -> CountSession:
+    """Freeze the expected quantities and open the session for counting.
+
+    The expected quantity of each (location, product) is the last approved count; the demo
+    order system keeps no stock table, so with no approved count a line starts at zero and is
+    created when a clerk first counts the product there.
+    """
+    session = _locked(session)
+    _move(session, SessionState.COUNTING)
+    stock = (
+        ApprovedStock.objects.filter(is_current=True)
+        .filter(_scope_filter(session))
+        .annotate(sid=Value(session.pk), no=Value(False))
+        .values_list("sid", "location_id", "product_id", "quantity", "no")
+    )
+    # One INSERT … SELECT: freezing 100,000 expected quantities stays a database-side copy.
+    select_sql, params = stock.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {CountLine._meta.db_table} "
+            "(session_id, location_id, product_id, expected_qty, needs_recount) "
+            f"SELECT * FROM ({select_sql}) AS frozen",
+            params,
+        )
+    session.has_baseline = session.lines.exists()
+    session.started_at = timezone.now()
+    session._change_reason = "started"
+    session.save()
+    post_to_timeline(
+        kind="inventory.session_started",
+        text=_("Stock count “%(name)s” started in warehouse %(warehouse)s (%(lines)s lines).")
+        % {
+            "name": session.name,
+            "warehouse": session.warehouse.code,
+            "lines": session.lines.count(),
+        },
+        by=by,
+        session_id=session.pk,
+    )
+    return session
+
+
+@transaction.atomic
+def cancel_session(*, session: CountSession, by) -> CountSession:
+    session = _locked(session)
+    _move(session, SessionState.CANCELLED)
+    session._change_reason = "cancelled"
+    session.save()
+    return session
+
+
+@transaction.atomic
+def close_counting(*, session: CountSession, by) -> CountSession:
+    """End a counting round. Lines nobody counted count as zero (the product was not found).
+
+    After the first round, lines whose variance exceeds the threshold need a recount by a
+    different clerk (only when an earlier approved count gave the session a baseline) (the session goes to "recount needed"); once all are recounted, or when
+    none is needed, the session goes to review.
+    """
+    session = _locked(session)
+    lines = CountLine.objects.filter(session=session)
+    if session.state == SessionState.COUNTING:
+        lines.filter(counted_qty__isnull=True).update(counted_qty=ZERO)
+        if not session.has_baseline:
+            # A first count has nothing to differ from: it establishes the stock.
+            lines = lines.none()
+        difference = Abs(F("counted_qty") - F("expected_qty"))
+        allowed = F("expected_qty") * Value(session.recount_threshold_pct / Decimal(100))
+        lines.filter(
+            GreaterThan(difference, allowed), GreaterThan(difference, Value(recount_min_units()))
+        ).update(needs_recount=True)
+        needs = lines.filter(needs_recount=True).exists()
+        _move(session, SessionState.RECOUNT if needs else SessionState.REVIEW)
+        session.closed_at = timezone.now()
+    elif session.state == SessionState.RECOUNT:
+        pending = lines.filter(needs_recount=True, recount_qty__isnull=True).count()
+        if pending:
+            raise DomainError(
+                _("%(n)s lines still wait for their recount.") % {"n": pending},
+            )
+        _move(session, SessionState.REVIEW)
+    else:
+        raise DomainError(_("This session is not being counted."))
+    session._change_reason = "counting closed"
+    session.save()
+    return session
+
+
+@transaction.atomic
+def approve_session(*, session: CountSession, by) -> CountSession:
+    """Make the counted quantities the available stock manual orders sell from.
+
+    The previous approved row of each counted (location, product) stays, marked as no longer
+    current: the history of the stock is the table itself.
+    """
+    session = _locked(session)
+    if session.state != SessionState.REVIEW:
+        raise DomainError(_("Only a session in review can be approved."))
+    lines = CountLine.objects.filter(session=session)
+    pending = lines.filter(needs_recount=True, recount_qty__isnull=True).count()
+    if pending:
+        raise DomainError(
+            _("%(n)s lines need a recount by a different clerk before approval.") % {"n": pending}
+        )
+    _move(session, SessionState.APPROVED)
+    now = timezone.now()
+    ApprovedStock.objects.filter(is_current=True, warehouse=session.warehouse).filter(
+        Exists(lines.filter(location=OuterRef("location"), product=OuterRef("product")))
+    ).update(is_current=False)
+    ApprovedStock.objects.bulk_create(
+        (
+            ApprovedStock(
+                warehouse_id=session.warehouse_id,
+                location_id=loc,
+                product_id=prod,
+                quantity=final,
+                session=session,
+                approved_at=now,
+                approved_by=by,
+            )
+            for loc, prod, final in lines.annotate(
+                final=Coalesce("recount_qty", "counted_qty", Value(ZERO))
+            )
+            .values_list("location_id", "product_id", "final")
+            .iterator(chunk_size=5000)
+        ),
+        batch_size=5000,
+    )
+    session.approved_at = now
+    session.approved_by = by
+    session._change_reason = "approved"
+    session.save()
+    post_to_timeline(
+        kind="inventory.session_approved",
+        text=_(
+            "Stock count “%(name)s” approved: the counted stock of warehouse %(warehouse)s "
+            "is now what manual orders can sell."
+        )
+        % {"name": session.name, "warehouse": session.warehouse.code},
+        by=by,
+        session_id=session.pk,
+    )
+    return session
+
+
+# --- entry ---------------------------------------------------------------------------------------
+class DuplicateEntry(DomainError):
+    """The same clerk counted the same line moments ago: ask before adding it again."""
+
+    def __init__(self, message, *, previous: CountEntry) -> None:
+        super().__init__(message)
+        self.previous = previous
+
+
+@dataclass
+class EntryOutcome:
+    entry: CountEntry
+    line: CountLine
+    counted: Decimal  # the line's total for this round, all clerks together
+
+
+def _check_scope(session: CountSession, location: Location, product: Product) -> None:
+    if location.warehouse_id != session.warehouse_id or (
+        session.locations.exists() and not session.locations.filter(pk=location.pk).exists()
+    ):
+        raise DomainError(
+            _("Location %(code)s is not part of this count.") % {"code": location.code},
+            field="location",
+        )
+    if session.categories and product.category not in session.categories:
+        raise DomainError(
+            _("%(sku)s is not in the categories of this count.") % {"sku": product.sku},
+            field="product",
+        )
+
+
+def may_count(session: CountSession, user) -> bool:
+    """Assigned clerks count; a session with nobody assigned is open to every counting role."""
+    if not user.has_perm("inventory_counts.add_countentry"):
+        return False
+    return not session.clerks.exists() or session.clerks.filter(pk=user.pk).exists()
+
+
+@transaction.atomic
+def record_entry(
+    *,
+    session: CountSession,
+    location: Location,
+    product: Product,
+    quantity: Decimal,
+    by,
+    confirm_duplicate: bool = False,
+) -> EntryOutcome:
+    """Add what a clerk counted. Entries are only ever added: two clerks counting the same
+    bin each add theirs, and the line's total is their sum (updated under a row lock)."""
+    # The session row lock orders entries against closing and approving the session.
+    session = _locked(session)
+    if session.state not in ENTRY_STATES:
+        raise DomainError(_("This session is not open for counting."))
+    if not may_count(session, by):
+        raise DomainError(_("You are not assigned to this count."))
+    if quantity is None or quantity < 0:
+        raise DomainError(_("Enter a quantity of zero or more."), field="quantity")
+    _check_scope(session, location, product)
+    recount = session.state == SessionState.RECOUNT
+    line = (
+        CountLine.objects.select_for_update()
+        .filter(session=session, location=location, product=product)
+        .first()
+    )
+    if recount:
+        if line is None or not line.needs_recount:
+            raise DomainError(_("This product at this location does not need a recount."))
+        if line.entries.filter(clerk=by, is_recount=False).exists():
+            raise DomainError(_("You counted this line first; a different clerk must recount it."))
+    if line is None:
+        line = CountLine.objects.create(session=session, location=location, product=product)
+    now = timezone.now()
+    if not confirm_duplicate:
+        previous = (
+            line.entries.filter(clerk=by, is_recount=recount, at__gte=now - duplicate_window())
+            .order_by("-at")
+            .first()
+        )
+        if previous is not None:
+            raise DuplicateEntry(
+                _(
+                    "You already counted %(qty)s of %(sku)s at %(location)s a moment ago. "
+                    "Add %(new)s more?"
+                )
+                % {
+                    "qty": _qty(previous.quantity),
+                    "sku": product.sku,
+                    "location": location.code,
+                    "new": _qty(quantity),
+                },
+                previous=previous,
+            )
+    entry = CountEntry.objects.create(
+        session=session,
+        line=line,
+        quantity=quantity,
+        clerk=by,
+        is_recount=recount,
+        source=EntrySource.SCAN,
+        at=now,
+    )
+    column = "recount_qty" if recount else "counted_qty"
+    CountLine.objects.filter(pk=line.pk).update(
+        **{column: Coalesce(F(column), Value(ZERO)) + Value(quantity)}
+    )
+    line.refresh_from_db()
+    return EntryOutcome(entry=entry, line=line, counted=getattr(line, column))
+
+
+def _qty(value: Decimal) -> str:
+    text = format(value.normalize(), "f") if value is not None else ""
+    return text
+
+
+# --- count sheets --------------------------------------------------------------------------------
+@transaction.atomic
+def upload_count_sheet(
+    *, session: CountSession, content: bytes, file_name: str, input_format: str, by
+) -> CountSheetImport:
+    """Keep the uploaded sheet and check every row of it (a dry run, as a tracked job)."""
+    session.refresh_from_db(fields=["state"])
+    if session.state not in ENTRY_STATES:
+        raise DomainError(_("This session is not open for counting."))
+    if format_by_name(input_format) is None:
+        raise DomainError(_("This file format is not supported."), field="input_format")
+    sheet = CountSheetImport.objects.create(
+        session=session,
+        content=content,
+        original_name=file_name[:255],
+        input_format=input_format.lower(),
+        created_by=by,
+    )
+    job = start_job(
+        kind="inventory.check_sheet",
+        title=_("Check count sheet %(name)s") % {"name": sheet.original_name},
+        func="apps.inventory_counts.jobs.check_count_sheet_job",
+        kwargs={"sheet_id": sheet.pk},
+        queue="default",
+        by=by,
+    )
+    CountSheetImport.objects.filter(pk=sheet.pk).update(job=job)
+    sheet.refresh_from_db()
+    return sheet
+
+
+@transaction.atomic
+def confirm_count_sheet(*, sheet: CountSheetImport, by) -> CountSheetImport:
+    """Import a checked sheet (a tracked job); it is imported entirely or not at all."""
+    sheet = CountSheetImport.objects.select_for_update().get(pk=sheet.pk)
+    if sheet.state != ImportState.VALID:
+        raise DomainError(_("Only a sheet that was checked without errors can be imported."))
+    sheet.state = ImportState.IMPORTING
+    sheet.save(update_fields=["state"])
+    job = start_job(
+        kind="inventory.import_sheet",
+        title=_("Import count sheet %(name)s") % {"name": sheet.original_name},
+        func="apps.inventory_counts.jobs.import_count_sheet_job",
+        kwargs={"sheet_id": sheet.pk},
+        queue="default",
+        by=by,
+    )
+    CountSheetImport.objects.filter(pk=sheet.pk).update(job=job)
+    sheet.refresh_from_db()
+    return sheet
+
+
+def _run_sheet(sheet: CountSheetImport, *, dry_run: bool, progress: Progress | None):
+    session = sheet.session
+    try:
+        dataset = read_dataset(bytes(sheet.content), sheet.input_format)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same answer to staff
+        return (
+            None,
+            [{"row": None, "errors": [_("The file cannot be read: %(error)s") % {"error": exc}]}],
+            0,
+        )
+    resource = CountSheetResource(
+        session=session, clerk=sheet.created_by, sheet=sheet, progress=progress
+    )
+    result = resource.import_data(
+        dataset,
+        dry_run=dry_run,
+        raise_errors=False,
+        use_transactions=True,
+        rollback_on_validation_errors=True,
+    )
+    errors: list[dict] = []
+    for base in result.base_errors:
+        errors.append({"row": None, "errors": [str(base.error)]})
+    for number, row_errors in result.row_errors():
+        errors.append({"row": number, "errors": [str(e.error) for e in row_errors]})
+    for invalid in result.invalid_rows:
+        messages = [str(m) for ms in invalid.error_dict.values() for m in ms]
+        errors.append({"row": invalid.number, "errors": messages, "values": list(invalid.values)})
+    errors.sort(key=lambda e: (e["row"] is not None, e["row"] or 0))
+    return dataset, errors, len(dataset)
+
+
+def check_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> dict:
+    """The dry run: every row checked, row errors kept with their row numbers, nothing written."""
+    sheet = CountSheetImport.objects.select_related("session", "created_by").get(pk=sheet_id)
+    with transaction.atomic():
+        dataset, errors, total = _run_sheet(sheet, dry_run=True, progress=progress)
+    preview = []
+    if dataset is not None:
+        for row in dataset[:PREVIEW_ROWS]:
+            preview.append([str(v) if v is not None else "" for v in row])
+        preview = [list(dataset.headers or []), *preview]
+    CountSheetImport.objects.filter(pk=sheet.pk).update(
+        state=ImportState.INVALID if errors else ImportState.VALID,
+        total_rows=total,
+        errors=errors[:ERRORS_KEPT],
+        error_count=len(errors),
+        preview=preview,
+    )
+    return {"rows": total, "errors": len(errors)}
+
+
+def import_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> dict:
+    """The real run, in one transaction: any wrong row (the session may have changed since the
+    check) rolls everything back and the sheet is marked as having errors."""
+    errors: list[dict] = []
+    with transaction.atomic():
+        sheet = CountSheetImport.objects.select_for_update().get(pk=sheet_id)
+        session = CountSession.objects.select_for_update().get(pk=sheet.session_id)
+        if sheet.state != ImportState.IMPORTING:
+            raise DomainError(_("This sheet is not waiting to be imported."))
+        if session.state not in ENTRY_STATES:
+            errors = [{"row": None, "errors": [str(_("This session is not open for counting."))]}]
+        else:
+            _dataset, errors, total = _run_sheet(sheet, dry_run=False, progress=progress)
+        if not errors:
+            sheet.state = ImportState.IMPORTED
+            sheet.imported_at = timezone.now()
+            sheet.save(update_fields=["state", "imported_at"])
+            return {"rows": total}
+        transaction.set_rollback(True)
+    CountSheetImport.objects.filter(pk=sheet_id).update(
+        state=ImportState.INVALID, errors=errors[:ERRORS_KEPT], error_count=len(errors)
+    )
+    raise DomainError(
+        _("The sheet was not imported: %(n)s rows have errors. Nothing was written.")
+        % {"n": len(errors)}
+    )

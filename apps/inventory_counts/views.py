@@ -1,0 +1,383 @@
+"""Thin views: parse, check the permission, call one service or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView, FormView, ListView, TemplateView
+
+from apps.core.errors import DomainError
+from apps.core.jobs import refresh_job_state
+from apps.core.mixins import StaffPageMixin
+
+from . import selectors, services
+from .choices import ENTRY_STATES, ImportState, SessionState
+from .forms import EntryForm, SessionForm, SheetUploadForm
+from .models import CountSession, CountSheetImport, Product
+from .resources import CountSheetExportResource, VarianceReportResource, format_by_name
+
+REPORT_PAGE_SIZE = 100
+
+
+class SessionListView(StaffPageMixin, ListView):
+    permission_required = "inventory_counts.view_countsession"
+    template_name = "inventory_counts/session_list.html"
+    context_object_name = "sessions"
+    paginate_by = 30
+
+    def get_queryset(self):
+        return selectors.list_sessions_for(self.request.user)
+
+
+class SessionCreateView(StaffPageMixin, FormView):
+    permission_required = "inventory_counts.add_countsession"
+    template_name = "inventory_counts/session_form.html"
+    form_class = SessionForm
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            session = services.create_session(
+                name=data["name"],
+                warehouse=data["warehouse"],
+                locations=data["locations"],
+                categories=data["categories"],
+                clerks=data["clerks"],
+                blind=data["blind"],
+                recount_threshold=data["recount_threshold"],
+                by=self.request.user,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            return self.form_invalid(form)
+        messages.success(self.request, _("Count session created."))
+        return redirect("inventory_counts:session-detail", pk=session.pk)
+
+
+class _SessionMixin:
+    def get_session(self) -> CountSession:
+        session = get_object_or_404(
+            CountSession.objects.select_related("warehouse"), pk=self.kwargs["pk"]
+        )
+        if not selectors.list_sessions_for(self.request.user).filter(pk=session.pk).exists():
+            raise PermissionDenied
+        return session
+
+
+class SessionDetailView(StaffPageMixin, _SessionMixin, DetailView):
+    permission_required = "inventory_counts.view_countsession"
+    template_name = "inventory_counts/session_detail.html"
+    context_object_name = "session"
+
+    def get_object(self, queryset=None):
+        return self.get_session()
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        session = self.object
+        user = self.request.user
+        ctx.update(
+            progress=selectors.session_progress(session),
+            may_count=services.may_count(session, user) and session.state in ENTRY_STATES,
+            shows_expected=session.shows_expected_to(user),
+            imports=selectors.list_imports(session)[:10],
+            formats=[f().get_title() for f in _formats()],
+            locations=session.locations.all()[:50],
+            clerks=session.clerks.all(),
+        )
+        return ctx
+
+
+def _formats():
+    from .resources import available_formats
+
+    return available_formats()
+
+
+class _SessionAction(StaffPageMixin, _SessionMixin, View):
+    """POST-only: one session transition through its service."""
+
+    permission_required = "inventory_counts.change_countsession"
+    service = None
+    done_message = ""
+
+    def post(self, request, pk):
+        session = self.get_session()
+        try:
+            type(self).service(session=session, by=request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, self.done_message())
+        return redirect("inventory_counts:session-detail", pk=session.pk)
+
+
+class SessionStartView(_SessionAction):
+    service = services.start_session
+
+    def done_message(self):
+        return _("Counting started; expected quantities are frozen.")
+
+
+class SessionCloseView(_SessionAction):
+    service = services.close_counting
+
+    def done_message(self):
+        return _("Counting round closed.")
+
+
+class SessionCancelView(_SessionAction):
+    service = services.cancel_session
+
+    def done_message(self):
+        return _("Session cancelled.")
+
+
+class SessionApproveView(_SessionAction):
+    permission_required = "inventory_counts.approve_countsession"
+    service = services.approve_session
+
+    def done_message(self):
+        return _("Session approved: the counted stock is now available to manual orders.")
+
+
+# --- floor entry ---------------------------------------------------------------------------------
+class CountEntryPageView(StaffPageMixin, _SessionMixin, TemplateView):
+    """The phone page: scan a location, scan a product, type the quantity, Enter, next."""
+
+    permission_required = "inventory_counts.add_countentry"
+    template_name = "inventory_counts/count_entry.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        session = self.get_session()
+        if not services.may_count(session, self.request.user):
+            raise PermissionDenied
+        ctx.update(
+            session=session,
+            open=session.state in ENTRY_STATES,
+            recount=session.state == SessionState.RECOUNT,
+            to_recount=(
+                selectors.lines_to_recount(session) if session.state == SessionState.RECOUNT else []
+            ),
+            recent=selectors.recent_entries(session, clerk=self.request.user),
+        )
+        return ctx
+
+
+class ScanCodeView(StaffPageMixin, _SessionMixin, View):
+    """GET ?code=: what the scanned code is (JSON), for immediate feedback."""
+
+    permission_required = "inventory_counts.add_countentry"
+
+    def get(self, request, pk):
+        session = self.get_session()
+        found = selectors.resolve_code(session=session, code=request.GET.get("code", ""))
+        body = {"kind": found.kind, "id": found.pk, "code": found.code, "label": found.label}
+        if found.kind == "unknown":
+            body["message"] = (
+                _("Unknown code “%(code)s”: not a location of this warehouse nor a product.")
+                % {"code": found.code}
+                if found.code
+                else _("Scan or type a code.")
+            )
+        return JsonResponse(body)
+
+
+class RecordEntryView(StaffPageMixin, _SessionMixin, View):
+    """POST one counted quantity (JSON answer). Never reveals the expected quantity of a
+    blind session."""
+
+    permission_required = "inventory_counts.add_countentry"
+
+    def post(self, request, pk):
+        session = self.get_session()
+        form = EntryForm(request.POST)
+        if not form.is_valid():
+            field, errors = next(iter(form.errors.items()))
+            return JsonResponse(
+                {"status": "error", "field": field, "message": " ".join(errors)}, status=400
+            )
+        data = form.cleaned_data
+        try:
+            outcome = services.record_entry(
+                session=session,
+                location=data["location"],
+                product=data["product"],
+                quantity=data["quantity"],
+                confirm_duplicate=data["confirm"],
+                by=request.user,
+            )
+        except services.DuplicateEntry as exc:
+            return JsonResponse({"status": "duplicate", "message": str(exc)}, status=409)
+        except DomainError as exc:
+            return JsonResponse(
+                {"status": "error", "field": exc.field, "message": str(exc)}, status=422
+            )
+        product, location = data["product"], data["location"]
+        body = {
+            "status": "added",
+            "message": _("%(qty)s × %(sku)s at %(location)s recorded.")
+            % {
+                "qty": services._qty(outcome.entry.quantity),
+                "sku": product.sku,
+                "location": location.code,
+            },
+            "counted": services._qty(outcome.counted),
+            "entry": outcome.entry.pk,
+            "product": product.name,
+        }
+        if session.shows_expected_to(request.user) and not session.blind:
+            body["expected"] = services._qty(outcome.line.expected_qty)
+        return JsonResponse(body, status=201)
+
+
+# --- count sheets --------------------------------------------------------------------------------
+class SheetExportView(StaffPageMixin, _SessionMixin, View):
+    """A blank count sheet (CSV or XLSX) of the session's known lines."""
+
+    permission_required = "inventory_counts.view_countsession"
+
+    def get(self, request, pk):
+        session = self.get_session()
+        fmt = format_by_name(request.GET.get("format") or "csv") or format_by_name("csv")
+        lines = session.lines.select_related("location", "product").order_by(
+            "location__code", "product__sku"
+        )
+        data = CountSheetExportResource().export(lines)
+        return _download(data, fmt, f"count-sheet-{session.pk}")
+
+
+def _download(dataset, fmt, stem: str) -> HttpResponse:
+    content = fmt.export_data(dataset)
+    if isinstance(content, str):
+        content = content.encode("utf-8-sig")  # Excel opens UTF-8 CSV with a BOM correctly
+    response = HttpResponse(content, content_type=fmt.get_content_type())
+    response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt.get_extension()}"'
+    return response
+
+
+class SheetUploadView(StaffPageMixin, _SessionMixin, FormView):
+    permission_required = "inventory_counts.import_countsheet"
+    template_name = "inventory_counts/sheet_upload.html"
+    form_class = SheetUploadForm
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["session"] = self.get_session()
+        return ctx
+
+    def form_valid(self, form):
+        session = self.get_session()
+        upload = form.cleaned_data["file"]
+        try:
+            sheet = services.upload_count_sheet(
+                session=session,
+                content=upload.read(),
+                file_name=upload.name,
+                input_format=form.cleaned_data["input_format"],
+                by=self.request.user,
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            return self.form_invalid(form)
+        return redirect("inventory_counts:sheet-detail", pk=sheet.pk)
+
+
+class SheetDetailView(StaffPageMixin, DetailView):
+    """The preview: rows, row errors with their numbers, and the confirm button."""
+
+    permission_required = "inventory_counts.import_countsheet"
+    template_name = "inventory_counts/sheet_detail.html"
+    context_object_name = "sheet"
+
+    def get_queryset(self):
+        return CountSheetImport.objects.select_related("session", "created_by", "job").defer(
+            "content"
+        )
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        if self.object.job is not None:
+            ctx["job"] = refresh_job_state(self.object.job)
+        ctx["can_confirm"] = self.object.state == ImportState.VALID
+        return ctx
+
+
+class SheetConfirmView(StaffPageMixin, View):
+    permission_required = "inventory_counts.import_countsheet"
+
+    def post(self, request, pk):
+        sheet = get_object_or_404(CountSheetImport.objects.defer("content"), pk=pk)
+        try:
+            services.confirm_count_sheet(sheet=sheet, by=request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        return redirect("inventory_counts:sheet-detail", pk=sheet.pk)
+
+
+# --- variance report and stock -------------------------------------------------------------------
+class VarianceReportView(StaffPageMixin, _SessionMixin, TemplateView):
+    """Summary over all lines plus one page of lines, largest value variance first; prints."""
+
+    permission_required = "inventory_counts.review_countsession"
+    template_name = "inventory_counts/variance_report.html"
+
+    def get_context_data(self, **kwargs):
+        from django.core.paginator import Paginator
+
+        ctx = super().get_context_data(**kwargs)
+        session = self.get_session()
+        only = self.request.GET.get("only") == "variances"
+        q = self.request.GET.get("q", "").strip()
+        lines = selectors.variance_lines(session, only_variances=only, q=q)
+        paginator = Paginator(lines, REPORT_PAGE_SIZE, allow_empty_first_page=True)
+        page = paginator.get_page(self.request.GET.get("page"))
+        ctx.update(
+            session=session,
+            summary=selectors.variance_summary(session),
+            page_obj=page,
+            lines=page.object_list,
+            only=only,
+            q=q,
+            formats=[f().get_title() for f in _formats()],
+            printed_at=timezone.now(),
+        )
+        return ctx
+
+
+class VarianceExportView(StaffPageMixin, _SessionMixin, View):
+    permission_required = "inventory_counts.review_countsession"
+
+    def get(self, request, pk):
+        session = self.get_session()
+        fmt = format_by_name(request.GET.get("format") or "csv") or format_by_name("csv")
+        data = VarianceReportResource().export(selectors.variance_lines(session))
+        return _download(data, fmt, f"variance-report-{session.pk}")
+
+
+class StockListView(StaffPageMixin, ListView):
+    """The approved stock manual orders sell from; with ?q=<sku> also its history."""
+
+    permission_required = "inventory_counts.view_approvedstock"
+    template_name = "inventory_counts/stock_list.html"
+    context_object_name = "rows"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return selectors.current_stock(q=self.request.GET.get("q", "").strip())
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        q = self.request.GET.get("q", "").strip()
+        product = Product.objects.filter(sku=q).first() if q else None
+        if product is not None:
+            ctx["product"] = product
+            ctx["history"] = selectors.stock_history(product=product)[:100]
+            ctx["available"] = selectors.available_counted_stock(product=product)
+        return ctx
