@@ -2,7 +2,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.core.errors import DomainError
 from apps.inventory_counts import selectors, services
@@ -11,6 +11,13 @@ from apps.inventory_counts.models import ApprovedStock, CountEntry, CountLine
 
 from .conftest import approve_counts
 from .factories import LocationFactory
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """These tests match the services' refusals by their English wording."""
+    with translation.override("en"):
+        yield
 
 pytestmark = pytest.mark.django_db
 
