@@ -226,6 +226,14 @@ STORAGES["backups_remote"] = {
     "OPTIONS": env.json("BACKUP_REMOTE_OPTIONS", default={"location": BACKUP_REMOTE_DIR}),
 }
 
+# --- manual orders -----------------------------------------------------------------------------
+# Short stock warns the operator; set to true to refuse the order instead.
+MANUAL_ORDERS_BLOCK_ON_NO_STOCK = env.bool("MANUAL_ORDERS_BLOCK_ON_NO_STOCK", default=False)
+# The same customer with the same items within this window is flagged as a likely duplicate.
+MANUAL_ORDERS_DUPLICATE_WINDOW_MINUTES = env.int(
+    "MANUAL_ORDERS_DUPLICATE_WINDOW_MINUTES", default=30
+)
+
 # --- notifications -------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

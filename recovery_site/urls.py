@@ -29,6 +29,7 @@ urlpatterns = [
     path("incidents/", include("apps.incidents.urls")),
     path("backups/", include("apps.backups.urls")),
     path("inventory/", include("apps.inventory_counts.urls")),
+    path("orders/", include("apps.manual_orders.urls")),
     path("admin/", admin.site.urls),
     path("rq/", include((_guard_patterns(list(rq_urls.urlpatterns)), "django_rq"))),
 ]

@@ -24,7 +24,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         if not create or not extracted:
             return
         roles = [Role(r) for r in extracted]
-        if not Group.objects.filter(name__in=[r.value for r in roles]).count() == len(roles):
+        if Group.objects.filter(name__in=[r.value for r in roles]).count() != len(roles):
             sync_role_groups()  # a transactional test flushed the migration's groups
         self.groups.set([Group.objects.get(name=r.value) for r in roles])
         self.is_staff = bool(set(roles) & ADMIN_SITE_ROLES)

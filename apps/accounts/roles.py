@@ -54,25 +54,41 @@ _INVENTORY_PLAN = _INVENTORY_REVIEW | {
 }
 _INVENTORY_APPROVE = _INVENTORY_PLAN | {"inventory_counts.approve_countsession"}
 
+_ORDERS_READ = {"manual_orders.view_manualorder"}
+_ORDERS_TAKE = _ORDERS_READ | {"manual_orders.add_manualorder", "manual_orders.change_manualorder"}
+_ORDERS_FULFIL = _ORDERS_READ | {
+    "manual_orders.change_manualorder",
+    "manual_orders.fulfil_manualorder",
+}
+_ORDERS_HAND_BACK = _ORDERS_READ | {
+    "manual_orders.hand_back_manualorder",
+    "manual_orders.import_reference",
+}
+_ORDERS_ALL = _ORDERS_TAKE | _ORDERS_FULFIL | _ORDERS_HAND_BACK | {"manual_orders.override_price"}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.EMERGENCY_LEAD: _SEE_JOBS
     | _BACKUPS_RUN
     | _NOTIFICATIONS
     | _INCIDENTS_LEAD
-    | _INVENTORY_REVIEW,
+    | _INVENTORY_REVIEW
+    | _ORDERS_TAKE
+    | {"manual_orders.override_price"},
     Role.TECH_SUPPORT: _SEE_JOBS
     | _BACKUPS_RUN
     | _INCIDENTS_WORK
-    | {"incidents.add_incident", "incidents.check_readiness"},
-    Role.BUSINESS_SUPPORT: _SEE_JOBS | _BACKUPS_READ | _INCIDENTS_WORK,
-    Role.LOGISTICS: _SEE_JOBS | _INCIDENTS_WORK | _INVENTORY_PLAN,
-    Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT,
-    Role.CARE_AGENT: _INCIDENTS_READ,
+    | {"incidents.add_incident", "incidents.check_readiness"}
+    | _ORDERS_HAND_BACK,
+    Role.BUSINESS_SUPPORT: _SEE_JOBS | _BACKUPS_READ | _INCIDENTS_WORK | _ORDERS_TAKE,
+    Role.LOGISTICS: _SEE_JOBS | _INCIDENTS_WORK | _INVENTORY_PLAN | _ORDERS_FULFIL,
+    Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT | _ORDERS_READ,
+    Role.CARE_AGENT: _INCIDENTS_READ | _ORDERS_TAKE,
     Role.MANAGER: _SEE_JOBS
     | _BACKUPS_READ
     | _NOTIFICATIONS
     | _INCIDENTS_LEAD
     | _INVENTORY_APPROVE
+    | _ORDERS_ALL
     | {"incidents.manage_templates"},
     Role.ADMIN: _SEE_JOBS
     | _BACKUPS_RUN
@@ -80,7 +96,18 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _INCIDENTS_READ
     | _INVENTORY_APPROVE
     | _INVENTORY_COUNT
+    | _ORDERS_ALL
     | {
+        # Manual orders' reference data and rules are also kept in the Django admin.
+        "manual_orders.view_customer",
+        "manual_orders.add_customer",
+        "manual_orders.change_customer",
+        "manual_orders.view_productprice",
+        "manual_orders.add_productprice",
+        "manual_orders.change_productprice",
+        "manual_orders.view_allocationrule",
+        "manual_orders.add_allocationrule",
+        "manual_orders.change_allocationrule",
         # Warehouses, bins and the product reference are kept in the Django admin.
         "inventory_counts.view_warehouse",
         "inventory_counts.add_warehouse",

@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.core.errors import DomainError, JobFailure
 from apps.core.choices import JobState
+from apps.core.errors import DomainError, JobFailure
 from apps.core.jobs import Progress, refresh_job_state, start_job
 from apps.core.timeline import post_to_timeline
 
@@ -281,7 +281,9 @@ def refresh_run_state(run: BackupRun | RestoreRun) -> BackupRun | RestoreRun:
             run._change_reason = "job failed"
             run.save()
             if isinstance(run, RestoreRun) and run.into_order_system:
-                _set_status([b.scope for b in run.backups.all()], SystemStatus.RESTORE_FAILED, job.error)
+                _set_status(
+                    [b.scope for b in run.backups.all()], SystemStatus.RESTORE_FAILED, job.error
+                )
     return run
 
 

@@ -21,6 +21,12 @@ NAV_ITEMS: list[NavItem] = [
     ),
     NavItem(_("Backups"), "backups:backup-list", "backups.view_backuprun", "database"),
     NavItem(
+        _("Manual orders"),
+        "manual_orders:order-list",
+        "manual_orders.view_manualorder",
+        "telephone",
+    ),
+    NavItem(
         _("Stock counts"),
         "inventory_counts:session-list",
         "inventory_counts.view_countsession",

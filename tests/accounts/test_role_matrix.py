@@ -79,8 +79,53 @@ def _count_sheet(user):
     return {"pk": sheet.pk}
 
 
+def _manual_order(user):
+    from apps.manual_orders import services
+    from tests.manual_orders.factories import CustomerFactory, new_key, priced_product
+
+    product = priced_product(by=user)
+    order = services.place_order(
+        idempotency_key=new_key(),
+        customer=CustomerFactory(),
+        channel="phone",
+        delivery_address="x",
+        lines=[services.LineInput(product_id=product.pk, quantity=1)],
+        by=user,
+    ).order
+    return {"pk": order.pk}
+
+
+def _reference_import(user):
+    from apps.manual_orders.models import ReferenceImport
+
+    imp = ReferenceImport.objects.create(
+        kind="products",
+        content=b"",
+        original_name="p.csv",
+        input_format="csv",
+        state="checked",
+        created_by=user,
+    )
+    return {"pk": imp.pk}
+
+
+def _warehouse(user):
+    from tests.inventory_counts.factories import WarehouseFactory
+
+    return {"pk": WarehouseFactory().pk}
+
+
 # URL kwargs for pages that show one object, made for the visiting user.
 SAMPLE_KWARGS = {
+    "manual_orders:order-detail": _manual_order,
+    "manual_orders:order-confirm": _manual_order,
+    "manual_orders:order-cancel": _manual_order,
+    "manual_orders:order-allocate": _manual_order,
+    "manual_orders:order-dispatch": _manual_order,
+    "manual_orders:order-deliver": _manual_order,
+    "manual_orders:pick-list": _warehouse,
+    "manual_orders:reference-detail": _reference_import,
+    "manual_orders:reference-confirm": _reference_import,
     "inventory_counts:session-detail": _count_session,
     "inventory_counts:session-start": _count_session,
     "inventory_counts:session-close": _count_session,

@@ -1,4 +1,5 @@
 import base64
+import json
 import os
 import secrets
 import uuid
@@ -105,10 +106,10 @@ def worker_env(rq_worker, settings) -> None:
         ORDER_SYSTEM_DATABASE_URL=settings.ORDER_SYSTEM_DATABASE_URL,
         BACKUP_LOCAL_DIR=settings.BACKUP_LOCAL_DIR,
         BACKUP_REMOTE_DIR=settings.BACKUP_REMOTE_DIR,
-        BACKUP_REMOTE_OPTIONS='{"location": "%s"}' % settings.BACKUP_REMOTE_DIR,
+        BACKUP_REMOTE_OPTIONS=json.dumps({"location": settings.BACKUP_REMOTE_DIR}),
         BACKUP_MASTER_KEYS=settings.BACKUP_MASTER_KEYS,
         BACKUP_KEY_FILE="",
         ORDER_SYSTEM_LOG_DIR=settings.ORDER_SYSTEM_LOG_DIR,
-        BACKUP_SCRATCH_TARGETS=__import__("json").dumps(settings.BACKUP_SCRATCH_TARGETS),
+        BACKUP_SCRATCH_TARGETS=json.dumps(settings.BACKUP_SCRATCH_TARGETS),
     )
     os.makedirs(settings.BACKUP_LOCAL_DIR, exist_ok=True)

@@ -47,11 +47,12 @@ def test_backup_then_restore_into_a_scratch_database_gives_identical_rows(
         assert (job.state, job.percent) == (JobState.SUCCEEDED, 100)
     orders = BackupRun.objects.get(scope__slug="orders")
     assert orders.file_name.endswith("订单数据实时备份.bak")
-    assert {t["name"].split(".")[-1] for t in orders.manifest["tables"]} == {"orders", "order_items"}
+    assert {t["name"].split(".")[-1] for t in orders.manifest["tables"]} == {
+        "orders",
+        "order_items",
+    }
 
-    restore = services.start_restore(
-        scopes=[scope(s) for s in TABLE_SCOPES], target="rehearsal"
-    )
+    restore = services.start_restore(scopes=[scope(s) for s in TABLE_SCOPES], target="rehearsal")
     rq_worker.run_burst()
     restore.refresh_from_db()
     assert restore.state == RunState.COMPLETE, restore.error
@@ -112,8 +113,12 @@ def test_a_restore_that_fails_half_way_leaves_the_target_unchanged(order_db):
         # Customer 1 leaves the order system after the backup: the backup's orders still
         # point at it, so re-validating orders -> customers fails after orders and items
         # were already loaded inside the restore's transaction.
-        conn.execute("DELETE FROM payments WHERE order_id IN (SELECT id FROM orders WHERE customer_id = 1)")
-        conn.execute("DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE customer_id = 1)")
+        conn.execute(
+            "DELETE FROM payments WHERE order_id IN (SELECT id FROM orders WHERE customer_id = 1)"
+        )
+        conn.execute(
+            "DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE customer_id = 1)"
+        )
         conn.execute("DELETE FROM orders WHERE customer_id = 1")
         conn.execute("DELETE FROM customers WHERE id = 1")
         conn.execute("UPDATE orders SET status = 'changed-after-backup' WHERE id = 2")

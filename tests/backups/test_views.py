@@ -26,14 +26,16 @@ def test_staff_start_a_backup_from_the_page_and_watch_its_progress(client, make_
 @pytest.mark.django_db
 def test_the_restore_wizard_proposes_confirms_and_restores(client, make_user, order_db):
     client.force_login(make_user(Role.EMERGENCY_LEAD))
-    client.post(reverse("backups:backup-start"), {"scope": BackupScope.objects.get(slug="orders").pk})
+    client.post(
+        reverse("backups:backup-start"), {"scope": BackupScope.objects.get(slug="orders").pk}
+    )
     backup = BackupRun.objects.get()
     orders = BackupScope.objects.get(slug="orders")
     step2 = f"{reverse('backups:restore-start')}?scopes={orders.pk}&target=order_system"
     page = client.get(step2, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Newest intact real-time backup" in page and backup.file_name in page
 
-    response = client.post(step2, {f"backup_orders": backup.pk})
+    response = client.post(step2, {"backup_orders": backup.pk})
     assert response.status_code == 200  # the confirmation box was not ticked
     assert not RestoreRun.objects.exists()
 

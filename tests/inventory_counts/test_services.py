@@ -19,6 +19,7 @@ def _english_messages():
     with translation.override("en"):
         yield
 
+
 pytestmark = pytest.mark.django_db
 
 

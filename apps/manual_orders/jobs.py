@@ -1,0 +1,14 @@
+"""RQ entry points: take ids, call one service, report progress."""
+
+from django.contrib.auth import get_user_model
+
+from . import services
+
+
+def push_to_order_system_job(*, user_id: int, progress=None) -> dict:
+    by = get_user_model().objects.get(pk=user_id)
+    return services.push_to_order_system(by=by, progress=progress)
+
+
+def load_reference_job(*, progress=None) -> dict:
+    return services.load_reference_from_order_system(progress=progress)

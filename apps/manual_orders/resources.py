@@ -1,0 +1,128 @@
+"""Reference data in (products with prices, customers, warehouses) and orders out, through
+django-import-export: CSV, XLSX (with openpyxl) and, for the hand-back, JSON."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+from import_export import fields, resources, widgets
+from import_export.formats import base_formats
+
+from apps.inventory_counts.models import Product, Warehouse
+
+from .choices import ReferenceKind
+from .models import Customer, OrderLine, ProductPrice
+
+IMPORT_FORMATS = (base_formats.CSV, base_formats.XLSX)
+EXPORT_FORMATS = (base_formats.CSV, base_formats.XLSX, base_formats.JSON)
+
+
+def formats(candidates) -> dict[str, base_formats.Format]:
+    return {f().get_title(): f() for f in candidates if f().is_available()}
+
+
+def read_dataset(content: bytes, input_format: str):
+    fmt = formats(IMPORT_FORMATS).get(input_format)
+    if fmt is None:
+        raise ValueError(input_format)
+    if fmt.is_binary():
+        return fmt.create_dataset(content)
+    return fmt.create_dataset(content.decode("utf-8-sig"))
+
+
+class ProductResource(resources.ModelResource):
+    """A product row: the stock counts' product (by SKU) and its selling price."""
+
+    price = fields.Field(
+        attribute="import_price", column_name="price", widget=widgets.DecimalWidget()
+    )
+
+    class Meta:
+        model = Product
+        import_id_fields = ("sku",)
+        fields = ("sku", "name", "category", "unit", "active", "price")
+        skip_unchanged = False
+        clean_model_instances = True
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        errors = dict(import_validation_errors or {})
+        price = getattr(instance, "import_price", None)
+        if "price" not in errors:
+            if price is None:
+                errors["price"] = [_("Enter the price.")]
+            elif price < 0:
+                errors["price"] = [_("A price cannot be negative.")]
+        super().validate_instance(instance, errors, validate_unique)
+
+    def after_save_instance(self, instance, row, **kwargs):
+        ProductPrice.objects.update_or_create(
+            product=instance, defaults={"price": Decimal(instance.import_price)}
+        )
+
+
+class CustomerResource(resources.ModelResource):
+    class Meta:
+        model = Customer
+        import_id_fields = ("phone",)
+        fields = ("name", "phone", "email", "city", "address", "other_addresses", "vip", "language")
+        clean_model_instances = True
+
+
+class WarehouseResource(resources.ModelResource):
+    class Meta:
+        model = Warehouse
+        import_id_fields = ("code",)
+        fields = ("code", "name")
+        clean_model_instances = True
+
+
+REFERENCE_RESOURCES = {
+    ReferenceKind.PRODUCTS: ProductResource,
+    ReferenceKind.CUSTOMERS: CustomerResource,
+    ReferenceKind.WAREHOUSES: WarehouseResource,
+}
+
+
+class OrderLineExportResource(resources.ModelResource):
+    """One row per order line, keyed by the order's external reference, for re-entry."""
+
+    external_reference = fields.Field(attribute="order__number", column_name="order_no")
+    state = fields.Field(attribute="order__state", column_name="state")
+    channel = fields.Field(attribute="order__channel", column_name="channel")
+    received_at = fields.Field(
+        attribute="order__received_at", column_name="received_at", widget=widgets.DateTimeWidget()
+    )
+    customer_name = fields.Field(attribute="order__customer__name", column_name="customer_name")
+    customer_phone = fields.Field(attribute="order__customer__phone", column_name="customer_phone")
+    customer_email = fields.Field(attribute="order__customer__email", column_name="customer_email")
+    delivery_city = fields.Field(attribute="order__delivery_city", column_name="ship_city")
+    delivery_address = fields.Field(attribute="order__delivery_address", column_name="ship_address")
+    carrier = fields.Field(attribute="order__carrier", column_name="carrier")
+    tracking_number = fields.Field(
+        attribute="order__tracking_number", column_name="tracking_number"
+    )
+    order_total = fields.Field(attribute="order__total", column_name="order_total")
+
+    class Meta:
+        model = OrderLine
+        fields = (
+            "external_reference",
+            "state",
+            "channel",
+            "received_at",
+            "customer_name",
+            "customer_phone",
+            "customer_email",
+            "delivery_city",
+            "delivery_address",
+            "carrier",
+            "tracking_number",
+            "sku",
+            "name",
+            "quantity",
+            "unit_price",
+            "line_total",
+            "order_total",
+        )
+        export_order = fields
