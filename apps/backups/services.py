@@ -190,6 +190,8 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
             scope=scope.slug,
             kind=run.kind,
             progress=lambda pct, step: progress.update(percent=int(pct * 0.85), step=step),
+            level=settings.BACKUP_COMPRESSION_LEVEL,
+            max_rate=settings.BACKUP_MAX_RATE,
         )
         BackupRun.objects.filter(pk=run.pk).update(
             local_path=str(result.path),
@@ -576,26 +578,26 @@ def perform_restore(
         keyring = get_keyring()
         if not restore.into_order_system:
             ensure_scratch_database(url)
-        share = 90 / max(1, len(backups))
-        for i, backup in enumerate(backups):
-            path = local_file_for(backup)
+        paths = [local_file_for(backup) for backup in backups]
+        for backup in backups:
             progress.log(_("Restoring %(name)s") % {"name": backup.file_name})
-            base = i * share
-            result = engine.restore_file(
-                path,
-                target_url=url,
-                keyring=keyring,
-                restore_logs_to=(backup.scope.log_dir or settings.ORDER_SYSTEM_LOG_DIR)
-                if backup.scope.is_logs and restore.into_order_system
-                else (
-                    Path(settings.VAR_DIR) / "restored_logs" / str(restore.pk)
-                    if backup.scope.is_logs
-                    else None
-                ),
-                progress=lambda pct, step, base=base: progress.update(
-                    percent=int(base + pct * share / 100), step=step
-                ),
+        logs = [b for b in backups if b.scope.is_logs]
+        logs_to = None
+        if logs:
+            logs_to = (
+                (logs[0].scope.log_dir or settings.ORDER_SYSTEM_LOG_DIR)
+                if restore.into_order_system
+                else Path(settings.VAR_DIR) / "restored_logs" / str(restore.pk)
             )
+        # One transaction for every scope: all of them are restored, or none.
+        results = engine.restore_files(
+            paths,
+            target_url=url,
+            keyring=keyring,
+            restore_logs_to=logs_to,
+            progress=lambda pct, step: progress.update(percent=int(pct * 0.9), step=step),
+        )
+        for backup, result in zip(backups, results, strict=True):
             if backup.sha256 and result.sha256 != backup.sha256:
                 raise DomainError(
                     _("The file's SHA-256 differs from the one recorded when it was made.")
@@ -611,6 +613,7 @@ def perform_restore(
                     }
                 )
             report["files"].extend(result.files)
+            report.setdefault("warnings", []).extend(result.warnings)
         progress.update(percent=93, step=_("Running integrity and business checks"))
         report["checks"] = run_checks(url=url, scopes=scopes)
     except (engine.EngineError, OSError, DomainError, psycopg.Error, sqlite3.Error) as exc:

@@ -130,6 +130,63 @@ def test_a_restore_that_fails_half_way_leaves_the_target_unchanged(order_db):
 
 
 @pytest.mark.django_db
+def test_a_multi_scope_restore_is_all_or_nothing_across_scopes(order_db):
+    backup_inline("users")
+    orders = backup_inline("orders")
+    path = Path(orders.local_path)
+    data = bytearray(path.read_bytes())
+    data[-5] ^= 0x01  # the orders file fails only at its very end, after users were loaded
+    path.write_bytes(bytes(data))
+    BackupRun.objects.filter(pk=orders.pk).update(sha256="")
+    with psycopg.connect(order_db) as conn:
+        conn.execute("UPDATE customers SET name = 'changed after the backup' WHERE id = 1")
+    before = fingerprint(order_db)
+    restore = services.start_restore(
+        scopes=[scope("users"), scope("orders")], backups={"orders": orders}
+    )
+    restore.refresh_from_db()
+    assert restore.state == RunState.FAILED
+    assert fingerprint(order_db) == before
+
+
+def test_a_worker_killed_mid_backup_leaves_no_complete_looking_artifact(
+    rq_worker, settings, order_db
+):
+    worker_env(rq_worker, settings)
+    # Read the order system slowly (a production setting) so the kill lands mid-backup.
+    rq_worker.env["BACKUP_MAX_RATE"] = "5000"
+    settings.JOB_STALE_AFTER_SECONDS = 3
+    run = services.start_backup(scope=scope("orders"))
+    rq_worker.start()
+    local = Path(settings.BACKUP_LOCAL_DIR)
+    wait_for(
+        lambda: (
+            list(local.glob(".*.partial")) and JobRecord.objects.get(pk=run.job_id).percent >= 1
+        ),
+        timeout=60,
+        message="the backup never got under way",
+    )
+    rq_worker.kill()
+    run.refresh_from_db()
+    assert run.state == RunState.RUNNING
+    # The file being written has a hidden temporary name; nothing carries the final name.
+    assert not (local / run.file_name).exists()
+    assert [p.name for p in local.iterdir() if not p.name.startswith(".")] == []
+    wait_for(
+        lambda: (
+            services.refresh_run_state(BackupRun.objects.get(pk=run.pk)).state == RunState.FAILED
+        ),
+        timeout=30,
+        interval=0.5,
+        message="the run stayed running",
+    )
+    run.refresh_from_db()
+    assert run.error
+    assert JobRecord.objects.get(pk=run.job_id).state == JobState.FAILED
+    assert services.propose_restore(scope=scope("orders")).backup is None
+
+
+@pytest.mark.django_db
 def test_the_proposal_prefers_realtime_and_falls_back_to_daily():
     orders = scope("orders")
     daily = BackupRunFactory(scope=orders, kind=BackupKind.DAILY)

@@ -29,7 +29,7 @@ from .errors import (
     WrongKeyError,
 )
 from .keys import Keyring, generate_key_line
-from .restore import RestoreReport, restore_file
+from .restore import RestoreReport, restore_file, restore_files
 from .sources import TableResult, parse_url
 from .verify import FileCheck, TableCheck, VerifyReport, verify_file
 
@@ -63,6 +63,7 @@ __all__ = [
     "read_manifest",
     "remove_stale_partials",
     "restore_file",
+    "restore_files",
     "run_backup",
     "verify_file",
 ]

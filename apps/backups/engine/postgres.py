@@ -18,7 +18,6 @@ extra_float_digits, ...) so COPY text and checksums mean the same on both ends, 
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -108,9 +107,10 @@ def checksum_sql(qualified: str, hashes: Sequence[dict[str, str]]) -> str:
     return f"SELECT count(*), coalesce(sum({row}), 0)::text FROM ONLY {qualified}"
 
 
+_OID_TYPE_RE = re.compile(r"^pg_catalog\.(oid|reg\w+|xid|xid8|cid|tid|oidvector)$")
 _TYPE_RE = re.compile(r'^[A-Za-z0-9_." ]{1,200}$')
 
-# Extended (64-bit, seeded) hash support function of a base/enum type's default hash opclass.
+# Extended (64-bit, seeded) hash support function of a base type's default hash opclass.
 _HASH_FN_SQL = """
 SELECT t.typtype, t.typbasetype, h.fn, h.argoid, h.argtype,
        quote_ident(tn.nspname) || '.' || quote_ident(t.typname)
@@ -128,8 +128,7 @@ LEFT JOIN LATERAL (
    JOIN pg_catalog.pg_proc pr ON pr.oid = p.amproc
    WHERE oc.opcmethod = (SELECT oid FROM pg_catalog.pg_am WHERE amname = 'hash')
      AND oc.opcdefault
-     AND oc.opcintype = CASE WHEN t.typtype = 'e' THEN 'pg_catalog.anyenum'::regtype
-                             ELSE t.oid END
+     AND oc.opcintype = t.oid
    LIMIT 1) h ON true
 WHERE t.oid = %s
 """
@@ -282,6 +281,7 @@ class PostgresSource(BackupSource):
         assert row is not None
         self._snapshot, self._dbname, self._version, self._version_num = row
         if self._version_num < 110000:
+            self._conn.close()
             raise SourceError("PostgreSQL 11 or newer is required.")
 
     def close(self) -> None:
@@ -319,6 +319,8 @@ class PostgresSource(BackupSource):
             t = _Table(oid, nsp, relname)
             if t.canonical in self._tables:
                 raise SourceError(f"Table {t.canonical!r} is listed twice.")
+            # like pg_dump: keep concurrent DDL (DROP, ALTER) away until the backup ends
+            self._conn.execute(f"LOCK TABLE {t.qualified} IN ACCESS SHARE MODE")
             self._tables[t.canonical] = t
             cols = [r for r in self._conn.execute(_COLUMNS_SQL, (t.qualified,)).fetchall()]
             self._copy_columns[t.canonical] = [r[0] for r in cols if not r[4]]
@@ -339,7 +341,9 @@ class PostgresSource(BackupSource):
                     inner = self._hash_for(basetype)
                     if inner["function"] != "hashtextextended":
                         fn, cast = inner["function"], inner.get("cast") or self._typname(basetype)
-                elif typtype in ("b", "e") and func:
+                elif typtype == "b" and func and not _OID_TYPE_RE.match(typsql):
+                    # (enums and OID-like types hash their OIDs, which differ between
+                    # databases: they go through their text form)
                     # e.g. timestamptz is hashed by timestamp_hash_extended(timestamp, ...);
                     # casts name the bare type (pg_catalog.bpchar, never char(1)).
                     poly = argtype.startswith("pg_catalog.any")
@@ -563,7 +567,7 @@ class PostgresTarget(RestoreTarget):
         db: DbUrl,
         *,
         lock_timeout: str = "60s",
-        maintenance_work_mem: str = os.environ.get("MWM", "256MB"),
+        maintenance_work_mem: str = "256MB",
         work_mem: str = "64MB",
         freeze: bool = True,
     ) -> None:
@@ -866,11 +870,9 @@ class PostgresTarget(RestoreTarget):
         (indexed,) = self._exec(_FK_INDEXED_SQL, (owner, conname), what=what)[0]
         if indexed and self._freeze:
             self._exec("SET LOCAL enable_hashjoin = off", what=what)
-        try:
-            self._exec(f"ALTER TABLE {owner} VALIDATE CONSTRAINT {qi(conname)}", what=what)
-        finally:
-            if indexed and self._freeze:
-                self._exec("SET LOCAL enable_hashjoin = on", what=what)
+        self._exec(f"ALTER TABLE {owner} VALIDATE CONSTRAINT {qi(conname)}", what=what)
+        if indexed and self._freeze:  # (after a failure the transaction is dead anyway)
+            self._exec("SET LOCAL enable_hashjoin TO DEFAULT", what=what)
 
     def _reset_sequences(self, t: _Loaded) -> None:
         """Move each sequence past max(column) and past the backup's value; never back."""

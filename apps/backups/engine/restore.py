@@ -12,6 +12,7 @@ twice (verify, then load).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -77,9 +78,60 @@ def restore_file(
     called with each internal step name (``prepare``, ``load <table>``, ``constraints``,
     ``indexes``, ``foreign keys``, ``checksums``, ``sequences``, ``commit``) for tests.
     """
+    [report] = _restore(
+        [path],
+        target_url=target_url,
+        keyring=keyring,
+        tables=tables,
+        restore_logs_to=restore_logs_to,
+        progress=progress,
+        hook=hook,
+        workers=workers,
+    )
+    return report
+
+
+def restore_files(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    target_url: str,
+    keyring: Keyring,
+    restore_logs_to: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    hook: Hook | None = None,
+    workers: int = DEFAULT_WORKERS,
+) -> list[RestoreReport]:
+    """Several backup files (scopes) into one target in ONE transaction: all of them or none.
+
+    Constraints and foreign keys are rebuilt once, after every file is loaded, so files may
+    come in any order (orders before the customers they reference).
+    """
+    return _restore(
+        paths,
+        target_url=target_url,
+        keyring=keyring,
+        tables=None,
+        restore_logs_to=restore_logs_to,
+        progress=progress,
+        hook=hook,
+        workers=workers,
+    )
+
+
+def _restore(
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    target_url: str,
+    keyring: Keyring,
+    tables: Sequence[str] | None,
+    restore_logs_to: str | os.PathLike[str] | None,
+    progress: Progress | None,
+    hook: Hook | None,
+    workers: int,
+) -> list[RestoreReport]:
     t0 = time.monotonic()
-    p = Path(path)
-    total = max(p.stat().st_size, 1)
+    files_in = [Path(p) for p in paths]
+    total = max(sum(p.stat().st_size for p in files_in), 1)
     last: list[Any] = [None]
 
     def report(pct: int, step: str) -> None:
@@ -93,59 +145,67 @@ def restore_file(
         if hook is not None:
             hook(name)
 
-    with open(p, "rb") as f:
-        reader = ContainerReader(f, keyring, workers=workers)  # key checked before connecting
+    with contextlib.ExitStack() as stack:
+        # Every file's header and key are checked before the target is touched.
+        readers = [
+            ContainerReader(stack.enter_context(open(p, "rb")), keyring, workers=workers)
+            for p in files_in
+        ]
         report(0, "Connecting to the target database")
         target: RestoreTarget = open_target(target_url)
         target.hook = on_step
         stager = LogStager(Path(restore_logs_to)) if restore_logs_to is not None else None
+        done_bytes = 0
+        per_file: list[tuple[ContainerReader, set[str]]] = []
         try:
-            payload = PayloadReader(reader)
-            selected: set[str] = set()
-            wanted: list[str] = []
-            active = False
-            step = "Loading"
-            for ev in payload:
-                kind = ev.kind
-                if kind == "table_data":
-                    if active:
-                        assert ev.record is not None
-                        target.write_rows(ev.record.view())
-                        report(min(79, reader.size * 80 // total), step)
-                elif kind == "table":
-                    assert ev.meta is not None
-                    active = ev.meta["name"] in selected
-                    if active:
-                        step = f"Loading table {ev.meta['name']}"
-                        target.begin_table(ev.meta)
-                elif kind == "table_end":
-                    if active:
+            for p, reader in zip(files_in, readers, strict=True):
+                payload = PayloadReader(reader)
+                selected: set[str] = set()
+                active = False
+                step = "Loading"
+                for ev in payload:
+                    kind = ev.kind
+                    if kind == "table_data":
+                        if active:
+                            assert ev.record is not None
+                            target.write_rows(ev.record.view())
+                            report(min(79, (done_bytes + reader.size) * 80 // total), step)
+                    elif kind == "table":
                         assert ev.meta is not None
-                        target.end_table(ev.meta)
-                    active = False
-                elif kind == "stream":
-                    assert ev.meta is not None
-                    names = list(ev.meta.get("tables") or [])
-                    wanted = match_tables(tables, names) if tables is not None else names
-                    selected = set(wanted)
-                    target.begin(ev.meta, wanted)
-                elif stager is not None:
-                    if kind == "file":
+                        active = ev.meta["name"] in selected
+                        if active:
+                            step = f"Loading table {ev.meta['name']}"
+                            target.begin_table(ev.meta)
+                    elif kind == "table_end":
+                        if active:
+                            assert ev.meta is not None
+                            target.end_table(ev.meta)
+                        active = False
+                    elif kind == "stream":
                         assert ev.meta is not None
-                        stager.begin(str(ev.meta["name"]), float(ev.meta.get("mtime") or 0))
-                    elif kind == "file_data":
-                        assert ev.record is not None
-                        stager.write(ev.record.view())
-                    elif kind == "file_end":
-                        stager.end()
-            assert reader.manifest is not None
-            check_against_manifest(reader.manifest, payload.tables, payload.files)
+                        names = list(ev.meta.get("tables") or [])
+                        wanted = match_tables(tables, names) if tables is not None else names
+                        selected = set(wanted)
+                        target.begin(ev.meta, wanted)
+                    elif stager is not None:
+                        if kind == "file":
+                            assert ev.meta is not None
+                            stager.begin(str(ev.meta["name"]), float(ev.meta.get("mtime") or 0))
+                        elif kind == "file_data":
+                            assert ev.record is not None
+                            stager.write(ev.record.view())
+                        elif kind == "file_end":
+                            stager.end()
+                assert reader.manifest is not None
+                check_against_manifest(reader.manifest, payload.tables, payload.files)
+                done_bytes += p.stat().st_size
+                per_file.append((reader, selected))
             results = target.finish()
-            missing = selected - {r.name for r in results}
+            missing = set().union(*(sel for _, sel in per_file)) - {r.name for r in results}
             if missing:
                 raise RestoreError(f"The backup holds no data for {', '.join(sorted(missing))}.")
             target.commit()
-            files = stager.commit() if stager is not None else []
+            restored_files = stager.commit() if stager is not None else []
         except EngineError:
             _abort(target, stager)
             raise
@@ -158,14 +218,23 @@ def restore_file(
         finally:
             target.close()
     report(100, "Restore complete")
-    return RestoreReport(
-        tables=results,
-        files=files,
-        duration_seconds=round(time.monotonic() - t0, 3),
-        manifest=reader.manifest,
-        sha256=reader.sha256,
-        warnings=list(target.warnings),
-    )
+    duration = round(time.monotonic() - t0, 3)
+    by_name = {r.name: r for r in results}
+    reports = []
+    for reader, selected in per_file:
+        assert reader.manifest is not None
+        own = {str(f.get("name")) for f in reader.manifest.get("files") or []}
+        reports.append(
+            RestoreReport(
+                tables=[by_name[n] for n in by_name if n in selected],
+                files=[f for f in restored_files if Path(f).name in own or f in own],
+                duration_seconds=duration,
+                manifest=reader.manifest,
+                sha256=reader.sha256,
+                warnings=list(target.warnings),
+            )
+        )
+    return reports
 
 
 def _abort(target: RestoreTarget, stager: LogStager | None) -> None:

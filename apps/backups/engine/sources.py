@@ -176,7 +176,7 @@ def open_target(url: str) -> RestoreTarget:
     if db.engine == "postgresql":
         from .postgres import PostgresTarget
 
-        return PostgresTarget(db, freeze=not os.environ.get("NOFREEZE"))
+        return PostgresTarget(db)
     from .sqlite import SqliteTarget
 
     return SqliteTarget(db)

@@ -236,8 +236,9 @@ class SqliteTarget(RestoreTarget):
                 "into SQLite."
             )
         self.step("prepare")
-        self._exec("BEGIN IMMEDIATE", what="Starting the restore (is the database busy?)")
-        self._in_tx = True
+        if not self._in_tx:  # a second file of a multi-file restore joins the transaction
+            self._exec("BEGIN IMMEDIATE", what="Starting the restore (is the database busy?)")
+            self._in_tx = True
         for name in tables:
             if self._exec(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
@@ -293,7 +294,19 @@ class SqliteTarget(RestoreTarget):
                 for ix in t.meta["indexes"]:
                     self._exec(ix["definition"], what=f"Creating index {ix['name']}")
         self.step("foreign keys")
-        problems = self._exec("PRAGMA foreign_key_check", what="Checking foreign keys")
+        restored = set(self._loaded)
+        check = set(restored)  # the restored tables and every table referencing one of them
+        for (name,) in self._exec(
+            "SELECT name FROM sqlite_master WHERE type = 'table'", what="Listing tables"
+        ):
+            refs = self._exec(f"PRAGMA foreign_key_list({qi(name)})", what="Reading keys")
+            if any(r[2] in restored for r in refs):
+                check.add(name)
+        problems = []
+        for name in sorted(check):
+            problems += self._exec(
+                f"PRAGMA foreign_key_check({qi(name)})", what="Checking foreign keys"
+            )
         if problems:
             tables = sorted({f"{p[0]} -> {p[2]}" for p in problems})
             raise RestoreError(
