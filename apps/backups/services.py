@@ -10,7 +10,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import sqlite3
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -512,6 +517,49 @@ def ensure_scratch_database(url: str) -> None:
                 conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error:
         pass  # the restore itself reports an unreachable target clearly
+
+
+@contextmanager
+def latest_backups_opened(*, slugs: list[str], progress: Progress | None = None) -> Iterator[str]:
+    """Restore the proposed backups of ``slugs`` into a throw-away database; yield its URL.
+
+    How other apps read data "from the latest backup" (e.g. manual orders' reference data)
+    without touching the order system: the database is dropped afterwards.
+    """
+    runs = []
+    for slug in slugs:
+        proposal = propose_restore(scope=BackupScope.objects.get(slug=slug))
+        if proposal.backup is None:
+            raise DomainError(f"{proposal.scope.name}: {proposal.reason}")
+        runs.append(proposal.backup)
+    source = urlsplit(settings.ORDER_SYSTEM_DATABASE_URL)
+    tmpdir = None
+    if source.scheme.startswith("postgres"):
+        name = f"{source.path.lstrip('/')}_from_backup_{uuid.uuid4().hex[:8]}"
+        url = urlunsplit(source._replace(path=f"/{name}"))
+        ensure_scratch_database(url)
+    else:
+        tmpdir = tempfile.mkdtemp(prefix="from-backup-")
+        url = f"sqlite:///{tmpdir}/order_system.sqlite3"
+    try:
+        engine.restore_files(
+            [local_file_for(run) for run in runs],
+            target_url=url,
+            keyring=get_keyring(),
+            progress=(lambda pct, step: progress.update(percent=int(pct * 0.6), step=step))
+            if progress
+            else None,
+        )
+        yield url
+    except (engine.EngineError, OSError) as exc:
+        raise DomainError(explain(exc)) from exc
+    finally:
+        if tmpdir:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        else:
+            admin_url = urlunsplit(source._replace(path="/postgres"))
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _set_status(scopes, status: str, note: str = "") -> None:

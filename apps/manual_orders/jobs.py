@@ -12,3 +12,7 @@ def push_to_order_system_job(*, user_id: int, progress=None) -> dict:
 
 def load_reference_job(*, progress=None) -> dict:
     return services.load_reference_from_order_system(progress=progress)
+
+
+def load_reference_from_backup_job(*, progress=None) -> dict:
+    return services.load_reference_from_latest_backup(progress=progress)

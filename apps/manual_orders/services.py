@@ -628,6 +628,15 @@ def load_reference_from_order_system(*, url: str | None = None, progress=None) -
     return {"products": len(products), "customers": len(customers)}
 
 
+def load_reference_from_latest_backup(*, progress=None) -> dict[str, int]:
+    """The same load, from the newest intact products and users backups (the backups app
+    restores them into a throw-away database first), for when the order system is down."""
+    from apps.backups.services import latest_backups_opened
+
+    with latest_backups_opened(slugs=["products", "users"], progress=progress) as url:
+        return load_reference_from_order_system(url=url, progress=progress)
+
+
 # --- hand-back ----------------------------------------------------------------------------------------
 # The restored system's status for each manual order state.
 PUSH_STATUS = {

@@ -433,10 +433,18 @@ class LoadReferenceView(StaffPageMixin, View):
     permission_required = "manual_orders.import_reference"
 
     def post(self, request):
-        job = start_job(
-            kind="manual_orders.load_reference",
-            title=_("Load products and customers from the order system"),
-            func="apps.manual_orders.jobs.load_reference_job",
-            by=request.user,
-        )
+        if request.POST.get("source") == "backup":
+            job = start_job(
+                kind="manual_orders.load_reference",
+                title=_("Load products and customers from the latest backups"),
+                func="apps.manual_orders.jobs.load_reference_from_backup_job",
+                by=request.user,
+            )
+        else:
+            job = start_job(
+                kind="manual_orders.load_reference",
+                title=_("Load products and customers from the order system"),
+                func="apps.manual_orders.jobs.load_reference_job",
+                by=request.user,
+            )
         return redirect("core:job-detail", pk=job.pk)
