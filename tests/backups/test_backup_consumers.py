@@ -33,3 +33,12 @@ def test_manual_orders_load_reference_data_from_the_latest_backups(order_db):
 def test_reading_from_backups_that_do_not_exist_is_refused_clearly(order_db):
     with pytest.raises(DomainError), latest_backups_opened(slugs=["products"]):
         pass
+
+
+@pytest.mark.django_db
+def test_load_reference_command_reads_the_order_system(order_db, capsys):
+    from django.core.management import call_command
+
+    call_command("load_reference")
+    assert Product.objects.count() == len(table_rows(order_db, "products"))
+    assert "customers loaded" in capsys.readouterr().out
