@@ -419,14 +419,16 @@ class ReferenceConfirmView(StaffPageMixin, View):
     permission_required = "manual_orders.import_reference"
 
     def post(self, request, pk):
-        imp = get_object_or_404(ReferenceImport, pk=pk)
-        try:
-            services.confirm_reference_import(imp=imp, by=request.user)
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Imported."))
-        return redirect("manual_orders:reference-detail", pk=pk)
+        imp = get_object_or_404(ReferenceImport.objects.defer("content"), pk=pk)
+        # The write can be long (a whole catalogue): a worker does it, the job page shows it.
+        job = start_job(
+            kind="manual_orders.reference_import",
+            title=_("Import %(name)s") % {"name": imp.original_name},
+            func="apps.manual_orders.jobs.confirm_reference_import_job",
+            kwargs={"import_id": imp.pk},
+            by=request.user,
+        )
+        return redirect("core:job-detail", pk=job.pk)
 
 
 class LoadReferenceView(StaffPageMixin, View):

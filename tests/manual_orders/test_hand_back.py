@@ -7,6 +7,7 @@ import psycopg
 import pytest
 import tablib
 
+from apps.accounts.roles import Role
 from apps.inventory_counts.models import Product, Warehouse
 from apps.manual_orders import services
 from apps.manual_orders.choices import ImportState, PushState
@@ -209,3 +210,21 @@ def test_reference_data_loads_straight_from_the_order_system_database(order_db, 
     # Loading again updates in place.
     assert services.load_reference_from_order_system() == counts
     assert Customer.objects.count() == counts["customers"]
+
+
+def test_confirming_a_reference_file_on_the_page_imports_it_as_a_job(client, make_user):
+    from apps.core.models import JobRecord
+
+    operator = make_user(Role.TECH_SUPPORT)
+    content = _csv("sku,name,price,unit,active\nB-1,茶叶,8.00,盒,1\n")
+    imp = services.upload_reference(
+        kind="products", content=content, name="b.csv", input_format="csv", by=operator
+    )
+    client.force_login(operator)
+    response = client.post(f"/orders/reference/{imp.pk}/confirm/")
+    job = JobRecord.objects.get(kind="manual_orders.reference_import")
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert (job.state, job.started_by) == ("succeeded", operator)
+    imp.refresh_from_db()
+    assert imp.state == ImportState.IMPORTED
+    assert ProductPrice.objects.get(product__sku="B-1").price == 8
