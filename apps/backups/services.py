@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -167,6 +167,28 @@ def start_backup(*, scope: BackupScope, kind: str | None = None, by=None) -> Bac
     run._change_reason = "backup queued"
     run.save(update_fields=["job"])
     return run
+
+
+def due_policies(*, now: datetime | None = None) -> list[BackupPolicy]:
+    """Policies whose newest backup (complete, queued or running) is older than their interval."""
+    now = now or timezone.now()
+    due = []
+    for policy in BackupPolicy.objects.select_related("scope"):
+        latest = (
+            BackupRun.objects.filter(scope=policy.scope, kind=policy.kind)
+            .exclude(state=RunState.FAILED)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        if latest is None or latest <= now - timedelta(minutes=policy.interval_minutes):
+            due.append(policy)
+    return due
+
+
+def start_due_backups(*, now: datetime | None = None) -> list[BackupRun]:
+    """Start one backup per due policy; meant for cron or a systemd timer every minute."""
+    return [start_backup(scope=p.scope, kind=p.kind) for p in due_policies(now=now)]
 
 
 def _policy(run: BackupRun) -> BackupPolicy | None:

@@ -326,3 +326,22 @@ def test_downloads_are_audited(client, make_user, order_db):
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == Path(run.local_path).read_bytes()
     assert BackupAudit.objects.get(backup=run).by == user
+
+
+@pytest.mark.django_db
+def test_policies_start_backups_when_their_interval_has_passed(order_db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    first = services.start_due_backups()
+    assert sorted(r.scope.slug for r in first) == sorted(
+        ["orders", "transactions", "users", "products", "logs"]
+    )
+    assert all(r.state == RunState.COMPLETE for r in BackupRun.objects.all())
+    assert services.start_due_backups() == []
+    later = timezone.now() + timedelta(minutes=16)
+    assert sorted(p.scope.slug for p in services.due_policies(now=later)) == [
+        "orders",
+        "transactions",
+    ]
