@@ -27,6 +27,7 @@ run: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_order_system --orders 2000 --if-empty
 	$(BIN)/python manage.py load_reference
+	$(BIN)/python manage.py seed_demo_warehouses
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "REDIS_URL is set: starting an RQ worker for the default and backups queues"; \
 		$(BIN)/python manage.py rqworker default backups & \

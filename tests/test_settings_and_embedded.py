@@ -131,3 +131,14 @@ def test_the_embedded_default_starts_and_serves_the_login_page(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.django_db
+def test_demo_warehouses_are_seeded_once():
+    from django.core.management import call_command
+
+    from apps.inventory_counts.models import Location, Warehouse
+
+    call_command("seed_demo_warehouses")
+    call_command("seed_demo_warehouses")
+    assert Warehouse.objects.count() == 2 and Location.objects.count() == 20
