@@ -362,6 +362,17 @@ def local_file_for(run: BackupRun) -> Path:
     )
 
 
+# Errors that prove the file itself is bad (as opposed to this host lacking a key or a store).
+_DAMAGE = (
+    engine.TamperedError,
+    engine.TruncatedError,
+    engine.PayloadError,
+    engine.BadFormatError,
+    engine.WrongKeyError,
+    engine.ChecksumMismatchError,
+)
+
+
 @dataclass
 class VerifyOutcome:
     ok: bool
@@ -371,8 +382,10 @@ class VerifyOutcome:
 
 def verify_backup(*, name_or_path: str, by=None) -> VerifyOutcome:
     """End-to-end check of one file without restoring; records the outcome on its run."""
+    if not name_or_path.strip():
+        return VerifyOutcome(False, _("No backup named %(name)s.") % {"name": "''"})
     run = find_backup(name_or_path)
-    path = Path(name_or_path) if Path(name_or_path).exists() else None
+    path = Path(name_or_path) if Path(name_or_path).is_file() else None
     try:
         if path is None:
             if run is None:
@@ -380,25 +393,32 @@ def verify_backup(*, name_or_path: str, by=None) -> VerifyOutcome:
             path = local_file_for(run)
         report = engine.verify_file(path, get_keyring())
         if run is not None and run.sha256 and report.sha256 != run.sha256:
-            raise DomainError(
-                _("The file's SHA-256 differs from the one recorded when it was made.")
+            outcome = VerifyOutcome(
+                False, _("The file's SHA-256 differs from the one recorded when it was made.")
             )
-        outcome = VerifyOutcome(
-            True,
-            _("Intact: %(tables)s tables, %(rows)s rows, %(size)s bytes.")
-            % {
-                "tables": len(report.tables),
-                "rows": sum(t.rows for t in report.tables),
-                "size": report.size,
-            },
-            report,
-        )
+            damaged = True
+        else:
+            outcome = VerifyOutcome(
+                True,
+                _("Intact: %(tables)s tables, %(rows)s rows, %(size)s bytes.")
+                % {
+                    "tables": len(report.tables),
+                    "rows": sum(t.rows for t in report.tables),
+                    "size": report.size,
+                },
+                report,
+            )
+            damaged = False
+    except _DAMAGE as exc:
+        outcome, damaged = VerifyOutcome(False, explain(exc)), True
     except (engine.EngineError, OSError, DomainError) as exc:
-        outcome = VerifyOutcome(False, explain(exc))
+        # A missing key or an unreachable store says nothing about the file itself.
+        outcome, damaged = VerifyOutcome(False, explain(exc)), False
     if run is not None:
-        BackupRun.objects.filter(pk=run.pk).update(
-            last_verified_at=timezone.now(), last_verify_ok=outcome.ok
-        )
+        fields = {"last_verified_at": timezone.now()}
+        if outcome.ok or damaged:
+            fields["last_verify_ok"] = outcome.ok
+        BackupRun.objects.filter(pk=run.pk).update(**fields)
         BackupAudit.objects.create(
             backup=run, action=BackupAudit.Action.VERIFY, by=by, detail=outcome.message[:500]
         )
@@ -469,6 +489,16 @@ def start_restore(
     """Queue a restore of ``scopes``; ``backups`` overrides the proposal per scope slug."""
     if not scopes:
         raise DomainError(_("Choose at least one scope to restore."))
+    # One restore of a scope at a time: lock the scopes, then look for one under way.
+    list(BackupScope.objects.select_for_update().filter(pk__in=[s.pk for s in scopes]))
+    for other in RestoreRun.objects.filter(
+        state__in=[RunState.QUEUED, RunState.RUNNING], backups__scope__in=scopes
+    ).distinct():
+        if refresh_run_state(other).state in (RunState.QUEUED, RunState.RUNNING):
+            raise DomainError(
+                _("Restore #%(id)s of these scopes is still under way; wait for it to finish.")
+                % {"id": other.pk}
+            )
     chosen, reasons = [], []
     for scope in scopes:
         picked = (backups or {}).get(scope.slug)
@@ -504,6 +534,7 @@ def start_restore(
     kwargs: dict[str, Any] = {"restore_id": restore.pk}
     kwargs["target_url" if target_url else "target"] = target_url or target
     restore.job = start_job(
+        in_caller=bool(target_url),  # a URL may carry a password: it never goes to Redis
         kind="restore",
         title=_("Restore #%(id)s into %(target)s")
         % {"id": restore.pk, "target": restore.target_label},
@@ -666,12 +697,9 @@ def perform_restore(
             keyring=keyring,
             restore_logs_to=logs_to,
             progress=lambda pct, step: progress.update(percent=int(pct * 0.9), step=step),
+            expected_sha256=[backup.sha256 or None for backup in backups],
         )
         for backup, result in zip(backups, results, strict=True):
-            if backup.sha256 and result.sha256 != backup.sha256:
-                raise DomainError(
-                    _("The file's SHA-256 differs from the one recorded when it was made.")
-                )
             for t in result.tables:
                 report["tables"].append(
                     {
@@ -685,7 +713,12 @@ def perform_restore(
             report["files"].extend(result.files)
             report.setdefault("warnings", []).extend(result.warnings)
         progress.update(percent=93, step=_("Running integrity and business checks"))
-        report["checks"] = run_checks(url=url, scopes=scopes)
+        try:
+            report["checks"] = run_checks(url=url, scopes=scopes)
+        except (psycopg.Error, sqlite3.Error) as exc:  # the data is restored: report, not fail
+            report["checks"] = [
+                {"name": _("Checks"), "name_en": "Checks", "error": str(exc), "ok": False}
+            ]
     except (engine.EngineError, OSError, DomainError, psycopg.Error, sqlite3.Error) as exc:
         reason = explain(exc)
         _fail_restore(restore, scopes, reason, report)

@@ -69,7 +69,9 @@ class VerifyBackupView(StaffPageMixin, View):
 
     def post(self, request, pk):
         run = get_object_or_404(BackupRun, pk=pk)
-        outcome = services.verify_backup(name_or_path=run.file_name, by=request.user)
+        outcome = services.verify_backup(
+            name_or_path=run.local_path or run.file_name, by=request.user
+        )
         (messages.success if outcome.ok else messages.error)(request, outcome.message)
         return redirect("backups:backup-detail", pk=pk)
 

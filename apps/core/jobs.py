@@ -70,11 +70,14 @@ def start_job(
     queue: str = "default",
     by=None,
     timeout: int | None = None,
+    in_caller: bool = False,
 ) -> JobRecord:
     """Record a job and dispatch it once the surrounding transaction commits.
 
     ``func`` is a dotted path to ``f(*, progress: Progress, **kwargs) -> JSON-able result``;
-    only ids and plain values travel through Redis.
+    only ids and plain values travel through Redis. ``in_caller`` runs the job in this process
+    after the commit (still recorded and watchable) for kwargs that must not go through Redis,
+    such as a database URL with a password given on the command line.
     """
     record = JobRecord.objects.create(kind=kind, title=str(title)[:200], queue=queue, started_by=by)
     payload = (str(record.id), func, kwargs or {})
@@ -82,6 +85,8 @@ def start_job(
         # "Run at once in the caller": inside the caller's transaction, as any other call.
         dispatch(*payload, queue=queue, timeout=timeout)
         record.refresh_from_db()
+    elif in_caller:
+        transaction.on_commit(lambda: run_tracked_job(*payload))
     else:
         transaction.on_commit(lambda: dispatch(*payload, queue=queue, timeout=timeout))
     return record

@@ -187,7 +187,7 @@ class DecisionTaskForm(forms.Form):
 class ResourceForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ResourceKind.choices)
     description = forms.CharField(label=_("Description"), max_length=200)
-    quantity = forms.DecimalField(label=_("Quantity"), min_value=0, decimal_places=2)
+    quantity = forms.DecimalField(label=_("Quantity"), min_value=0, max_digits=10, decimal_places=2)
     unit = forms.CharField(label=_("Unit"), max_length=20, required=False)
     at = _when(_("Requested at"), required=False, help_text=_("Empty: now."))
 

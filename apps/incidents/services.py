@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -88,10 +89,35 @@ def _not_before_declaration(at: datetime, incident: Incident, *, field: str | No
         raise DomainError(_("That time is before the incident was declared."), field=field)
 
 
-def _lock(model: type[models.Model], obj: models.Model, version: int | None):
+def _require_open(incident: Incident, *, allow_closed: bool = False) -> None:
+    """Refuse changes to a closed or reviewed incident (reads the row under a lock).
+
+    ``allow_closed`` lets a closed incident still take notes for its review; a reviewed incident
+    is final.
+    """
+    state = Incident.objects.select_for_update().values_list("state", flat=True).get(pk=incident.pk)
+    if state == IncidentState.REVIEWED:
+        raise DomainError(_("This incident has been reviewed and can no longer be changed."))
+    if state == IncidentState.CLOSED and not allow_closed:
+        raise DomainError(_("This incident is closed."))
+
+
+def _to_minute(at: datetime | None) -> datetime | None:
+    """Due times are kept to the minute: the ``datetime-local`` widget posts no seconds."""
+    return at.replace(second=0, microsecond=0) if at is not None else None
+
+
+def _lock(model: type[models.Model], obj: models.Model, version: int | str | None):
     """Lock the row; refuse when it changed since the caller read ``version``."""
+    if version is not None:
+        try:
+            version = int(version)
+        except (TypeError, ValueError):
+            raise DomainError(
+                _("The form was incomplete. Reload the page and try again.")
+            ) from None
     locked = model.objects.select_for_update().get(pk=obj.pk)
-    if version is not None and locked.version != int(version):
+    if version is not None and locked.version != version:
         raise DomainError(
             _("Someone else changed this in the meantime. Reload the page and try again.")
         )
@@ -200,7 +226,7 @@ def instantiate_templates(*, incident: Incident) -> list[Task]:
             title_en=t.title_en,
             template=t,
             team_role=t.team_role,
-            due_at=incident.declared_at + timedelta(minutes=t.due_after_minutes),
+            due_at=_to_minute(incident.declared_at + timedelta(minutes=t.due_after_minutes)),
         )
         for t in TaskTemplate.objects.filter(is_active=True)
     ]
@@ -211,6 +237,7 @@ def instantiate_templates(*, incident: Incident) -> list[Task]:
 def update_assessment(*, incident: Incident, version: int | None, by, **fields: Any) -> Incident:
     """Refine cause and impact as the investigation goes."""
     incident = _lock(Incident, incident, version)
+    _require_open(incident)
     changes = {k: v for k, v in fields.items() if k in ASSESSMENT_FIELDS}
     for name, value in changes.items():
         setattr(incident, name, value)
@@ -333,8 +360,7 @@ def assign_member(
     *, incident: Incident, user, team_role: str, by, incident_url: str = ""
 ) -> TeamMember:
     """Put ``user`` on the team; refuse people without the role; notify by e-mail and SMS."""
-    if not incident.is_open:
-        raise DomainError(_("This incident is closed."))
+    _require_open(incident)
     if team_role not in TeamRole.values:
         raise DomainError(_("Unknown team role."), field="team_role")
     if not user.is_active or not _holds_any(user, TEAM_ROLE_REQUIRES[team_role]):
@@ -407,6 +433,8 @@ def acknowledge_assignment(*, member: TeamMember, by) -> TeamMember:
 
 @transaction.atomic
 def add_note(*, incident: Incident, text: str, by, decision: bool = False) -> TimelineEntry:
+    """A note or decision on the timeline; still allowed while closed, for the review."""
+    _require_open(incident, allow_closed=True)
     text = text.strip()
     if not text:
         raise DomainError(_("Write something first."), field="text")
@@ -451,6 +479,12 @@ def add_task(
     team_role: str = "",
     decision: MeetingDecision | None = None,
 ) -> Task:
+    _require_open(incident)
+    if decision is not None:
+        # Lock the decision so two people turning it into a task at once make one task.
+        decision = MeetingDecision.objects.select_for_update().get(pk=decision.pk)
+        if decision.task_id:
+            raise DomainError(_("This decision already has a task."))
     _check_owner(owner, team_role)
     _check_due(due_at, incident)
     task = Task(
@@ -464,8 +498,6 @@ def add_task(
     task.full_clean()
     task.save()
     if decision is not None:
-        if decision.task_id:
-            raise DomainError(_("This decision already has a task."))
         decision.task = task
         decision.save(update_fields=["task"])
     post_event(
@@ -490,14 +522,18 @@ def update_task(
 ) -> Task:
     """Change owner, due time and state of a task; refuse stale edits and unfit owners."""
     task = _lock(Task, task, version)
+    _require_open(task.incident)
+    if state and state not in TaskState.values:
+        raise DomainError(_("Unknown state."), field="state")
     _check_owner(owner, task.team_role)
     _check_due(due_at, task.incident)
     changes = []
     if owner != task.owner:
         task.owner = owner
         changes.append(str(_("owner: %(user)s") % {"user": owner or "—"}))
-    if due_at != task.due_at:
-        task.due_at = due_at
+    # The form shows and posts minutes only: an unchanged minute keeps the stored time.
+    if _to_minute(due_at) != _to_minute(task.due_at):
+        task.due_at = _to_minute(due_at)
         changes.append(str(_("due time changed")))
     if state and state != task.state:
         if state not in TASK_TRANSITIONS[task.state]:
@@ -547,6 +583,7 @@ def request_resource(
     unit: str = "",
     at: datetime | None = None,
 ) -> ResourceAllocation:
+    _require_open(incident)
     at = at or timezone.now()
     _not_in_future(at, field="at")
     _not_before_declaration(at, incident, field="at")
@@ -561,7 +598,12 @@ def request_resource(
         requested_at=at,
         requested_by=by,
     )
-    resource.full_clean()
+    try:
+        resource.full_clean()
+    except ValidationError as exc:
+        # E.g. a quantity with more digits than the column holds: say so instead of a 500.
+        field, errors = next(iter(exc.message_dict.items()))
+        raise DomainError(errors[0], field=field) from None
     resource.save()
     post_event(
         incident=incident,
@@ -586,6 +628,9 @@ def move_resource(
 ) -> ResourceAllocation:
     """Allocate, release or cancel a resource request, recording when and by whom."""
     resource = ResourceAllocation.objects.select_for_update().get(pk=resource.pk)
+    _require_open(resource.incident)
+    if to not in ResourceState.values:
+        raise DomainError(_("Unknown state."))
     if to not in RESOURCE_TRANSITIONS.get(resource.state, set()):
         raise DomainError(
             _("A resource cannot go from “%(from)s” to “%(to)s”.")
@@ -626,6 +671,7 @@ def record_meeting(
     decisions: list[str],
     by,
 ) -> Meeting:
+    _require_open(incident)
     _not_before_declaration(held_at, incident, field="held_at")
     meeting = Meeting(
         incident=incident, held_at=held_at, title=title, minutes=minutes, recorded_by=by

@@ -1,9 +1,11 @@
 """Thin views: parse with a form, check the role's permission, call one service, render."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
@@ -11,7 +13,7 @@ from apps.core.errors import DomainError
 from apps.core.mixins import StaffPageMixin
 
 from . import selectors, services
-from .choices import ReadinessResult, ResourceState
+from .choices import ReadinessResult, ResourceState, TaskState
 from .forms import (
     AssessmentForm,
     AssignMemberForm,
@@ -172,7 +174,7 @@ class OpenIncidentLiveView(StaffPageMixin, TemplateView):
 
 
 class AssessmentView(IncidentFormView):
-    heading = _("Cause and impact")
+    heading = gettext_lazy("Cause and impact")
 
     def get_form(self, form_class=None):
         return AssessmentForm(self.request.POST or None, instance=self.incident)
@@ -196,7 +198,7 @@ class AssessmentView(IncidentFormView):
 
 
 class TransitionView(IncidentFormView):
-    heading = _("Change state")
+    heading = gettext_lazy("Change state")
 
     def get_form(self, form_class=None):
         return TransitionForm(self.request.POST or None, incident=self.incident)
@@ -215,7 +217,7 @@ class TransitionView(IncidentFormView):
 class AssignMemberView(IncidentFormView):
     permission_required = "incidents.assign_team"
     form_class = AssignMemberForm
-    heading = _("Staff the emergency team")
+    heading = gettext_lazy("Staff the emergency team")
 
     def perform(self, form):
         member = services.assign_member(
@@ -244,7 +246,7 @@ class AcknowledgeView(StaffPageMixin, View):
 
 class NoteView(IncidentFormView):
     form_class = NoteForm
-    heading = _("Add to the timeline")
+    heading = gettext_lazy("Add to the timeline")
 
     def perform(self, form):
         services.add_note(
@@ -260,8 +262,8 @@ class NoteView(IncidentFormView):
 
 class AddTaskView(IncidentFormView):
     form_class = TaskForm
-    heading = _("New task")
-    success_message = _("Task added.")
+    heading = gettext_lazy("New task")
+    success_message = gettext_lazy("Task added.")
 
     def perform(self, form):
         services.add_task(incident=self.incident, by=self.request.user, **form.cleaned_data)
@@ -305,13 +307,15 @@ class TaskStateView(StaffPageMixin, TaskMixin, View):
     permission_required = "incidents.change_incident"
 
     def post(self, request, pk):
+        state = request.POST.get("state", "")
+        version = request.POST.get("version") or None
         try:
-            services.set_task_state(
-                task=self.task,
-                state=request.POST.get("state", ""),
-                version=request.POST.get("version") or None,
-                by=request.user,
-            )
+            # Tampered buttons get a message, not a 500.
+            if state not in TaskState.values:
+                raise DomainError(_("Unknown state."))
+            if version is not None and not version.isdigit():
+                raise DomainError(_("The form was incomplete. Reload the page and try again."))
+            services.set_task_state(task=self.task, state=state, version=version, by=request.user)
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect(self.incident_url() + "#tasks")
@@ -322,8 +326,8 @@ class TaskStateView(StaffPageMixin, TaskMixin, View):
 
 class RequestResourceView(IncidentFormView):
     form_class = ResourceForm
-    heading = _("Request a resource")
-    success_message = _("Resource requested.")
+    heading = gettext_lazy("Request a resource")
+    success_message = gettext_lazy("Resource requested.")
 
     def perform(self, form):
         services.request_resource(incident=self.incident, by=self.request.user, **form.cleaned_data)
@@ -348,8 +352,8 @@ class ResourceActionView(StaffPageMixin, View):
 
 class RecordMeetingView(IncidentFormView):
     form_class = MeetingForm
-    heading = _("Record a coordination meeting")
-    success_message = _("Meeting recorded.")
+    heading = gettext_lazy("Record a coordination meeting")
+    success_message = gettext_lazy("Meeting recorded.")
 
     def perform(self, form):
         data = form.cleaned_data
@@ -483,9 +487,10 @@ class ReadinessActionView(StaffPageMixin, View):
             if action == "recheck":
                 services.run_automatic_checks(check=check)
             elif action in ("pass", "fail"):
-                item = get_object_or_404(
-                    ReadinessItem, pk=request.POST.get("item"), readiness=check
-                )
+                item_pk = request.POST.get("item", "")
+                if not item_pk.isdigit():
+                    raise Http404("No such readiness item.")
+                item = get_object_or_404(ReadinessItem, pk=item_pk, readiness=check)
                 services.record_readiness_item(
                     item=item,
                     passed=action == "pass",

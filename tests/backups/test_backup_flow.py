@@ -345,3 +345,42 @@ def test_policies_start_backups_when_their_interval_has_passed(order_db):
         "orders",
         "transactions",
     ]
+
+
+@pytest.mark.django_db
+def test_a_file_whose_sha256_differs_from_the_record_is_not_restored(order_db):
+    run = backup_inline("orders")
+    BackupRun.objects.filter(pk=run.pk).update(sha256="0" * 64)
+    with psycopg.connect(order_db) as conn:
+        conn.execute("UPDATE orders SET status = 'changed since the backup' WHERE id = 3")
+    before = fingerprint(order_db)
+    restore = services.start_restore(scopes=[scope("orders")])
+    restore.refresh_from_db()
+    assert restore.state == RunState.FAILED
+    assert fingerprint(order_db) == before
+
+
+@pytest.mark.django_db
+def test_a_missing_master_key_does_not_mark_a_good_backup_damaged(order_db, settings):
+    run = backup_inline("users")
+    settings.BACKUP_MASTER_KEYS = key_spec("some-other-kid")
+    outcome = services.verify_backup(name_or_path=run.file_name)
+    assert not outcome.ok
+    run.refresh_from_db()
+    assert run.last_verify_ok is True
+    assert services.propose_restore(scope=scope("users")).backup == run
+
+
+@pytest.mark.django_db
+def test_a_second_restore_of_a_scope_under_way_is_refused(order_db):
+    run = backup_inline("orders")
+    RestoreRun.objects.create(target_label="x", state=RunState.RUNNING).backups.add(run)
+    with pytest.raises(services.DomainError):
+        services.start_restore(scopes=[scope("orders")])
+
+
+@pytest.mark.django_db
+def test_restore_backup_refuses_a_backup_of_another_scope(order_db):
+    run = backup_inline("users")
+    with pytest.raises(CommandError):
+        call_command("restore_backup", "--scope", "orders", "--backup", run.file_name, "--yes")

@@ -1,3 +1,4 @@
+import psycopg
 import pytest
 from django.urls import reverse
 
@@ -40,6 +41,9 @@ def test_the_restore_wizard_proposes_confirms_and_restores(client, make_user, or
     assert not RestoreRun.objects.exists()
 
     before = fingerprint(order_db)
+    with psycopg.connect(order_db) as conn:  # the live data drifts after the backup
+        conn.execute("UPDATE orders SET status = 'changed since the backup' WHERE id <= 5")
+    assert fingerprint(order_db) != before
     response = client.post(step2, {"backup_orders": backup.pk, "confirm": "on"})
     restore = RestoreRun.objects.get()
     assert response.status_code == 302

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .container import DEFAULT_WORKERS, ContainerReader
-from .errors import EngineError, RestoreError
+from .errors import ChecksumMismatchError, EngineError, RestoreError
 from .keys import Keyring
 from .payload import PayloadReader, check_against_manifest
 from .sources import Hook, LogStager, RestoreTarget, TableResult, match_tables, open_target
@@ -100,11 +100,13 @@ def restore_files(
     progress: Progress | None = None,
     hook: Hook | None = None,
     workers: int = DEFAULT_WORKERS,
+    expected_sha256: Sequence[str | None] | None = None,
 ) -> list[RestoreReport]:
     """Several backup files (scopes) into one target in ONE transaction: all of them or none.
 
     Constraints and foreign keys are rebuilt once, after every file is loaded, so files may
-    come in any order (orders before the customers they reference).
+    come in any order (orders before the customers they reference). ``expected_sha256`` (one
+    per file, as recorded when it was made) is checked before the commit.
     """
     return _restore(
         paths,
@@ -115,6 +117,7 @@ def restore_files(
         progress=progress,
         hook=hook,
         workers=workers,
+        expected_sha256=expected_sha256,
     )
 
 
@@ -128,6 +131,7 @@ def _restore(
     progress: Progress | None,
     hook: Hook | None,
     workers: int,
+    expected_sha256: Sequence[str | None] | None = None,
 ) -> list[RestoreReport]:
     t0 = time.monotonic()
     files_in = [Path(p) for p in paths]
@@ -204,6 +208,13 @@ def _restore(
             missing = set().union(*(sel for _, sel in per_file)) - {r.name for r in results}
             if missing:
                 raise RestoreError(f"The backup holds no data for {', '.join(sorted(missing))}.")
+            for p, (reader, _), expected in zip(
+                files_in, per_file, expected_sha256 or [None] * len(files_in), strict=True
+            ):
+                if expected and reader.sha256 != expected:
+                    raise ChecksumMismatchError(
+                        f"{p.name}: its SHA-256 differs from the one recorded when it was made."
+                    )
             target.commit()
             restored_files = stager.commit() if stager is not None else []
         except EngineError:

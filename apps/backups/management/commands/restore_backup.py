@@ -31,6 +31,10 @@ class Command(BaseCommand):
             run = services.find_backup(backup)
             if run is None:
                 raise CommandError(f"No backup named {backup!r}")
+            if run.scope.slug not in scope:
+                raise CommandError(
+                    f"{backup!r} is a backup of {run.scope.slug!r}, not of {', '.join(scope)}."
+                )
             chosen[run.scope.slug] = run
         for s in scopes:
             if s.slug not in chosen:
