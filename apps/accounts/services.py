@@ -6,7 +6,10 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.translation import gettext as _
 from simple_history.utils import update_change_reason
+
+from apps.core.errors import DomainError
 
 from .models import User
 from .roles import ADMIN_SITE_ROLES, Role
@@ -22,6 +25,24 @@ def _apply_roles(user: User, roles: Iterable[str]) -> None:
 def _reason(roles: Iterable[str], by: User | None) -> str:
     names = ", ".join(sorted(Role(r).value for r in roles)) or "-"
     return f"roles={names}; by={by.username if by else 'system'}"[:100]
+
+
+def _keep_an_administrator(user: User, roles: list[str], by: User | None) -> None:
+    """Nobody may lock the team out of user management: not themselves, not the last admin."""
+    stays_admin = Role.ADMIN.value in roles and user.is_active
+    if stays_admin or not user.groups.filter(name=Role.ADMIN.value).exists():
+        return
+    if by is not None and by.pk == user.pk:
+        raise DomainError(
+            _("You cannot remove your own administrator role or deactivate yourself.")
+        )
+    others = (
+        User.objects.filter(groups__name=Role.ADMIN.value, is_active=True)
+        .exclude(pk=user.pk)
+        .select_for_update()
+    )
+    if not others.exists():
+        raise DomainError(_("This is the last active administrator; appoint another one first."))
 
 
 @transaction.atomic
@@ -66,6 +87,7 @@ def update_user(*, user: User, roles: Iterable[str], by: User | None = None, **f
     locked = User.objects.select_for_update().get(pk=user.pk)
     for name, value in fields.items():
         setattr(locked, name, value)
+    _keep_an_administrator(locked, roles, by)
     locked.full_clean(exclude=["password"])
     _apply_roles(locked, roles)
     locked.save()

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView
 
+from apps.core.errors import DomainError
 from apps.core.mixins import StaffPageMixin
 
 from . import services
@@ -77,9 +78,10 @@ class UserEditView(StaffPageMixin, FormView):
     def form_valid(self, form):
         data = dict(form.cleaned_data)
         roles = data.pop("roles")
-        if self.object == self.request.user and not data["is_active"]:
-            form.add_error("is_active", _("You cannot deactivate your own account."))
+        try:
+            services.update_user(user=self.object, roles=roles, by=self.request.user, **data)
+        except DomainError as exc:
+            form.add_error(None, str(exc))
             return self.form_invalid(form)
-        services.update_user(user=self.object, roles=roles, by=self.request.user, **data)
         messages.success(self.request, _("User %(name)s saved.") % {"name": self.object.username})
         return redirect("accounts:user-list")

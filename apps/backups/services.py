@@ -116,6 +116,39 @@ def explain(exc: Exception) -> str:
     return str(exc)
 
 
+# --- progress steps -----------------------------------------------------------------------------
+# The engine names its steps in English (it has no Django); staff read them in their language.
+_FIXED_STEPS = {
+    "Connecting to the database": gettext_lazy("Connecting to the order system database"),
+    "Connecting to the target database": gettext_lazy("Connecting to the target database"),
+    "Finishing the backup file": gettext_lazy("Finishing the backup file"),
+    "Backup complete": gettext_lazy("Backup complete"),
+    "Restore complete": gettext_lazy("Restore complete"),
+    "Loading": gettext_lazy("Loading"),
+    "Rebuilding constraints": gettext_lazy("Rebuilding constraints"),
+    "Rebuilding indexes": gettext_lazy("Rebuilding indexes"),
+    "Re-validating foreign keys": gettext_lazy("Re-validating foreign keys"),
+    "Comparing checksums": gettext_lazy("Comparing checksums"),
+    "Resetting sequences": gettext_lazy("Resetting sequences"),
+    "Committing": gettext_lazy("Committing"),
+}
+_NAMED_STEPS = {
+    "Backing up table ": gettext_lazy("Backing up table %(name)s"),
+    "Backing up log file ": gettext_lazy("Backing up log file %(name)s"),
+    "Loading table ": gettext_lazy("Loading table %(name)s"),
+}
+
+
+def step_text(step: str) -> str:
+    """The engine's step, translated; unknown steps pass through unchanged."""
+    if step in _FIXED_STEPS:
+        return str(_FIXED_STEPS[step])
+    for prefix, template in _NAMED_STEPS.items():
+        if step.startswith(prefix):
+            return str(template) % {"name": step[len(prefix) :]}
+    return step
+
+
 # --- names -----------------------------------------------------------------------------------
 def backup_file_name(*, scope: BackupScope, kind: str, when: datetime, n: int = 1) -> str:
     """The plan's rule <date><scope><type>.bak; a second file on one day gets -2, and so on."""
@@ -216,7 +249,9 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
             log_pattern=scope.log_pattern or None,
             scope=scope.slug,
             kind=run.kind,
-            progress=lambda pct, step: progress.update(percent=int(pct * 0.85), step=step),
+            progress=lambda pct, step: progress.update(
+                percent=int(pct * 0.85), step=step_text(step)
+            ),
             level=settings.BACKUP_COMPRESSION_LEVEL,
             max_rate=settings.BACKUP_MAX_RATE,
         )
@@ -599,7 +634,9 @@ def latest_backups_opened(*, slugs: list[str], progress: Progress | None = None)
             [local_file_for(run) for run in runs],
             target_url=url,
             keyring=get_keyring(),
-            progress=(lambda pct, step: progress.update(percent=int(pct * 0.6), step=step))
+            progress=(
+                lambda pct, step: progress.update(percent=int(pct * 0.6), step=step_text(step))
+            )
             if progress
             else None,
         )
@@ -696,7 +733,9 @@ def perform_restore(
             target_url=url,
             keyring=keyring,
             restore_logs_to=logs_to,
-            progress=lambda pct, step: progress.update(percent=int(pct * 0.9), step=step),
+            progress=lambda pct, step: progress.update(
+                percent=int(pct * 0.9), step=step_text(step)
+            ),
             expected_sha256=[backup.sha256 or None for backup in backups],
         )
         for backup, result in zip(backups, results, strict=True):

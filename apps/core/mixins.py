@@ -5,10 +5,11 @@ class StaffPageMixin(PermissionRequiredMixin):
     """A staff page: anonymous visitors go to login, signed-in staff without the role get 403.
 
     Every staff view declares ``permission_required`` (an empty tuple means any signed-in
-    staff member); the role matrix test reads it.
+    staff member); a view that forgets fails loudly (Django's ImproperlyConfigured) instead of
+    opening to everyone, and the role matrix test reads it.
     """
 
-    permission_required: str | tuple[str, ...] = ()
+    permission_required: str | tuple[str, ...] | None = None
 
     def has_permission(self) -> bool:
         user = self.request.user

@@ -1,7 +1,5 @@
 from django.contrib.auth import get_user_model
 from django.http import Http404
-from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
@@ -16,6 +14,7 @@ from .selectors import get_visible_job, list_jobs_for, list_notifications
 
 
 class DashboardView(StaffPageMixin, TemplateView):
+    permission_required = ()  # every signed-in member of staff
     template_name = "core/dashboard.html"
 
     def get_context_data(self, **kwargs):
@@ -90,10 +89,3 @@ class SwitchLanguageView(View):
 
 
 switch_language = require_POST(SwitchLanguageView.as_view())
-
-
-def home(request):
-    target = request.GET.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
-        return redirect(target)
-    return redirect("core:dashboard")

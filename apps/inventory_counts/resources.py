@@ -19,11 +19,15 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources
 from import_export.formats import base_formats
 
+from apps.core.errors import DomainError
+
 from .choices import EntrySource, SessionState
 from .models import CountEntry, CountLine, CountSession, Location, Product
 
 MAX_QTY = Decimal("99999999999")
 LOOKUP_CHUNK = 10_000
+
+TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 
 # Header aliases accepted on import (lower-cased): English and the Chinese a clerk would type.
 HEADER_ALIASES = {
@@ -57,13 +61,26 @@ def format_by_name(name: str) -> base_formats.Format | None:
     return None
 
 
+def decode_text(content: bytes) -> str:
+    """CSV text as saved by Excel: UTF-8 (with or without a BOM), else GB18030 (a superset of
+    GBK/GB2312, what Chinese Excel writes); anything else is a translated DomainError."""
+    for encoding in TEXT_ENCODINGS:
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DomainError(
+        _("The file's text encoding is not recognised. Save it as CSV UTF-8 (or GBK) and retry.")
+    )
+
+
 def read_dataset(content: bytes, input_format: str):
     fmt = format_by_name(input_format)
     if fmt is None:
         raise ValueError(input_format)
     if fmt.is_binary():
         return fmt.create_dataset(content)
-    return fmt.create_dataset(content.decode("utf-8-sig"))
+    return fmt.create_dataset(decode_text(content))
 
 
 def _chunks(values: list[str], size: int = LOOKUP_CHUNK):

@@ -8,6 +8,7 @@ open incident's timeline.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -426,16 +427,76 @@ def confirm_count_sheet(*, sheet: CountSheetImport, by) -> CountSheetImport:
     return sheet
 
 
+@contextmanager
+def _failing_sheet(sheet_id: int, running: str):
+    """Whatever stops the job (not only a DomainError), a sheet still in ``running`` becomes
+    FAILED with the reason, written outside the rolled-back transaction, so staff can check it
+    again or upload a new one. Outcomes the job already recorded (INVALID, IMPORTED) stay."""
+    try:
+        yield
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, DomainError) else exc.__class__.__name__
+        mark_sheet_failed(sheet_id=sheet_id, running=(running,), reason=reason)
+        raise
+
+
+def mark_sheet_failed(
+    *,
+    sheet_id: int,
+    reason: str,
+    running: tuple[str, ...] = (ImportState.VALIDATING, ImportState.IMPORTING),
+) -> bool:
+    """A sheet whose job stopped (crashed, or its worker died) becomes FAILED with the reason."""
+    return bool(
+        CountSheetImport.objects.filter(pk=sheet_id, state__in=running).update(
+            state=ImportState.FAILED,
+            errors=[
+                {
+                    "row": None,
+                    "errors": [str(_("The job stopped: %(reason)s") % {"reason": reason})],
+                }
+            ],
+            error_count=0,
+        )
+    )
+
+
+@transaction.atomic
+def recheck_count_sheet(*, sheet: CountSheetImport, by) -> CountSheetImport:
+    """Check a sheet whose job failed once more (a new tracked job)."""
+    sheet = CountSheetImport.objects.select_for_update().get(pk=sheet.pk)
+    if sheet.state != ImportState.FAILED:
+        raise DomainError(_("Only a sheet whose job failed can be checked again."))
+    sheet.session.refresh_from_db(fields=["state"])
+    if sheet.session.state not in ENTRY_STATES:
+        raise DomainError(_("This session is not open for counting."))
+    CountSheetImport.objects.filter(pk=sheet.pk).update(
+        state=ImportState.VALIDATING, errors=[], error_count=0, preview=[]
+    )
+    job = start_job(
+        kind="inventory.check_sheet",
+        title=_("Check count sheet %(name)s") % {"name": sheet.original_name},
+        func="apps.inventory_counts.jobs.check_count_sheet_job",
+        kwargs={"sheet_id": sheet.pk},
+        queue="default",
+        by=by,
+    )
+    CountSheetImport.objects.filter(pk=sheet.pk).update(job=job)
+    sheet.refresh_from_db()
+    return sheet
+
+
 def _run_sheet(sheet: CountSheetImport, *, dry_run: bool, progress: Progress | None):
     session = sheet.session
     try:
         dataset = read_dataset(bytes(sheet.content), sheet.input_format)
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the same answer to staff
-        return (
-            None,
-            [{"row": None, "errors": [_("The file cannot be read: %(error)s") % {"error": exc}]}],
-            0,
+        message = (
+            str(exc)
+            if isinstance(exc, DomainError)
+            else _("The file cannot be read: %(error)s") % {"error": exc}
         )
+        return None, [{"row": None, "errors": [message]}], 0
     resource = CountSheetResource(
         session=session, clerk=sheet.created_by, sheet=sheet, progress=progress
     )
@@ -459,6 +520,12 @@ def _run_sheet(sheet: CountSheetImport, *, dry_run: bool, progress: Progress | N
 
 
 def check_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> dict:
+    """The dry run; a crash marks the sheet FAILED instead of leaving it checking forever."""
+    with _failing_sheet(sheet_id, ImportState.VALIDATING):
+        return _check_count_sheet(sheet_id=sheet_id, progress=progress)
+
+
+def _check_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> dict:
     """The dry run: every row checked, row errors kept with their row numbers, nothing written."""
     sheet = CountSheetImport.objects.select_related("session", "created_by").get(pk=sheet_id)
     with transaction.atomic():
@@ -479,6 +546,12 @@ def check_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> dic
 
 
 def import_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> dict:
+    """The real run; a crash marks the sheet FAILED instead of leaving it importing forever."""
+    with _failing_sheet(sheet_id, ImportState.IMPORTING):
+        return _import_count_sheet(sheet_id=sheet_id, progress=progress)
+
+
+def _import_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> dict:
     """The real run, in one transaction: any wrong row (the session may have changed since the
     check) rolls everything back and the sheet is marked as having errors."""
     errors: list[dict] = []

@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/sheet/import/", views.SheetUploadView.as_view(), name="sheet-upload"),
     path("sheets/<int:pk>/", views.SheetDetailView.as_view(), name="sheet-detail"),
     path("sheets/<int:pk>/confirm/", views.SheetConfirmView.as_view(), name="sheet-confirm"),
+    path("sheets/<int:pk>/recheck/", views.SheetRecheckView.as_view(), name="sheet-recheck"),
     path("<int:pk>/report/", views.VarianceReportView.as_view(), name="variance-report"),
     path("<int:pk>/report/export/", views.VarianceExportView.as_view(), name="variance-export"),
     path("stock/", views.StockListView.as_view(), name="stock-list"),

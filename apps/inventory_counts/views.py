@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from apps.core.choices import JobState
 from apps.core.errors import DomainError
 from apps.core.jobs import refresh_job_state
 from apps.core.mixins import StaffPageMixin
@@ -305,7 +306,12 @@ class SheetDetailView(StaffPageMixin, DetailView):
         ctx = super().get_context_data(**kwargs)
         if self.object.job is not None:
             ctx["job"] = refresh_job_state(self.object.job)
+            if ctx["job"].state == JobState.FAILED and services.mark_sheet_failed(
+                sheet_id=self.object.pk, reason=ctx["job"].error or _("Failed")
+            ):
+                self.object.refresh_from_db(fields=["state", "errors", "error_count"])
         ctx["can_confirm"] = self.object.state == ImportState.VALID
+        ctx["failed"] = self.object.state == ImportState.FAILED
         return ctx
 
 
@@ -316,6 +322,20 @@ class SheetConfirmView(StaffPageMixin, View):
         sheet = get_object_or_404(CountSheetImport.objects.defer("content"), pk=pk)
         try:
             services.confirm_count_sheet(sheet=sheet, by=request.user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        return redirect("inventory_counts:sheet-detail", pk=sheet.pk)
+
+
+class SheetRecheckView(StaffPageMixin, View):
+    """A sheet whose job failed: check it once more."""
+
+    permission_required = "inventory_counts.import_countsheet"
+
+    def post(self, request, pk):
+        sheet = get_object_or_404(CountSheetImport.objects.defer("content"), pk=pk)
+        try:
+            services.recheck_count_sheet(sheet=sheet, by=request.user)
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("inventory_counts:sheet-detail", pk=sheet.pk)

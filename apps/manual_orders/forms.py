@@ -17,6 +17,9 @@ from .models import AllocationRule, Customer
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 MAX_LINES = 50
+MAX_QUANTITY = 1_000_000
+# Money fields are max_digits 12, 2 decimals: anything at or above 10^10 does not fit.
+MAX_MONEY = Decimal("9999999999.99")
 
 
 def _helper(label: str) -> FormHelper:
@@ -128,6 +131,7 @@ class OrderEntryForm(forms.Form):
                 products.setdefault(p.sku.upper(), p)
         errors = []
         self.lines = []
+        order_total = Decimal("0")
         for n, row in enumerate(rows, start=1):
             product = products.get(row["sku"].upper())
             if product is None:
@@ -142,16 +146,32 @@ class OrderEntryForm(forms.Form):
             except ValueError:
                 errors.append(_("Line %(n)s: enter a whole quantity of at least 1.") % {"n": n})
                 continue
+            if quantity > MAX_QUANTITY:
+                errors.append(
+                    _("Line %(n)s: the quantity cannot be more than %(max)s.")
+                    % {"n": n, "max": f"{MAX_QUANTITY:,}"}
+                )
+                continue
+            listed = getattr(getattr(product, "selling_price", None), "price", None)
             price = None
             if row["price"]:
                 try:
-                    price = Decimal(row["price"]).quantize(Decimal("0.01"))
-                except InvalidOperation:
+                    price = Decimal(row["price"])
+                    if not price.is_finite() or price < 0 or price > MAX_MONEY:
+                        raise InvalidOperation
+                    price = price.quantize(Decimal("0.01"))
+                except (InvalidOperation, ValueError):
                     errors.append(_("Line %(n)s: enter a valid price.") % {"n": n})
                     continue
-                listed = getattr(getattr(product, "selling_price", None), "price", None)
                 if price == listed:
                     price = None
+            effective = price if price is not None else listed
+            if effective is not None:
+                line_total = effective * quantity
+                order_total += line_total
+                if line_total > MAX_MONEY or order_total > MAX_MONEY:
+                    errors.append(_("Line %(n)s: the total is too large for one order.") % {"n": n})
+                    continue
             self.lines.append(EnteredLine(product, quantity, price, row["reason"]))
         if errors:
             raise forms.ValidationError(errors)

@@ -10,6 +10,7 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
 from apps.inventory_counts.models import Product, Warehouse
+from apps.inventory_counts.resources import decode_text
 
 from .choices import ReferenceKind
 from .models import Customer, OrderLine, ProductPrice
@@ -28,7 +29,7 @@ def read_dataset(content: bytes, input_format: str):
         raise ValueError(input_format)
     if fmt.is_binary():
         return fmt.create_dataset(content)
-    return fmt.create_dataset(content.decode("utf-8-sig"))
+    return fmt.create_dataset(decode_text(content))
 
 
 class ProductResource(resources.ModelResource):

@@ -80,6 +80,14 @@ class StockShort(DomainError):
     pass
 
 
+CANCELLED_AFTER_PUSH = _(
+    "Cancelled after it was handed back: cancel it in the order system as well."
+)
+CHANGED_DURING_PUSH = _(
+    "Changed while it was handed back: check it in the order system and update it there."
+)
+
+
 # --- customers ---------------------------------------------------------------------------------------
 @transaction.atomic
 def create_customer(
@@ -235,6 +243,36 @@ def place_order(
     return placed
 
 
+class _AlreadyPlaced(Exception):
+    """Raised inside the atomic block to roll back a new customer when the order already exists."""
+
+    def __init__(self, placed: PlacedOrder) -> None:
+        super().__init__()
+        self.placed = placed
+
+
+def place_order_for_new_customer(
+    *, idempotency_key: uuid.UUID | str, new_customer: dict, by, **order_fields
+) -> PlacedOrder:
+    """Create the customer and take the order in one transaction. The idempotency key is checked
+    first (a double submit returns the existing order and creates nobody); a refused order rolls
+    the new customer back, so a retry never leaves an orphan or a duplicate customer."""
+    key = uuid.UUID(str(idempotency_key))
+    try:
+        with transaction.atomic():
+            existing = ManualOrder.objects.filter(idempotency_key=key).first()
+            if existing is not None:
+                return PlacedOrder(existing, created=False)
+            customer = create_customer(**new_customer, by=by)
+            placed = place_order(idempotency_key=key, customer=customer, by=by, **order_fields)
+            if not placed.created:
+                # A concurrent submission with the same key won: drop the customer made here.
+                raise _AlreadyPlaced(placed)
+            return placed
+    except _AlreadyPlaced as exc:
+        return exc.placed
+
+
 def _place(
     *, key, customer, channel, lines, items, blocking, confirm_duplicate, by, **fields
 ) -> PlacedOrder:
@@ -343,7 +381,13 @@ def _move(order: ManualOrder, to: str, *, by, note: str = "") -> ManualOrder:
     order.state = to
     order.state_changed_at = now
     if to == OrderState.CANCELLED:
-        order.push_state = PushState.SKIPPED
+        if order.push_state == PushState.PUSHED or order.pushed_at is not None:
+            # Already in the order system: it must be cancelled there too, so it goes back on the
+            # reconciliation page instead of silently disappearing as "not handed back".
+            order.push_state = PushState.PENDING
+            order.push_reason = str(CANCELLED_AFTER_PUSH)[:300]
+        else:
+            order.push_state = PushState.SKIPPED
     order.save()
     holds = to in HOLDING_STATES
     if holds != (from_state in HOLDING_STATES):
@@ -504,6 +548,8 @@ def _check_reference(imp: ReferenceImport, *, dry_run: bool):
 
     try:
         dataset = read_dataset(bytes(imp.content), imp.input_format)
+    except DomainError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
         raise DomainError(_("The file could not be read: %(error)s") % {"error": exc}) from exc
     if dataset.headers:
@@ -675,7 +721,7 @@ def push_to_order_system(
     from .handback import PushItem, PushOrder, push_orders
 
     url = url or settings.ORDER_SYSTEM_DATABASE_URL
-    ManualOrder.objects.filter(state=OrderState.CANCELLED).exclude(
+    ManualOrder.objects.filter(state=OrderState.CANCELLED, pushed_at__isnull=True).exclude(
         push_state=PushState.SKIPPED
     ).update(push_state=PushState.SKIPPED)
     qs = (
@@ -715,17 +761,23 @@ def push_to_order_system(
         for o in orders:
             out = outcomes[o.number]
             reason = _reason_text(out.reason) if out.reason else ""
+            # Only the order as it was read: one cancelled or changed meanwhile is not overwritten.
+            unchanged = ManualOrder.objects.filter(pk=o.pk, state=o.state, push_state=o.push_state)
             if out.state == "pushed":
                 counts["pushed"] += 1
                 counts["created"] += int(out.created)
-                ManualOrder.objects.filter(pk=o.pk).update(
+                if not unchanged.update(
                     push_state=PushState.PUSHED, push_reason=reason[:300], pushed_at=now
-                )
+                ):
+                    # It is in the order system now, but changed here while it was pushed.
+                    ManualOrder.objects.filter(pk=o.pk).update(
+                        push_state=PushState.PENDING,
+                        push_reason=str(CHANGED_DURING_PUSH)[:300],
+                        pushed_at=now,
+                    )
             else:
                 counts["conflict"] += 1
-                ManualOrder.objects.filter(pk=o.pk).update(
-                    push_state=PushState.CONFLICT, push_reason=reason[:300]
-                )
+                unchanged.update(push_state=PushState.CONFLICT, push_reason=reason[:300])
         if progress:
             progress(int(100 * min(len(ids), start + batch) / max(1, len(ids))))
     record_hand_back(pushed=counts["pushed"], conflicts=counts["conflict"], by=by)

@@ -57,19 +57,8 @@ class OrderEntryView(StaffPageMixin, FormView):
         data = form.cleaned_data
         user = self.request.user
         try:
-            customer = data["customer"] or services.create_customer(
-                name=data["new_name"],
-                phone=data["new_phone"],
-                email=data["new_email"],
-                city=data["delivery_city"],
-                address=data["delivery_address"],
-                language=data["new_language"],
-                notify_by=data["new_notify_by"],
-                by=user,
-            )
-            placed = services.place_order(
+            order_fields = dict(
                 idempotency_key=data["idempotency_key"],
-                customer=customer,
                 channel=data["channel"],
                 order_type=data["order_type"],
                 received_at=data["received_at"],
@@ -89,6 +78,21 @@ class OrderEntryView(StaffPageMixin, FormView):
                 ],
                 by=user,
             )
+            if data["customer"]:
+                placed = services.place_order(customer=data["customer"], **order_fields)
+            else:
+                placed = services.place_order_for_new_customer(
+                    new_customer=dict(
+                        name=data["new_name"],
+                        phone=data["new_phone"],
+                        email=data["new_email"],
+                        city=data["delivery_city"],
+                        address=data["delivery_address"],
+                        language=data["new_language"],
+                        notify_by=data["new_notify_by"],
+                    ),
+                    **order_fields,
+                )
         except DomainError as exc:
             _form_error(form, exc)
             return self.form_invalid(form)
@@ -346,6 +350,10 @@ class ExportOrdersView(StaffPageMixin, View):
         except DomainError as exc:
             messages.error(request, str(exc))
             return redirect("manual_orders:reconciliation")
+        if isinstance(content, str) and file_format == "csv":
+            # A BOM, as the stock counts' downloads: Excel then shows Chinese names correctly.
+            content = content.encode("utf-8-sig")
+            content_type = f"{content_type}; charset=utf-8"
         response = HttpResponse(content, content_type=content_type)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = (

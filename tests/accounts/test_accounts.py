@@ -103,3 +103,18 @@ def test_seed_demo_is_idempotent(capsys):
     call_command("seed_demo")
     assert User.objects.filter(username__startswith="demo_").count() == len(Role)
     assert "demo_warehouse_clerk" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_nobody_can_lock_the_team_out_of_user_management(make_user):
+    from apps.core.errors import DomainError
+
+    admin = make_user(Role.ADMIN)
+    with pytest.raises(DomainError):
+        services.update_user(user=admin, roles=[Role.MANAGER.value], by=admin)
+    with pytest.raises(DomainError):  # the last administrator, changed by someone else
+        services.update_user(user=admin, roles=[], by=make_user(Role.MANAGER))
+    second = make_user(Role.ADMIN)
+    services.update_user(user=admin, roles=[Role.MANAGER.value], by=second)
+    admin.refresh_from_db()
+    assert not admin.is_staff

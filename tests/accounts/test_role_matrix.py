@@ -140,6 +140,7 @@ SAMPLE_KWARGS = {
     "inventory_counts:variance-export": _count_session,
     "inventory_counts:sheet-detail": _count_sheet,
     "inventory_counts:sheet-confirm": _count_sheet,
+    "inventory_counts:sheet-recheck": _count_sheet,
     "backups:backup-detail": _backup,
     "backups:backup-verify": _backup,
     "backups:backup-download": _backup,
@@ -189,8 +190,8 @@ def _allowed_status(pattern) -> int:
 def _required(pattern) -> set[str]:
     view_class = getattr(pattern.callback, "view_class", None)
     assert view_class is not None, f"{pattern.name}: staff pages are class-based views"
-    assert hasattr(view_class, "permission_required"), f"{pattern.name} declares no permission"
     required = view_class.permission_required
+    assert required is not None, f"{pattern.name} declares no permission"
     return {required} if isinstance(required, str) else set(required)
 
 

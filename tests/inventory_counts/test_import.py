@@ -148,3 +148,77 @@ def baseline_session(floor):
 
     session = services.create_session(name="w", warehouse=floor.warehouse, by=floor.manager)
     return services.start_session(session=session, by=floor.manager)
+
+
+def _crash(*args, **kwargs):
+    raise RuntimeError("the import blew up")
+
+
+def test_a_crashed_job_marks_the_sheet_failed_while_importing(
+    client, baseline, counting, monkeypatch
+):
+    client.force_login(baseline.manager)
+    _upload(client, counting, _sheet(["A-01,TEA-1,98"]))
+    sheet = CountSheetImport.objects.get()
+    assert sheet.state == ImportState.VALID
+    monkeypatch.setattr("apps.inventory_counts.services.CountSheetResource.import_data", _crash)
+    client.post(reverse("inventory_counts:sheet-confirm", args=[sheet.pk]))
+    sheet.refresh_from_db()
+    assert sheet.state == ImportState.FAILED, sheet.state
+    assert "RuntimeError" in sheet.errors[0]["errors"][0]
+    assert not CountEntry.objects.filter(session=counting).exists()
+
+
+def test_a_crashed_job_marks_the_sheet_failed_while_checking_and_it_can_be_checked_again(
+    client, baseline, counting, monkeypatch
+):
+    client.force_login(baseline.manager)
+    with monkeypatch.context() as patched:
+        patched.setattr("apps.inventory_counts.services.CountSheetResource.import_data", _crash)
+        response = _upload(client, counting, _sheet(["A-01,TEA-1,98"]))
+    sheet = CountSheetImport.objects.get()
+    assert sheet.state == ImportState.FAILED
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="sheet-failed"' in page and 'data-testid="sheet-recheck"' in page
+    client.post(reverse("inventory_counts:sheet-recheck", args=[sheet.pk]))
+    sheet.refresh_from_db()
+    assert sheet.state == ImportState.VALID, sheet.errors
+    client.post(reverse("inventory_counts:sheet-confirm", args=[sheet.pk]))
+    sheet.refresh_from_db()
+    assert sheet.state == ImportState.IMPORTED
+
+
+def test_a_crashed_job_a_failed_job_record_unsticks_the_sheet(client, baseline, counting):
+    from apps.core.choices import JobState
+
+    client.force_login(baseline.manager)
+    _upload(client, counting, _sheet(["A-01,TEA-1,98"]))
+    sheet = CountSheetImport.objects.get()
+    # As if the worker died mid-check: the sheet still says checking, the job failed.
+    CountSheetImport.objects.filter(pk=sheet.pk).update(state=ImportState.VALIDATING)
+    sheet.job.__class__.objects.filter(pk=sheet.job_id).update(
+        state=JobState.FAILED, error="worker lost"
+    )
+    page = client.get(reverse("inventory_counts:sheet-detail", args=[sheet.pk])).content.decode()
+    sheet.refresh_from_db()
+    assert sheet.state == ImportState.FAILED
+    assert 'data-testid="sheet-recheck"' in page
+
+
+def test_csv_encoding_a_gbk_sheet_from_chinese_excel_imports(client, baseline, counting):
+    client.force_login(baseline.manager)
+    content = "库位,商品编码,数量\nA-01,TEA-1,98\n".encode("gbk")
+    _upload(client, counting, content)
+    sheet = CountSheetImport.objects.get()
+    assert sheet.state == ImportState.VALID, sheet.errors
+
+
+def test_csv_encoding_an_undecodable_sheet_gets_a_translated_message(client, baseline, counting):
+    client.force_login(baseline.manager)
+    with translation.override("en"):
+        _upload(client, counting, b"location,sku,quantity\nA-01,\xff\xfe\xff,1\n")
+    sheet = CountSheetImport.objects.get()
+    assert sheet.state == ImportState.INVALID
+    message = sheet.errors[0]["errors"][0]
+    assert "codec" not in message and "0xff" not in message
+    assert "encoding" in message or "编码" in message

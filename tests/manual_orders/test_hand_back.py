@@ -228,3 +228,80 @@ def test_confirming_a_reference_file_on_the_page_imports_it_as_a_job(client, mak
     imp.refresh_from_db()
     assert imp.state == ImportState.IMPORTED
     assert ProductPrice.objects.get(product__sku="B-1").price == 8
+
+
+def test_csv_encoding_a_gbk_reference_file_imports(operator):
+    content = "sku,name,price,unit,active\nA-1,茶叶,12.50,盒,1\n".encode("gbk")
+    imp = services.upload_reference(
+        kind="products", content=content, name="p.csv", input_format="csv", by=operator
+    )
+    assert imp.state == ImportState.CHECKED, imp.errors
+    services.confirm_reference_import(imp=imp, by=operator)
+    assert Product.objects.get(sku="A-1").name == "茶叶"
+
+
+def test_csv_encoding_an_undecodable_file_gets_a_translated_message(operator):
+    content = b"sku,name,price\nA-1,\xff\xfe\xff,1\n"
+    with pytest.raises(services.DomainError) as caught:
+        services.upload_reference(
+            kind="products", content=content, name="p.csv", input_format="csv", by=operator
+        )
+    assert "text encoding is not recognised" in str(caught.value)
+    assert "codec" not in str(caught.value)
+
+
+def test_csv_encoding_the_order_export_starts_with_a_bom(client, operator, make_user):
+    product = priced_product(price="5.00", by=operator)
+    take(CustomerFactory(name="王芳"), operator, product)
+    client.force_login(make_user(Role.TECH_SUPPORT))
+    response = client.get("/orders/hand-back/export/?format=csv")
+    assert response.status_code == 200
+    assert response.content.startswith(b"\xef\xbb\xbf")
+    assert "王芳" in response.content.decode("utf-8-sig")
+
+
+def test_hand_back_cancelling_a_pushed_order_puts_it_back_on_the_reconciliation_page(
+    client, order_db, make_user, operator
+):
+    order = take(CustomerFactory(), operator, priced_product(sku=_known_sku(order_db), by=operator))
+    services.push_to_order_system(by=operator)
+    order.refresh_from_db()
+    assert order.push_state == PushState.PUSHED
+    services.cancel_order(order=order, reason="customer called back", by=operator)
+    order.refresh_from_db()
+    assert order.push_state == PushState.PENDING
+    assert "cancel it in the order system" in order.push_reason
+    services.push_to_order_system(by=operator)  # must not silently skip it
+    order.refresh_from_db()
+    assert order.push_state == PushState.PENDING
+    client.force_login(make_user(Role.TECH_SUPPORT))
+    html = client.get("/orders/hand-back/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-state="pending">1<' in html and order.number in html
+
+
+def test_hand_back_cancelling_an_unpushed_order_skips_it(operator, customer):
+    order = take(customer, operator, priced_product(by=operator))
+    services.cancel_order(order=order, reason="typo", by=operator)
+    order.refresh_from_db()
+    assert order.push_state == PushState.SKIPPED
+
+
+def test_hand_back_push_does_not_overwrite_an_order_cancelled_while_pushing(
+    order_db, operator, monkeypatch
+):
+    from apps.manual_orders import handback
+
+    order = take(CustomerFactory(), operator, priced_product(sku=_known_sku(order_db), by=operator))
+    real_push = handback.push_orders
+
+    def push_then_cancel(url, orders):
+        outcomes = real_push(url, orders)
+        services.cancel_order(order=order, reason="cancelled meanwhile", by=operator)
+        return outcomes
+
+    monkeypatch.setattr(handback, "push_orders", push_then_cancel)
+    services.push_to_order_system(by=operator)
+    order.refresh_from_db()
+    assert order.state == "cancelled"
+    assert order.push_state == PushState.PENDING and order.pushed_at is not None
+    assert "Changed while it was handed back" in order.push_reason

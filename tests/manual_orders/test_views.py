@@ -167,3 +167,85 @@ def test_the_list_finds_orders_by_number_phone_and_name(client, operator, produc
         html = client.get("/orders/", {"q": q}).content.decode()
         assert html.count('data-order="') == 1, q
         assert f'data-order="{order.pk}"' in html
+
+
+def test_new_customer_order_is_one_transaction_same_key_twice_one_order_one_customer(
+    client, operator, product
+):
+    client.force_login(operator)
+    data = entry_data(
+        new_name="韩梅梅", new_phone="139 0000 5678", line_sku=[product.sku], line_qty=["1"]
+    )
+    first = client.post("/orders/new/", data)
+    second = client.post("/orders/new/", data)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    assert ManualOrder.objects.count() == 1
+    assert Customer.objects.count() == 1
+
+
+def test_new_customer_order_is_one_transaction_a_refused_order_leaves_no_customer(
+    client, operator, product, settings
+):
+    settings.MANUAL_ORDERS_BLOCK_ON_NO_STOCK = True
+    client.force_login(operator)
+    data = entry_data(
+        new_name="韩梅梅", new_phone="139 0000 5678", line_sku=[product.sku], line_qty=["11"]
+    )
+    response = client.post("/orders/new/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "Not enough stock" in response.content.decode()
+    assert not ManualOrder.objects.exists()
+    assert not Customer.objects.exists()
+    # The retry with the same key and a quantity in stock takes one order, one customer.
+    response = client.post("/orders/new/", {**data, "line_qty": ["1"]})
+    assert response.status_code == 302
+    assert ManualOrder.objects.count() == 1 and Customer.objects.count() == 1
+
+
+def test_oversized_numbers_are_field_errors_a_scanned_barcode_as_quantity(
+    client, operator, product, customer
+):
+    client.force_login(operator)
+    response = client.post(
+        "/orders/new/",
+        entry_data(customer=str(customer.pk), line_sku=[product.sku], line_qty=["6901234567892"]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "Line 1: the quantity cannot be more than 1,000,000." in response.content.decode()
+    assert not ManualOrder.objects.exists()
+
+
+@pytest.mark.parametrize("price", ["NaN", "Infinity", "-1", "1e20", "99999999999"])
+def test_oversized_numbers_are_field_errors_nan_or_huge_price(
+    client, lead, product, customer, price
+):
+    client.force_login(lead)  # may override prices
+    response = client.post(
+        "/orders/new/",
+        entry_data(
+            customer=str(customer.pk),
+            line_sku=[product.sku],
+            line_qty=["1"],
+            line_price=[price],
+            line_reason=["test"],
+        ),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "Line 1: enter a valid price." in response.content.decode()
+    assert not ManualOrder.objects.exists()
+
+
+def test_oversized_numbers_are_field_errors_line_total_too_large(client, operator, customer):
+    expensive = priced_product(price="9999999.00", stock="2000000", by=operator)
+    client.force_login(operator)
+    response = client.post(
+        "/orders/new/",
+        entry_data(customer=str(customer.pk), line_sku=[expensive.sku], line_qty=["1000000"]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "Line 1: the total is too large for one order." in response.content.decode()
+    assert not ManualOrder.objects.exists()
