@@ -6,6 +6,7 @@ import json
 import psycopg
 import pytest
 import tablib
+from django.utils import translation
 
 from apps.accounts.roles import Role
 from apps.inventory_counts.models import Product, Warehouse
@@ -242,7 +243,7 @@ def test_csv_encoding_a_gbk_reference_file_imports(operator):
 
 def test_csv_encoding_an_undecodable_file_gets_a_translated_message(operator):
     content = b"sku,name,price\nA-1,\xff\xfe\xff,1\n"
-    with pytest.raises(services.DomainError) as caught:
+    with translation.override("en"), pytest.raises(services.DomainError) as caught:
         services.upload_reference(
             kind="products", content=content, name="p.csv", input_format="csv", by=operator
         )
@@ -267,7 +268,8 @@ def test_hand_back_cancelling_a_pushed_order_puts_it_back_on_the_reconciliation_
     services.push_to_order_system(by=operator)
     order.refresh_from_db()
     assert order.push_state == PushState.PUSHED
-    services.cancel_order(order=order, reason="customer called back", by=operator)
+    with translation.override("en"):
+        services.cancel_order(order=order, reason="customer called back", by=operator)
     order.refresh_from_db()
     assert order.push_state == PushState.PENDING
     assert "cancel it in the order system" in order.push_reason
@@ -300,7 +302,8 @@ def test_hand_back_push_does_not_overwrite_an_order_cancelled_while_pushing(
         return outcomes
 
     monkeypatch.setattr(handback, "push_orders", push_then_cancel)
-    services.push_to_order_system(by=operator)
+    with translation.override("en"):
+        services.push_to_order_system(by=operator)
     order.refresh_from_db()
     assert order.state == "cancelled"
     assert order.push_state == PushState.PENDING and order.pushed_at is not None
