@@ -1,5 +1,6 @@
 """RQ entry points for backups and restores: ids in, a service call, progress out."""
 
+from apps.core.errors import JobFailure
 from apps.core.jobs import Progress
 
 from . import services
@@ -15,3 +16,17 @@ def restore_job(
     return services.perform_restore(
         restore_id=restore_id, progress=progress, target=target, target_url=target_url
     )
+
+
+def verify_job(*, progress: Progress, run_id: int, by_id: int | None = None) -> dict:
+    from django.contrib.auth import get_user_model
+
+    from .models import BackupRun
+
+    run = BackupRun.objects.get(pk=run_id)
+    by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    progress.update(percent=5, step=run.file_name)
+    outcome = services.verify_backup(name_or_path=run.local_path or run.file_name, by=by)
+    if not outcome.ok:
+        raise JobFailure(outcome.message)
+    return {"backup_id": run.pk, "message": outcome.message}

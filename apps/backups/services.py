@@ -220,8 +220,24 @@ def due_policies(*, now: datetime | None = None) -> list[BackupPolicy]:
 
 
 def start_due_backups(*, now: datetime | None = None) -> list[BackupRun]:
-    """Start one backup per due policy; meant for cron or a systemd timer every minute."""
+    """Start one backup per due policy; meant for cron or a systemd timer every minute.
+
+    It first settles runs whose worker died, so a killed backup neither blocks its policy nor
+    leaves the dashboard saying "restoring" until someone opens the run's page.
+    """
+    reconcile_runs()
     return [start_backup(scope=p.scope, kind=p.kind) for p in due_policies(now=now)]
+
+
+def reconcile_runs() -> int:
+    """Fail every unfinished backup or restore whose job is gone; returns how many."""
+    failed = 0
+    unfinished = [RunState.QUEUED, RunState.RUNNING]
+    for model in (BackupRun, RestoreRun):
+        for run in model.objects.filter(state__in=unfinished).select_related("job"):
+            if refresh_run_state(run).state == RunState.FAILED:
+                failed += 1
+    return failed
 
 
 def _policy(run: BackupRun) -> BackupPolicy | None:
@@ -458,6 +474,18 @@ def verify_backup(*, name_or_path: str, by=None) -> VerifyOutcome:
             backup=run, action=BackupAudit.Action.VERIFY, by=by, detail=outcome.message[:500]
         )
     return outcome
+
+
+def start_verify(*, run: BackupRun, by=None):
+    """Verify on a worker: a large file (maybe fetched from the remote store) takes a while."""
+    return start_job(
+        kind="backup.verify",
+        title=_("Verify %(name)s") % {"name": run.file_name},
+        func="apps.backups.jobs.verify_job",
+        kwargs={"run_id": run.pk, "by_id": by.pk if by else None},
+        queue="backups",
+        by=by,
+    )
 
 
 def record_download(*, run: BackupRun, by) -> None:

@@ -69,11 +69,8 @@ class VerifyBackupView(StaffPageMixin, View):
 
     def post(self, request, pk):
         run = get_object_or_404(BackupRun, pk=pk)
-        outcome = services.verify_backup(
-            name_or_path=run.local_path or run.file_name, by=request.user
-        )
-        (messages.success if outcome.ok else messages.error)(request, outcome.message)
-        return redirect("backups:backup-detail", pk=pk)
+        job = services.start_verify(run=run, by=request.user)
+        return redirect("core:job-detail", pk=job.pk)
 
 
 class DownloadBackupView(StaffPageMixin, View):

@@ -71,3 +71,21 @@ def test_the_dashboard_shows_the_order_system_status_to_the_emergency_team(clien
     client.force_login(make_user(Role.WAREHOUSE_CLERK))
     page = client.get(reverse("core:dashboard")).content.decode()
     assert 'id="scope-status"' not in page
+
+
+@pytest.mark.django_db
+def test_verify_now_runs_as_a_job_and_is_audited(client, make_user, order_db):
+    from apps.backups.models import BackupAudit
+    from apps.core.models import JobRecord
+
+    user = make_user(Role.TECH_SUPPORT)
+    client.force_login(user)
+    client.post(
+        reverse("backups:backup-start"), {"scope": BackupScope.objects.get(slug="users").pk}
+    )
+    run = BackupRun.objects.get()
+    response = client.post(reverse("backups:backup-verify", args=[run.pk]))
+    job = JobRecord.objects.get(kind="backup.verify")
+    assert response["Location"] == reverse("core:job-detail", args=[job.pk])
+    assert job.state == "succeeded", job.error
+    assert BackupAudit.objects.get(backup=run, action="verify").by == user
