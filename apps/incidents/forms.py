@@ -15,7 +15,7 @@ from .choices import (
     TaskState,
     TeamRole,
 )
-from .models import Incident, TaskTemplate
+from .models import ASSESSMENT_FIELDS, Incident, TaskTemplate
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -51,20 +51,6 @@ class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-ASSESSMENT_FIELDS = [
-    "cause_category",
-    "cause_detail",
-    "cause_notes",
-    "impact_order_backlog",
-    "impact_slower_service",
-    "impact_data_loss",
-    "impact_business",
-    "impact_stability",
-    "impact_reputation",
-    "impact_notes",
-]
-
-
 class DeclareIncidentForm(forms.ModelForm):
     detected_at = _when(_("Detected at"))
 
@@ -87,7 +73,7 @@ class AssessmentForm(forms.ModelForm):
 
     class Meta:
         model = Incident
-        fields = ASSESSMENT_FIELDS
+        fields = list(ASSESSMENT_FIELDS)
         widgets = {
             "cause_notes": forms.Textarea(attrs={"rows": 3}),
             "impact_notes": forms.Textarea(attrs={"rows": 3}),

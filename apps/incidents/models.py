@@ -39,6 +39,21 @@ def _user_fk(verbose_name, **kwargs):
     )
 
 
+# What "assessing" an incident may set (declaration and later refinements alike).
+ASSESSMENT_FIELDS = (
+    "cause_category",
+    "cause_detail",
+    "cause_notes",
+    "impact_order_backlog",
+    "impact_slower_service",
+    "impact_data_loss",
+    "impact_business",
+    "impact_stability",
+    "impact_reputation",
+    "impact_notes",
+)
+
+
 class Incident(models.Model):
     """A failed upgrade, from the first alarm to the review."""
 

@@ -45,6 +45,7 @@ from .choices import (
     TeamRole,
 )
 from .models import (
+    ASSESSMENT_FIELDS,
     Incident,
     IncidentTransition,
     Meeting,
@@ -62,18 +63,6 @@ logger = logging.getLogger(__name__)
 
 # Clocks of staff machines drift a little; a minute ahead is still "now".
 CLOCK_SKEW = timedelta(minutes=1)
-ASSESSMENT_FIELDS = (
-    "cause_category",
-    "cause_detail",
-    "cause_notes",
-    "impact_order_backlog",
-    "impact_slower_service",
-    "impact_data_loss",
-    "impact_business",
-    "impact_stability",
-    "impact_reputation",
-    "impact_notes",
-)
 
 
 # --- helpers --------------------------------------------------------------------------------------

@@ -17,17 +17,18 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources
-from import_export.formats import base_formats
 
-from apps.core.errors import DomainError
+from apps.core.tabular import (  # noqa: F401 - this app's views and forms import them here
+    available_formats,
+    format_by_name,
+    read_dataset,
+)
 
 from .choices import EntrySource, SessionState
 from .models import CountEntry, CountLine, CountSession, Location, Product
 
 MAX_QTY = Decimal("99999999999")
 LOOKUP_CHUNK = 10_000
-
-TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 
 # Header aliases accepted on import (lower-cased): English and the Chinese a clerk would type.
 HEADER_ALIASES = {
@@ -47,40 +48,6 @@ HEADER_ALIASES = {
     "数量": "quantity",
     "盘点数量": "quantity",
 }
-
-
-def available_formats() -> list[type[base_formats.Format]]:
-    """CSV always; XLSX when its library (openpyxl) is installed."""
-    return [f for f in (base_formats.CSV, base_formats.XLSX) if f().is_available()]
-
-
-def format_by_name(name: str) -> base_formats.Format | None:
-    for fmt in available_formats():
-        if fmt().get_title() == name.lower():
-            return fmt()
-    return None
-
-
-def decode_text(content: bytes) -> str:
-    """CSV text as saved by Excel: UTF-8 (with or without a BOM), else GB18030 (a superset of
-    GBK/GB2312, what Chinese Excel writes); anything else is a translated DomainError."""
-    for encoding in TEXT_ENCODINGS:
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise DomainError(
-        _("The file's text encoding is not recognised. Save it as CSV UTF-8 (or GBK) and retry.")
-    )
-
-
-def read_dataset(content: bytes, input_format: str):
-    fmt = format_by_name(input_format)
-    if fmt is None:
-        raise ValueError(input_format)
-    if fmt.is_binary():
-        return fmt.create_dataset(content)
-    return fmt.create_dataset(decode_text(content))
 
 
 def _chunks(values: list[str], size: int = LOOKUP_CHUNK):

@@ -10,26 +10,15 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
 from apps.inventory_counts.models import Product, Warehouse
-from apps.inventory_counts.resources import decode_text
 
 from .choices import ReferenceKind
 from .models import Customer, OrderLine, ProductPrice
 
-IMPORT_FORMATS = (base_formats.CSV, base_formats.XLSX)
 EXPORT_FORMATS = (base_formats.CSV, base_formats.XLSX, base_formats.JSON)
 
 
 def formats(candidates) -> dict[str, base_formats.Format]:
     return {f().get_title(): f() for f in candidates if f().is_available()}
-
-
-def read_dataset(content: bytes, input_format: str):
-    fmt = formats(IMPORT_FORMATS).get(input_format)
-    if fmt is None:
-        raise ValueError(input_format)
-    if fmt.is_binary():
-        return fmt.create_dataset(content)
-    return fmt.create_dataset(decode_text(content))
 
 
 class ProductResource(resources.ModelResource):

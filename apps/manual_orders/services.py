@@ -544,7 +544,9 @@ PREVIEW_ROWS = 50
 
 
 def _check_reference(imp: ReferenceImport, *, dry_run: bool):
-    from .resources import REFERENCE_RESOURCES, read_dataset
+    from apps.core.tabular import read_dataset
+
+    from .resources import REFERENCE_RESOURCES
 
     try:
         dataset = read_dataset(bytes(imp.content), imp.input_format)

@@ -2,38 +2,12 @@ import json
 import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role
 from apps.core.choices import Channel, NotificationState
 from apps.core.errors import DomainError
 from apps.core.notifications import send_notification
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    inbox = _Inbox()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    yield inbox
-    controller.stop()
-
 
 # Django ships this message translated, so the test does not depend on our catalog.
 SUBJECT = _("Enter a valid email address.")

@@ -1,38 +1,10 @@
-import socket
-
 import pytest
-from aiosmtpd.controller import Controller
 
 from apps.accounts.roles import Role
 from apps.backups import demo_order_system
 from tests.backups.conftest import _create_db, _drop_db
 
 from .factories import CustomerFactory, priced_product
-
-
-class _Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on 127.0.0.1; Django's real SMTP backend sends to it."""
-    inbox = _Inbox()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = port
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture(autouse=True)
