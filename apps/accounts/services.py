@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -93,3 +94,13 @@ def update_user(*, user: User, roles: Iterable[str], by: User | None = None, **f
     locked.save()
     update_change_reason(locked, _reason(roles, by))
     return locked
+
+
+def set_preferred_language(*, user: User, code: str) -> bool:
+    """Remember the UI language on the user (notices follow it); unknown codes are ignored."""
+    if code not in dict(settings.LANGUAGES) or code == user.language:
+        return False
+    user.language = code
+    user._change_reason = f"language={code}"
+    user.save(update_fields=["language"])
+    return True

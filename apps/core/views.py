@@ -77,14 +77,10 @@ class SwitchLanguageView(View):
 
     def post(self, request, *args, **kwargs):
         response = set_language(request)
-        code = request.POST.get("language")
-        user = request.user
-        if user.is_authenticated and code and code != user.language:
-            from django.conf import settings
+        if request.user.is_authenticated:
+            from apps.accounts.services import set_preferred_language
 
-            if code in dict(settings.LANGUAGES):
-                user.language = code
-                user.save(update_fields=["language"])
+            set_preferred_language(user=request.user, code=request.POST.get("language", ""))
         return response
 
 
