@@ -5,10 +5,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# The tests use the real local PostgreSQL and Redis unless told otherwise.
-TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/recovery_site
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
-TEST_ORDER_SYSTEM_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/order_system
 
 .PHONY: install run worker test lint messages clean
 
@@ -37,11 +33,10 @@ run: install
 worker: install
 	$(BIN)/python manage.py rqworker default backups
 
+# The tests run against a private PostgreSQL cluster and Redis started for this run on free
+# loopback ports (and stopped after); DATABASE_URL / REDIS_URL given explicitly still win.
 test: install
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
-	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-	ORDER_SYSTEM_DATABASE_URL=$${ORDER_SYSTEM_DATABASE_URL:-$(TEST_ORDER_SYSTEM_DATABASE_URL)} \
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/python scripts/testservers.py run -- $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -42,15 +42,25 @@ def users_by_role(db):
     return {role: UserFactory(username=f"u_{role.value}", roles=[role]) for role in Role}
 
 
+def pg_server_url(dbname: str) -> str:
+    """A URL for another database on the PostgreSQL server the tests run on.
+
+    ``make test`` starts a private server on a free port for each run, so no test may name a
+    fixed host, port or database of a shared server.
+    """
+    db = connection.settings_dict
+    if not db["ENGINE"].endswith("postgresql"):
+        pytest.skip("needs PostgreSQL: run the suite through `make test` or set DATABASE_URL")
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgresql://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}{port}/{dbname}"
+
+
 def subprocess_env(**extra: str) -> dict[str, str]:
     """The environment for a child Django process that must see this test's database."""
     env = dict(os.environ)
     db = connection.settings_dict
     if db["ENGINE"].endswith("postgresql"):
-        env["DATABASE_URL"] = (
-            f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        )
+        env["DATABASE_URL"] = pg_server_url(db["NAME"])
     env.update(extra)
     return env
 

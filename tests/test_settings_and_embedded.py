@@ -17,8 +17,9 @@ PROD_ENV = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": "x" * 20 + "-production-secret-for-the-check-only-" + "y" * 20,
     "ALLOWED_HOSTS": "recovery.example.com",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/recovery_site",
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    # The run's own servers (make test starts private ones); the checks here never connect.
+    "DATABASE_URL": os.environ.get("DATABASE_URL", "postgres://postgres@db.invalid/recovery_site"),
+    "REDIS_URL": os.environ.get("REDIS_URL", "redis://redis.invalid/0"),
 }
 
 

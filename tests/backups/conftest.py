@@ -8,19 +8,18 @@ import psycopg
 import pytest
 
 from apps.backups import demo_order_system
-
-ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.conftest import pg_server_url
 
 
 def _create_db(prefix: str) -> tuple[str, str]:
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(pg_server_url("postgres"), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    return name, f"postgresql://postgres@127.0.0.1:5432/{name}"
+    return name, pg_server_url(name)
 
 
 def _drop_db(name: str) -> None:
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+    with psycopg.connect(pg_server_url("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

@@ -38,9 +38,8 @@ from apps.backups.engine import (
 from apps.backups.engine import postgres as pg_engine
 from apps.backups.engine.container import ContainerReader, ContainerWriter
 from apps.backups.engine.payload import PayloadReader, PayloadWriter, RecordParser
+from tests.conftest import pg_server_url
 
-HOST = os.environ.get("ENGINE_TEST_PGHOST", "127.0.0.1")
-USER = os.environ.get("ENGINE_TEST_PGUSER", "postgres")
 TABLES = ["customers", "orders", "order_items", "payments"]
 SMALL_FRAMES = 16 * 1024  # many frames even for small test data
 
@@ -106,7 +105,7 @@ FROM generate_series(1, 300) g;
 
 
 def _url(db: str) -> str:
-    return f"postgresql://{USER}@{HOST}:5432/{db}"
+    return pg_server_url(db)
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +115,7 @@ def pg_admin() -> Iterator[psycopg.Connection[Any]]:
     except psycopg.OperationalError as exc:
         if os.environ.get("CI"):
             raise
-        pytest.skip(f"PostgreSQL is not reachable on {HOST}: {exc}")
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
     yield conn
     conn.close()
 
