@@ -35,8 +35,11 @@ worker: install
 
 # The tests run against a private PostgreSQL cluster and Redis started for this run on free
 # loopback ports (and stopped after); DATABASE_URL / REDIS_URL given explicitly still win.
+# Tests run in parallel (pytest-xdist), each worker with its own databases; TEST_WORKERS=0 for one.
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python scripts/testservers.py run -- $(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/python scripts/testservers.py run -- \
+		$(BIN)/pytest -n $(TEST_WORKERS) --maxprocesses 8 $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

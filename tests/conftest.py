@@ -18,9 +18,54 @@ from .factories import UserFactory
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
+
+def _isolate_xdist_worker() -> None:
+    """Give each pytest-xdist worker its own order-system database and Redis database.
+
+    pytest-django already gives each worker its own ``test_*`` database; the order system's
+    database and the queues are ours to separate. Settings are read before this module is
+    imported, so both the settings object and the environment (for child processes) change.
+    """
+    from urllib.parse import urlsplit, urlunsplit
+
+    from django.conf import settings
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return
+    if settings.ORDER_SYSTEM_DATABASE_URL.startswith("postgres"):
+        from scripts.testservers import ensure_database
+
+        parts = urlsplit(settings.ORDER_SYSTEM_DATABASE_URL)
+        url = urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_{worker}"))
+        ensure_database(url)
+        settings.ORDER_SYSTEM_DATABASE_URL = os.environ["ORDER_SYSTEM_DATABASE_URL"] = url
+        settings.BACKUP_SCRATCH_TARGETS = {"rehearsal": f"{url}_rehearsal"}
+    if settings.REDIS_URL:
+        # Redis has 16 numbered databases: worker gwN uses N + 1 (plain runs use the URL's own).
+        parts = urlsplit(settings.REDIS_URL)
+        url = urlunsplit(parts._replace(path=f"/{1 + int(worker[2:]) % 15}"))
+        settings.REDIS_URL = os.environ["REDIS_URL"] = url
+        for queue in settings.RQ_QUEUES.values():
+            queue["URL"] = url
+
+
+_isolate_xdist_worker()
+
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from the
 # test body are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    """PBKDF2 at full strength costs ~0.3 s per user made; the tests check roles, not hashing."""
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    fast = ["django.contrib.auth.hashers.MD5PasswordHasher", *settings.PASSWORD_HASHERS]
+    with override_settings(PASSWORD_HASHERS=fast):
+        yield
 
 
 @pytest.fixture(autouse=True)
