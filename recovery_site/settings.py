@@ -267,7 +267,6 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 
-
 def _forbidden_without_traceback(record) -> bool:
     """A 403 is the permission matrix doing its job: one line in the log, not a traceback."""
     if getattr(record, "status_code", None) == 403:
