@@ -20,10 +20,11 @@ $(STAMP): pyproject.toml
 
 run: install
 	$(BIN)/python manage.py migrate --no-input
-	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py seed_order_system --orders 2000 --if-empty
 	$(BIN)/python manage.py load_reference
 	$(BIN)/python manage.py seed_demo_warehouses
+	$(BIN)/python manage.py seed_demo_activity
+	$(BIN)/python manage.py seed_demo --url http://$(HOST):$(PORT)/
 	@if [ -n "$$REDIS_URL" ]; then \
 		echo "REDIS_URL is set: starting an RQ worker for the default and backups queues"; \
 		$(BIN)/python manage.py rqworker default backups & \

@@ -141,6 +141,15 @@ class Phase(models.TextChoices):
     COORDINATION = "coordination", _("Coordination and training")
     RESOURCES = "resources", _("Resource allocation")
 
+    @classmethod
+    def plan_order(cls) -> models.Case:
+        """Sorts by the plan's order of phases (as declared here), not by their names."""
+        return models.Case(
+            *(models.When(phase=value, then=n) for n, value in enumerate(cls.values)),
+            default=len(cls.values),
+            output_field=models.IntegerField(),
+        )
+
 
 class TaskState(models.TextChoices):
     TODO = "todo", _("To do")

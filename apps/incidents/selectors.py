@@ -7,7 +7,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from .choices import IncidentState, TaskState
+from .choices import IncidentState, Phase, TaskState
 from .models import (
     Incident,
     Meeting,
@@ -38,7 +38,11 @@ def list_team(incident: Incident) -> QuerySet[TeamMember]:
 
 
 def list_tasks(incident: Incident) -> QuerySet[Task]:
-    return incident.tasks.select_related("owner", "completed_by")
+    return (
+        incident.tasks.select_related("owner", "completed_by")
+        .alias(phase_order=Phase.plan_order())
+        .order_by("phase_order", "due_at", "pk")
+    )
 
 
 def list_overdue_tasks(incident: Incident) -> QuerySet[Task]:
@@ -70,7 +74,9 @@ def live_summary(incident: Incident | None, *, latest: int = 5) -> dict[str, Any
 
 
 def list_templates() -> QuerySet[TaskTemplate]:
-    return TaskTemplate.objects.all()
+    return TaskTemplate.objects.alias(phase_order=Phase.plan_order()).order_by(
+        "phase_order", "position", "pk"
+    )
 
 
 def list_readiness_checks() -> QuerySet[ReadinessCheck]:

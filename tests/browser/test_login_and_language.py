@@ -20,7 +20,7 @@ def test_staff_log_in_switch_language_and_see_the_dashboard_in_both(
     page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", PASSWORD)
     page.keyboard.press("Enter")
-    expect(page.get_by_test_id("dashboard-title")).to_have_text("仪表板")
+    expect(page.get_by_test_id("dashboard-title")).to_have_text("仪表盘")
     expect(page.get_by_text("经理").first).to_be_visible()
 
     page.select_option("#language-select", "en")
@@ -30,4 +30,4 @@ def test_staff_log_in_switch_language_and_see_the_dashboard_in_both(
     assert user.language == "en"
 
     page.select_option("#language-select", "zh-hans")
-    expect(page.get_by_test_id("dashboard-title")).to_have_text("仪表板")
+    expect(page.get_by_test_id("dashboard-title")).to_have_text("仪表盘")
