@@ -104,3 +104,35 @@ def set_preferred_language(*, user: User, code: str) -> bool:
     user._change_reason = f"language={code}"
     user.save(update_fields=["language"])
     return True
+
+
+class PasswordResetThrottled(DomainError):
+    """Too many reset requests for this address or from this client; try again later."""
+
+
+def note_password_reset_request(*, email: str, client_ip: str | None) -> None:
+    """Count a reset request against the e-mail address and the client address, whether or not
+    the address belongs to anyone (so the answer never tells which addresses exist); refuse it
+    above either limit."""
+    from . import ratelimit
+
+    window = settings.PASSWORD_RESET_LIMIT_WINDOW_SECONDS
+    ip_ok = ratelimit.hit(
+        "password-reset:ip",
+        client_ip or "unknown",
+        limit=settings.PASSWORD_RESET_LIMIT_PER_IP,
+        window_seconds=window,
+    )
+    email_ok = ratelimit.hit(
+        "password-reset:email",
+        email,
+        limit=settings.PASSWORD_RESET_LIMIT_PER_EMAIL,
+        window_seconds=window,
+    )
+    if not (ip_ok and email_ok):
+        raise PasswordResetThrottled(
+            _(
+                "Too many password reset requests. Wait a while and try again, or ask an "
+                "administrator."
+            )
+        )

@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView
 
@@ -9,7 +11,7 @@ from apps.core.errors import DomainError
 from apps.core.mixins import StaffPageMixin
 
 from . import services
-from .forms import LoginForm, UserCreateForm, UserForm
+from .forms import LoginForm, NewPasswordForm, ResetRequestForm, UserCreateForm, UserForm
 from .models import User
 
 
@@ -21,6 +23,49 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Public: the same answer whether or not the address belongs to a user; rate-limited."""
+
+    form_class = ResetRequestForm
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password-reset-done")
+    extra_email_context = {"site_name": settings.APP_NAME}
+
+    def form_valid(self, form):
+        from axes.helpers import get_client_ip_address
+
+        try:
+            services.note_password_reset_request(
+                email=form.cleaned_data["email"], client_ip=get_client_ip_address(self.request)
+            )
+        except services.PasswordResetThrottled as exc:
+            form.add_error(None, exc.message)
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    form_class = NewPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password-reset-complete")
+
+    def form_valid(self, form):
+        form.user._change_reason = "password reset by e-mail"  # the history row says how
+        return super().form_valid(form)
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 class UserListView(StaffPageMixin, ListView):

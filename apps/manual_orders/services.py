@@ -3,11 +3,13 @@ and told to the customer in the customer's language."""
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -618,7 +620,24 @@ def load_reference_from_order_system(*, url: str | None = None, progress=None) -
     from .handback import read_reference
 
     url = url or settings.ORDER_SYSTEM_DATABASE_URL
-    products, customers = read_reference(url)
+    try:
+        products, customers = read_reference(url)
+    except (psycopg.errors.UndefinedTable, sqlite3.OperationalError) as exc:
+        if isinstance(exc, sqlite3.OperationalError) and "no such table" not in str(exc):
+            raise DomainError(
+                _("The order system's database cannot be read: %(error)s") % {"error": exc}
+            ) from exc
+        raise DomainError(
+            _(
+                "The order system's database has no products or customers yet (it is empty). "
+                "Load the order system first, or load the reference data from its latest "
+                "backups instead."
+            )
+        ) from exc
+    except psycopg.Error as exc:
+        raise DomainError(
+            _("The order system's database cannot be read: %(error)s") % {"error": exc}
+        ) from exc
     if progress:
         progress(
             40,

@@ -18,7 +18,15 @@ APP_NAMESPACES = {
     "evaluations",
 }
 # Public or POST-only endpoints, tested on their own.
-NOT_STAFF_PAGES = {"accounts:login", "accounts:logout", "core:switch-language"}
+NOT_STAFF_PAGES = {
+    "accounts:login",
+    "accounts:logout",
+    "accounts:password-reset",
+    "accounts:password-reset-done",
+    "accounts:password-reset-confirm",
+    "accounts:password-reset-complete",
+    "core:switch-language",
+}
 
 
 def _job_for(user):
