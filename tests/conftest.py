@@ -45,6 +45,9 @@ def _isolate_xdist_worker() -> None:
         # Redis has 16 numbered databases: worker gwN uses N + 1 (plain runs use the URL's own).
         parts = urlsplit(settings.REDIS_URL)
         url = urlunsplit(parts._replace(path=f"/{1 + int(worker[2:]) % 15}"))
+        for cache in settings.CACHES.values():
+            if cache.get("LOCATION") == settings.REDIS_URL:
+                cache["LOCATION"] = url
         settings.REDIS_URL = os.environ["REDIS_URL"] = url
         for queue in settings.RQ_QUEUES.values():
             queue["URL"] = url

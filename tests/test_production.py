@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
@@ -50,7 +51,10 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 def test_production_collects_static_files_and_gunicorn_serves_pages_with_their_assets(
     transactional_db, tmp_path
 ):
-    UserFactory(username="prod_smoke", roles=["tech_support"])
+    user = UserFactory(username="prod_smoke", roles=["tech_support"])
+    # The suite's fast test hasher is unknown to the production process: hash as production does.
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
     env = _production_env(tmp_path)
 
     collected = subprocess.run(
