@@ -114,14 +114,40 @@ def queue_unavailable_message() -> str:
     )
 
 
+# The web side talks to Redis with short timeouts: a Redis that is unreachable or hangs must cost
+# a page a few seconds, not the minutes of an operating system's TCP timeout. (Workers keep their
+# own connections: their blocking reads must not time out.)
+QUEUE_CONNECT_TIMEOUT = 3.0
+QUEUE_IO_TIMEOUT = 10.0
+
+
+_connections: dict[tuple[str, float, float], Any] = {}
+
+
+def _rq_queue(name: str):
+    import django_rq
+    import redis
+
+    config = settings.RQ_QUEUES[name]
+    connection = None
+    if "URL" in config and not config.get("SSL"):
+        key = (config["URL"], QUEUE_CONNECT_TIMEOUT, QUEUE_IO_TIMEOUT)
+        connection = _connections.get(key)
+        if connection is None:  # one pool per URL (redis-py pools are thread- and fork-safe)
+            connection = _connections[key] = redis.Redis.from_url(
+                config["URL"],
+                socket_connect_timeout=QUEUE_CONNECT_TIMEOUT,
+                socket_timeout=QUEUE_IO_TIMEOUT,
+            )
+    return django_rq.get_queue(name, connection=connection)
+
+
 def ensure_queue_available(queue: str = "default") -> None:
     """Raise ``QueueUnavailable`` unless the RQ queue's Redis answers a PING."""
     if settings.JOB_RUNNER != "rq":
         return
-    import django_rq
-
     try:
-        django_rq.get_connection(queue).ping()
+        _rq_queue(queue).connection.ping()
     except queue_errors() as exc:
         logger.warning("queue %s unavailable: %s", queue, exc)
         raise QueueUnavailable(queue_unavailable_message()) from exc
@@ -144,9 +170,7 @@ def _dispatch_or_park(
 def dispatch(record_id: str, func: str, kwargs: dict, *, queue: str, timeout: int | None) -> None:
     runner = settings.JOB_RUNNER
     if runner == "rq":
-        import django_rq
-
-        django_rq.get_queue(queue).enqueue(
+        _rq_queue(queue).enqueue(
             run_tracked_job,
             record_id,
             func,
@@ -293,12 +317,11 @@ def refresh_job_state(record: JobRecord, *, now=None) -> JobRecord:
 
 def _rq_failure_reason(record: JobRecord) -> str:
     """RQ knows first when a work-horse died or a queued job vanished from Redis."""
-    import django_rq
     from rq.exceptions import NoSuchJobError
     from rq.job import Job, JobStatus
 
     try:
-        job = Job.fetch(str(record.id), connection=django_rq.get_connection(record.queue))
+        job = Job.fetch(str(record.id), connection=_rq_queue(record.queue).connection)
     except NoSuchJobError:
         if record.created_at < timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS):
             return _("The job was lost by the queue before it finished. Start it again.")
@@ -359,9 +382,7 @@ def enqueue_now(func: str, *args: Any, queue: str = "default") -> None:
     """Hand fire-and-forget work to the configured runner now; raises if Redis fails."""
     runner = settings.JOB_RUNNER
     if runner == "rq":
-        import django_rq
-
-        django_rq.get_queue(queue).enqueue(func, *args, result_ttl=600)
+        _rq_queue(queue).enqueue(func, *args, result_ttl=600)
     elif runner == "thread":
 
         def target() -> None:

@@ -9,6 +9,7 @@ import importlib
 import io
 import socket
 import subprocess
+import time
 
 import django_rq
 import pytest
@@ -299,3 +300,47 @@ def test_the_periodic_command_refuses_clearly_while_redis_is_down_then_sweeps_th
     notice.refresh_from_db()
     assert notice.state == NotificationState.SENT, notice.error
     assert len(list(sms_dir.glob("*.json"))) == 1
+
+
+def test_a_redis_that_accepts_but_never_answers_costs_a_page_seconds_not_minutes(
+    transactional_db, settings, client, make_user, monkeypatch, sms_dir
+):
+    from apps.core import jobs
+
+    monkeypatch.setattr(jobs, "QUEUE_IO_TIMEOUT", 1.0)
+    _default_scopes()
+    operator = make_user(Role.BUSINESS_SUPPORT, Role.TECH_SUPPORT, language="en")
+    product = priced_product(price="9.90", stock="5", by=operator)
+    with socket.socket() as silent:  # listens, so connecting works, but never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        settings.JOB_RUNNER = "rq"
+        settings.RQ_QUEUES = {
+            name: {**config, "URL": url} for name, config in settings.RQ_QUEUES.items()
+        }
+        client.force_login(operator)
+
+        started = time.monotonic()
+        response = client.post(
+            reverse("backups:backup-start"),
+            {"scope": BackupScope.objects.get(slug="orders").pk},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        assert time.monotonic() - started < 8
+        assert QUEUE_DOWN_EN in response.content.decode()
+        assert not BackupRun.objects.exists()
+
+        started = time.monotonic()
+        data = entry_data(
+            new_name="韩梅梅",
+            new_phone="139 0000 5678",
+            new_notify_by="sms",
+            line_sku=[product.sku],
+            line_qty=["1"],
+        )
+        response = client.post("/orders/new/", data, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+        assert time.monotonic() - started < 8
+        order = ManualOrder.objects.get()
+        assert f">{order.number}<" in response.content.decode()
+        assert Notification.objects.get().state == NotificationState.WAITING
