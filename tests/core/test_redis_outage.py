@@ -344,3 +344,29 @@ def test_a_redis_that_accepts_but_never_answers_costs_a_page_seconds_not_minutes
         order = ManualOrder.objects.get()
         assert f">{order.number}<" in response.content.decode()
         assert Notification.objects.get().state == NotificationState.WAITING
+
+
+def test_a_notice_whose_queue_entry_was_lost_is_sent_once_by_the_sweeper(
+    private_redis, worker, sms_dir, make_user
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.core.notifications import send_notification
+
+    notice = send_notification(
+        channel="sms", recipient=make_user(Role.LOGISTICS), subject="", body="hello"
+    )
+    # Redis restarted without persistence: the delivery it held is gone, the row says "queued".
+    django_rq.get_queue("default").empty()
+    Notification.objects.filter(pk=notice.pk).update(
+        created_at=timezone.now() - timedelta(minutes=11)
+    )
+    _sweep()
+    _sweep()
+    worker.run_burst()
+
+    notice.refresh_from_db()
+    assert notice.state == NotificationState.SENT, notice.error
+    assert len(list(sms_dir.glob("*.json"))) == 1
