@@ -90,6 +90,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "apps.core.middleware.QueueUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "recovery_site.urls"

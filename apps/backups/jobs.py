@@ -28,5 +28,14 @@ def verify_job(*, progress: Progress, run_id: int, by_id: int | None = None) -> 
     progress.update(percent=5, step=run.file_name)
     outcome = services.verify_backup(name_or_path=run.local_path or run.file_name, by=by)
     if not outcome.ok:
-        raise JobFailure(outcome.message)
-    return {"backup_id": run.pk, "message": outcome.message}
+        raise JobFailure(outcome.message, result={"backup_id": run.pk, "intact": False})
+    # Figures, not only the sentence: the job page renders them in the reader's language.
+    report = outcome.report
+    return {
+        "backup_id": run.pk,
+        "intact": True,
+        "message": outcome.message,
+        "tables": len(report.tables) if report else None,
+        "rows": sum(t.rows for t in report.tables) if report else None,
+        "size": report.size if report else None,
+    }

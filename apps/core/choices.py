@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 class JobState(models.TextChoices):
     QUEUED = "queued", _("Queued")
+    WAITING = "waiting", _("Waiting for the queue")
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Succeeded")
     FAILED = "failed", _("Failed")
@@ -20,5 +21,7 @@ class Channel(models.TextChoices):
 
 class NotificationState(models.TextChoices):
     QUEUED = "queued", _("Queued")
+    WAITING = "waiting", _("Waiting for the queue")
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")

@@ -11,4 +11,16 @@ class DomainError(Exception):
 
 
 class JobFailure(DomainError):
-    """A job ended for a reason staff can act on (shown as-is on the job page)."""
+    """A job ended for a reason staff can act on (shown as-is on the job page).
+
+    ``result`` is kept on the job record like a success's, so the page can still link to what
+    the job was about (the backup a failed verification checked, say).
+    """
+
+    def __init__(self, message, *, field: str | None = None, result=None) -> None:
+        super().__init__(message, field=field)
+        self.result = result
+
+
+class QueueUnavailable(DomainError):
+    """The job queue (Redis) did not answer: nothing was started, the caller may try again."""

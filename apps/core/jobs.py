@@ -27,7 +27,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from .choices import JobState
-from .errors import DomainError
+from .errors import DomainError, JobFailure, QueueUnavailable
 from .models import JobRecord
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,15 @@ def start_job(
     only ids and plain values travel through Redis. ``in_caller`` runs the job in this process
     after the commit (still recorded and watchable) for kwargs that must not go through Redis,
     such as a database URL with a password given on the command line.
+
+    With RQ, the queue is asked first: when Redis does not answer, ``QueueUnavailable`` (a
+    ``DomainError`` with a message for staff) is raised before anything is written, so the
+    caller's transaction rolls back and nothing is left half-started. Should Redis fail between
+    that question and the commit, the job waits in the outbox ("waiting for the queue") and
+    ``sweep_outbox`` enqueues it once Redis answers.
     """
+    if settings.JOB_RUNNER == "rq" and not in_caller:
+        ensure_queue_available(queue)
     record = JobRecord.objects.create(kind=kind, title=str(title)[:200], queue=queue, started_by=by)
     payload = (str(record.id), func, kwargs or {})
     if settings.JOB_RUNNER == "sync":
@@ -88,16 +96,81 @@ def start_job(
     elif in_caller:
         transaction.on_commit(lambda: run_tracked_job(*payload))
     else:
-        transaction.on_commit(lambda: dispatch(*payload, queue=queue, timeout=timeout))
+        transaction.on_commit(lambda: _dispatch_or_park(*payload, queue=queue, timeout=timeout))
     return record
+
+
+# What a Redis that is down, restarting or unreachable raises (redis-py wraps socket errors).
+def queue_errors() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
+
+
+def queue_unavailable_message() -> str:
+    return _(
+        "The job queue is not answering (Redis is down or unreachable), so nothing was started. "
+        "Try again in a minute; if it persists, ask an administrator to check Redis."
+    )
+
+
+# The web side talks to Redis with short timeouts: a Redis that is unreachable or hangs must cost
+# a page a few seconds, not the minutes of an operating system's TCP timeout. (Workers keep their
+# own connections: their blocking reads must not time out.)
+QUEUE_CONNECT_TIMEOUT = 3.0
+QUEUE_IO_TIMEOUT = 10.0
+
+
+_connections: dict[tuple[str, float, float], Any] = {}
+
+
+def _rq_queue(name: str):
+    import django_rq
+    import redis
+
+    config = settings.RQ_QUEUES[name]
+    connection = None
+    if "URL" in config and not config.get("SSL"):
+        key = (config["URL"], QUEUE_CONNECT_TIMEOUT, QUEUE_IO_TIMEOUT)
+        connection = _connections.get(key)
+        if connection is None:  # one pool per URL (redis-py pools are thread- and fork-safe)
+            connection = _connections[key] = redis.Redis.from_url(
+                config["URL"],
+                socket_connect_timeout=QUEUE_CONNECT_TIMEOUT,
+                socket_timeout=QUEUE_IO_TIMEOUT,
+            )
+    return django_rq.get_queue(name, connection=connection)
+
+
+def ensure_queue_available(queue: str = "default") -> None:
+    """Raise ``QueueUnavailable`` unless the RQ queue's Redis answers a PING."""
+    if settings.JOB_RUNNER != "rq":
+        return
+    try:
+        _rq_queue(queue).connection.ping()
+    except queue_errors() as exc:
+        logger.warning("queue %s unavailable: %s", queue, exc)
+        raise QueueUnavailable(queue_unavailable_message()) from exc
+
+
+def _dispatch_or_park(
+    record_id: str, func: str, kwargs: dict, *, queue: str, timeout: int | None
+) -> None:
+    """After the commit: hand the job to the queue, or park it in the outbox if Redis fails."""
+    try:
+        dispatch(record_id, func, kwargs, queue=queue, timeout=timeout)
+    except queue_errors() as exc:
+        logger.warning("job %s waits for the queue: %s", record_id, exc)
+        JobRecord.objects.filter(pk=record_id, state=JobState.QUEUED).update(
+            state=JobState.WAITING,
+            pending_dispatch={"func": func, "kwargs": kwargs, "timeout": timeout},
+        )
 
 
 def dispatch(record_id: str, func: str, kwargs: dict, *, queue: str, timeout: int | None) -> None:
     runner = settings.JOB_RUNNER
     if runner == "rq":
-        import django_rq
-
-        django_rq.get_queue(queue).enqueue(
+        _rq_queue(queue).enqueue(
             run_tracked_job,
             record_id,
             func,
@@ -123,6 +196,8 @@ def _run_in_thread(record_id: str, func: str, kwargs: dict) -> None:
 
 
 def _worker_name() -> str:
+    """The RQ worker's name; a job run by the web process itself names only the host (a
+    thread's internal name means nothing to staff)."""
     try:
         from rq import get_current_job
 
@@ -131,7 +206,7 @@ def _worker_name() -> str:
             return job.worker_name
     except Exception:  # noqa: BLE001 - best effort: the name is only informative
         pass
-    return f"{socket.gethostname()}:{threading.current_thread().name}"
+    return socket.gethostname()
 
 
 class _Heartbeat(threading.Thread):
@@ -160,9 +235,11 @@ def run_tracked_job(record_id: str, func: str, kwargs: dict) -> Any:
     if not connection.in_atomic_block:  # a worker: drop connections a previous job broke
         close_old_connections()
     now = timezone.now()
-    claimed = JobRecord.objects.filter(pk=record_id, state=JobState.QUEUED).update(
-        state=JobState.RUNNING, started_at=now, heartbeat_at=now, worker_name=_worker_name()
-    )
+    # One conditional UPDATE claims the job: a copy enqueued twice (the original enqueue that
+    # reached Redis after all, and the outbox sweeper) runs once.
+    claimed = JobRecord.objects.filter(
+        pk=record_id, state__in=[JobState.QUEUED, JobState.WAITING]
+    ).update(state=JobState.RUNNING, started_at=now, heartbeat_at=now, worker_name=_worker_name())
     if not claimed:
         logger.warning("job %s is not queued any more; not running it twice", record_id)
         return None
@@ -177,7 +254,8 @@ def run_tracked_job(record_id: str, func: str, kwargs: dict) -> Any:
             result = target(progress=progress, **kwargs)
     except DomainError as exc:
         with translation.override(language):
-            _finish(record_id, JobState.FAILED, error=str(exc))
+            result = exc.result if isinstance(exc, JobFailure) else None
+            _finish(record_id, JobState.FAILED, error=str(exc), result=result)
         return None
     except Exception as exc:  # noqa: BLE001 - recorded for staff, logged in full for admins
         logger.exception("job %s failed", record_id)
@@ -202,15 +280,20 @@ def _finish(
         "result": result,
     }
     if state == JobState.SUCCEEDED:
+        # The end state replaces the last step ("copying to the remote store" at 100 %).
         fields["percent"] = 100
+        fields["step"] = ""
     if log:
         fields["log"] = Concat(F("log"), Value(log))
     JobRecord.objects.filter(pk=record_id, state=JobState.RUNNING).update(**fields)
 
 
 def refresh_job_state(record: JobRecord, *, now=None) -> JobRecord:
-    """Mark a job failed when its worker is gone; cheap enough to call on every poll."""
-    if record.is_finished:
+    """Mark a job failed when its worker is gone; cheap enough to call on every poll.
+
+    A job waiting for the queue is not failed: no worker has it yet, the outbox sweeper will
+    enqueue it when Redis answers."""
+    if record.is_finished or record.state == JobState.WAITING:
         return record
     now = now or timezone.now()
     reason = ""
@@ -234,12 +317,11 @@ def refresh_job_state(record: JobRecord, *, now=None) -> JobRecord:
 
 def _rq_failure_reason(record: JobRecord) -> str:
     """RQ knows first when a work-horse died or a queued job vanished from Redis."""
-    import django_rq
     from rq.exceptions import NoSuchJobError
     from rq.job import Job, JobStatus
 
     try:
-        job = Job.fetch(str(record.id), connection=django_rq.get_connection(record.queue))
+        job = Job.fetch(str(record.id), connection=_rq_queue(record.queue).connection)
     except NoSuchJobError:
         if record.created_at < timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS):
             return _("The job was lost by the queue before it finished. Start it again.")
@@ -265,26 +347,75 @@ def reconcile_stale_jobs(*, now=None) -> int:
     return count
 
 
-def enqueue(func: str, *args: Any, queue: str = "default") -> None:
-    """Fire-and-forget work (no progress record), honouring the configured runner."""
+def sweep_waiting_jobs() -> int:
+    """Enqueue the jobs waiting in the outbox; returns how many reached the queue.
+
+    Each is claimed waiting → queued by a conditional UPDATE first, so two sweepers never
+    enqueue one job twice; if Redis fails again it goes back to waiting.
+    """
+    sent = 0
+    for record in JobRecord.objects.filter(state=JobState.WAITING).order_by("created_at"):
+        if not JobRecord.objects.filter(pk=record.pk, state=JobState.WAITING).update(
+            state=JobState.QUEUED
+        ):
+            continue
+        pending = record.pending_dispatch or {}
+        try:
+            dispatch(
+                str(record.pk),
+                pending["func"],
+                pending.get("kwargs") or {},
+                queue=record.queue,
+                timeout=pending.get("timeout"),
+            )
+        except queue_errors() as exc:
+            logger.warning("job %s still waits for the queue: %s", record.pk, exc)
+            JobRecord.objects.filter(pk=record.pk, state=JobState.QUEUED).update(
+                state=JobState.WAITING
+            )
+            break
+        sent += 1
+    return sent
+
+
+def enqueue_now(func: str, *args: Any, queue: str = "default") -> None:
+    """Hand fire-and-forget work to the configured runner now; raises if Redis fails."""
+    runner = settings.JOB_RUNNER
+    if runner == "rq":
+        _rq_queue(queue).enqueue(func, *args, result_ttl=600)
+    elif runner == "thread":
+
+        def target() -> None:
+            try:
+                import_string(func)(*args)
+            finally:
+                connection.close()
+
+        threading.Thread(target=target, daemon=True).start()
+    else:
+        import_string(func)(*args)
+
+
+def enqueue(
+    func: str,
+    *args: Any,
+    queue: str = "default",
+    on_queue_error: Callable[[BaseException], None] | None = None,
+) -> None:
+    """Fire-and-forget work (no progress record) after the commit, honouring the runner.
+
+    ``on_queue_error`` is called instead of raising when Redis refuses the work: the caller's
+    transaction has committed by then, and its page must not fail for it.
+    """
 
     def go() -> None:
-        runner = settings.JOB_RUNNER
-        if runner == "rq":
-            import django_rq
-
-            django_rq.get_queue(queue).enqueue(func, *args, result_ttl=600)
-        elif runner == "thread":
-
-            def target() -> None:
-                try:
-                    import_string(func)(*args)
-                finally:
-                    connection.close()
-
-            threading.Thread(target=target, daemon=True).start()
-        else:
-            import_string(func)(*args)
+        try:
+            enqueue_now(func, *args, queue=queue)
+        except queue_errors() as exc:
+            if on_queue_error is None:
+                raise
+            logger.warning("could not enqueue %s%r: %s", func, args, exc)
+            on_queue_error(exc)
 
     if settings.JOB_RUNNER == "sync":
         go()

@@ -35,6 +35,8 @@ class JobRecord(models.Model):
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    # Set only when the queue refused the job: what the outbox sweeper needs to enqueue it again.
+    pending_dispatch = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("job")

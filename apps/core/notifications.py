@@ -2,22 +2,29 @@
 
 The message is rendered at once in the recipient's language and stored; delivery happens on a
 worker so a slow gateway never blocks a page, and its outcome is written back to the record.
+
+The stored row is also the outbox: when Redis refuses the delivery, the row says "waiting for
+the queue" and ``sweep_waiting_notifications`` (``manage.py sweep_outbox``) enqueues it again
+once Redis answers. A worker claims a row with one conditional UPDATE before sending, so a
+message enqueued twice is still sent once.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Channel, NotificationState
 from .errors import DomainError
-from .jobs import enqueue
+from .jobs import enqueue, enqueue_now, queue_errors
 from .models import Notification
 from .sms import get_sms_backend
 
@@ -68,14 +75,69 @@ def send_notification(
         body=body_text,
         created_by=by,
     )
-    enqueue("apps.core.notifications.deliver_notification", notification.pk)
+    _enqueue_delivery(notification.pk)
     return notification
 
 
+DELIVER = "apps.core.notifications.deliver_notification"
+# A row still "queued" this long after it was written lost its place in Redis (a restart with
+# no persistence, a flushed queue): the sweeper enqueues it again; the worker's claim makes a
+# second copy harmless.
+REQUEUE_AFTER = timedelta(minutes=10)
+
+
+def _enqueue_delivery(notification_id: int) -> None:
+    def park(exc: BaseException) -> None:
+        Notification.objects.filter(pk=notification_id, state=NotificationState.QUEUED).update(
+            state=NotificationState.WAITING, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+
+    enqueue(DELIVER, notification_id, on_queue_error=park)
+
+
+def sweep_waiting_notifications(*, now=None) -> int:
+    """Enqueue the notifications waiting for the queue (and those lost by it); returns how many.
+
+    Each row is claimed waiting → queued with a conditional UPDATE, so concurrent sweepers do
+    not both enqueue it; when Redis fails again the row goes back to waiting.
+    """
+    now = now or timezone.now()
+    due = Notification.objects.filter(
+        Q(state=NotificationState.WAITING)
+        | Q(state=NotificationState.QUEUED, created_at__lt=now - REQUEUE_AFTER)
+    ).order_by("created_at")
+    sent = 0
+    for notification in due.only("pk", "state"):
+        if not Notification.objects.filter(pk=notification.pk, state=notification.state).update(
+            state=NotificationState.QUEUED
+        ):
+            continue
+        try:
+            enqueue_now(DELIVER, notification.pk)
+        except queue_errors() as exc:
+            logger.warning("notification %s still waits for the queue: %s", notification.pk, exc)
+            Notification.objects.filter(pk=notification.pk, state=NotificationState.QUEUED).update(
+                state=NotificationState.WAITING
+            )
+            break
+        sent += 1
+    return sent
+
+
 def deliver_notification(notification_id: int) -> str:
-    """Worker side: send one stored message and record the outcome (never raises)."""
+    """Worker side: send one stored message and record the outcome (never raises).
+
+    The row is claimed (queued or waiting → sending) by one conditional UPDATE: of two copies
+    of this call, only the one that claims it sends.
+    """
+    claimed = Notification.objects.filter(
+        pk=notification_id, state__in=[NotificationState.QUEUED, NotificationState.WAITING]
+    ).update(state=NotificationState.SENDING, attempts=F("attempts") + 1)
     notification = Notification.objects.get(pk=notification_id)
-    if notification.state == NotificationState.SENT:
+    if not claimed:
+        logger.info(
+            "notification %s is %s: not sending it again", notification_id, notification.state
+        )
         return notification.state
     try:
         if notification.channel == Channel.EMAIL:
@@ -94,7 +156,6 @@ def deliver_notification(notification_id: int) -> str:
         Notification.objects.filter(pk=notification_id).update(
             state=NotificationState.FAILED,
             error=f"{type(exc).__name__}: {exc}"[:2000],
-            attempts=notification.attempts + 1,
         )
         return NotificationState.FAILED
     Notification.objects.filter(pk=notification_id).update(
@@ -102,6 +163,5 @@ def deliver_notification(notification_id: int) -> str:
         sent_at=timezone.now(),
         provider_reference=str(reference)[:200],
         error="",
-        attempts=notification.attempts + 1,
     )
     return NotificationState.SENT

@@ -1,5 +1,6 @@
 from django.contrib.auth import get_user_model
 from django.http import Http404
+from django.template.loader import select_template
 from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
@@ -53,13 +54,33 @@ class JobDetailView(StaffPageMixin, _VisibleJobMixin, DetailView):
     template_name = "core/job_detail.html"
     context_object_name = "job"
 
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        # What a finished job produced, drawn by its kind's template (links, figures, the next
+        # buttons) when its app has one: templates/job_outcome/<kind>.html.
+        ctx["outcome_template"] = select_template(
+            [f"job_outcome/{self.object.kind}.html", "job_outcome/default.html"]
+        )
+        return ctx
+
 
 class JobProgressView(StaffPageMixin, _VisibleJobMixin, DetailView):
-    """The self-refreshing progress partial (htmx polls it until the job ends)."""
+    """The self-refreshing progress partial (htmx polls it until the job ends).
+
+    The poll that sees the end sends ``HX-Trigger: job-finished``: the page's outcome panel
+    (``core/_job_panel.html``) then fetches itself again, so what the job changed (the backup's
+    size, its remote copy, the result and the buttons now possible) shows without a reload.
+    """
 
     permission_required = "core.view_jobrecord"
     template_name = "core/_job_progress.html"
     context_object_name = "job"
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if self.object.is_finished:
+            response["HX-Trigger"] = "job-finished"
+        return response
 
 
 class NotificationListView(StaffPageMixin, ListView):

@@ -2,6 +2,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role
@@ -65,6 +66,10 @@ class DeclareIncidentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            # Most incidents are declared as they are found: start from now, to the minute.
+            now = timezone.localtime().replace(second=0, microsecond=0)
+            self.initial.setdefault("detected_at", now)
         self.helper = _helper(_("Declare the incident"), css_class="btn-danger")
 
 
