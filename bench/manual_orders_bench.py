@@ -175,26 +175,34 @@ class Client:
         assert status == 302, f"login failed: {status}"
 
 
-def entry_body(rng: random.Random) -> dict:
+def entry_body(rng: random.Random, product_ids: dict[str, int]) -> dict:
     customer_phone_no = rng.randint(1, CUSTOMERS)
+    skus = [f"B-{rng.randint(1, PRODUCTS):05d}", f"B-{rng.randint(1, PRODUCTS):05d}"]
     return {
         "idempotency_key": str(uuid.uuid4()),
         "customer": "",  # filled in by the caller (an id)
         "channel": "phone",
         "order_type": "standard",
-        "received_at": time.strftime("%Y-%m-%dT%H:%M"),
+        "received_at": time.strftime("%Y-%m-%d %H:%M"),
         "delivery_city": "上海",
         "delivery_address": f"上海市人民路 {customer_phone_no} 号",
         "new_language": "zh-hans",
         "new_notify_by": "email",
         "confirm_duplicate": "on",
-        "line_sku": [f"B-{rng.randint(1, PRODUCTS):05d}", f"B-{rng.randint(1, PRODUCTS):05d}"],
+        "line_sku": skus,
+        # The page posts the product it resolved for each line; the text alone is refused.
+        "line_product": [str(product_ids[sku]) for sku in skus],
         "line_qty": ["1", "2"],
     }
 
 
 def run_round(
-    port: int, customer_ids: list[int], per_client: int, seed: int, think: float
+    port: int,
+    customer_ids: list[int],
+    product_ids: dict[str, int],
+    per_client: int,
+    seed: int,
+    think: float,
 ) -> dict[str, list[float]]:
     timings: dict[str, list[float]] = {"submit": [], "list": [], "search": []}
     lock = threading.Lock()
@@ -213,7 +221,7 @@ def run_round(
 
         for _ in range(per_client):
             pause()
-            body = entry_body(rng)
+            body = entry_body(rng, product_ids)
             body["customer"] = str(rng.choice(customer_ids))
             status, _, t = client.request("POST", "/orders/new/", body)
             if status != 302:
@@ -277,9 +285,11 @@ def main() -> None:
 
     django.setup()
     generate(args.orders)
+    from apps.inventory_counts.models import Product
     from apps.manual_orders.models import Customer
 
     customer_ids = list(Customer.objects.order_by("?").values_list("pk", flat=True)[:2000])
+    product_ids = dict(Product.objects.filter(sku__startswith="B-").values_list("sku", "pk"))
 
     port = free_port()
     env = dict(
@@ -322,7 +332,12 @@ def main() -> None:
             saturated = run == args.runs  # a last run without pauses: the server at its limit
             t0 = time.perf_counter()
             timings = run_round(
-                port, customer_ids, args.per_client, seed=run, think=0 if saturated else args.think
+                port,
+                customer_ids,
+                product_ids,
+                args.per_client,
+                seed=run,
+                think=0 if saturated else args.think,
             )
             elapsed = time.perf_counter() - t0
             n = sum(len(v) for v in timings.values())

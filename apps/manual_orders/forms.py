@@ -6,18 +6,17 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.inventory_counts.models import Product, Warehouse
 
 from .choices import NotifyBy, OrderChannel, OrderState, OrderType, PushState, ReferenceKind
-from .models import AllocationRule, Customer
+from .models import MAX_LINE_QUANTITY, AllocationRule, Customer
 
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 MAX_LINES = 50
-MAX_QUANTITY = 1_000_000
+MAX_QUANTITY = MAX_LINE_QUANTITY
 # Money fields are max_digits 12, 2 decimals: anything at or above 10^10 does not fit.
 MAX_MONEY = Decimal("9999999999.99")
 
@@ -38,8 +37,10 @@ class EnteredLine:
 
 
 class OrderEntryForm(forms.Form):
-    """The order entry page. Lines come as parallel lists (line_sku, line_qty, line_price,
-    line_reason) so a keyboard user can add rows without a round trip."""
+    """The order entry page. Lines come as parallel lists (line_product, line_sku, line_qty,
+    line_price, line_reason) so a keyboard user can add rows without a round trip. A line counts
+    only with the product the page resolved (line_product, a product id): text typed but never
+    resolved to one product is refused, never guessed."""
 
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
     customer = forms.ModelChoiceField(
@@ -58,9 +59,14 @@ class OrderEntryForm(forms.Form):
     order_type = forms.ChoiceField(
         label=_("Order type"), choices=OrderType.choices, initial=OrderType.STANDARD
     )
+    # One text field (one Tab stop), not a datetime-local input whose parts are seven stops.
     received_at = forms.DateTimeField(
         label=_("Received at"),
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
+        input_formats=[LOCAL_FORMAT, "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M"],
+        help_text=_("Year-month-day hours:minutes, for example 2026-11-25 14:30."),
+        widget=forms.DateTimeInput(
+            attrs={"autocomplete": "off", "spellcheck": "false"}, format=LOCAL_FORMAT
+        ),
     )
     email_reference = forms.CharField(
         label=_("E-mail text or reference"),
@@ -94,15 +100,17 @@ class OrderEntryForm(forms.Form):
         )
         skus, qtys = get("line_sku"), get("line_qty")
         prices, reasons = get("line_price"), get("line_reason")
+        product_ids = get("line_product")
         rows = []
         for i, sku in enumerate(skus[:MAX_LINES]):
             row = {
                 "sku": sku.strip(),
+                "product_id": product_ids[i].strip() if i < len(product_ids) else "",
                 "qty": qtys[i].strip() if i < len(qtys) else "",
                 "price": prices[i].strip() if i < len(prices) else "",
                 "reason": reasons[i].strip() if i < len(reasons) else "",
             }
-            if row["sku"]:
+            if row["sku"] or row["product_id"]:
                 rows.append(row)
         return rows
 
@@ -116,25 +124,27 @@ class OrderEntryForm(forms.Form):
         rows = self._raw_lines()
         if not rows:
             raise forms.ValidationError(_("Add at least one line."))
-        skus = {r["sku"].upper() for r in rows if r["sku"]}
+        ids = [int(r["product_id"]) for r in rows if r["product_id"].isdigit()]
         products = {
-            p.sku.upper(): p
-            for p in Product.objects.filter(sku__in=[r["sku"] for r in rows]).select_related(
-                "selling_price"
-            )
+            p.pk: p for p in Product.objects.filter(pk__in=ids).select_related("selling_price")
         }
-        if len(products) < len(skus):
-            cond = Q()
-            for sku in skus - set(products):
-                cond |= Q(sku__iexact=sku)
-            for p in Product.objects.filter(cond).select_related("selling_price"):
-                products.setdefault(p.sku.upper(), p)
         errors = []
         self.lines = []
         order_total = Decimal("0")
         for n, row in enumerate(rows, start=1):
-            product = products.get(row["sku"].upper())
-            if product is None:
+            if not row["product_id"]:
+                errors.append(
+                    _(
+                        "Line %(n)s: “%(sku)s” is not a chosen product; pick it from the suggestions."
+                    )
+                    % {"n": n, "sku": row["sku"]}
+                )
+                continue
+            product = products.get(int(row["product_id"])) if row["product_id"].isdigit() else None
+            typed = row["sku"].upper()
+            if product is None or typed not in {product.sku.upper(), product.barcode.upper()} - {
+                ""
+            }:
                 errors.append(
                     _("Line %(n)s: no product with SKU “%(sku)s”.") % {"n": n, "sku": row["sku"]}
                 )

@@ -29,6 +29,8 @@ from .choices import (
 )
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
+# The most one order line may ask for: more is a scanned barcode in the quantity, not an order.
+MAX_LINE_QUANTITY = 1_000_000
 
 
 class Customer(models.Model):

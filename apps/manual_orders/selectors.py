@@ -67,11 +67,27 @@ def search_products(q: str, *, limit: int = 10) -> list[dict]:
         .select_related("selling_price")
         .order_by("sku")[:limit]
     )
+    return _product_rows(products)
+
+
+def entry_products(product_ids: Iterable[int]) -> dict[int, dict]:
+    """The products of an order form's lines, as the suggestions describe them (name, price,
+    available stock), so a form shown again after an error keeps what the operator saw."""
+    products = list(
+        Product.objects.filter(pk__in=list(product_ids), selling_price__isnull=False)
+        .select_related("selling_price")
+        .order_by("pk")
+    )
+    return {row["id"]: row for row in _product_rows(products)}
+
+
+def _product_rows(products: list[Product]) -> list[dict]:
     stock = available_stock(p.pk for p in products)
     return [
         {
             "id": p.pk,
             "sku": p.sku,
+            "barcode": p.barcode,
             "name": p.name,
             "unit": p.unit,
             "price": str(p.selling_price.price),

@@ -35,6 +35,7 @@ from .choices import (
     PushState,
 )
 from .models import (
+    MAX_LINE_QUANTITY,
     AllocationRule,
     Customer,
     ManualOrder,
@@ -214,8 +215,7 @@ def place_order(
         raise DomainError(_("Add at least one line."))
     items: dict[int, int] = {}
     for line in lines:
-        if line.quantity <= 0:
-            raise DomainError(_("Quantities must be at least 1."))
+        _check_line(line)
         items[line.product_id] = items.get(line.product_id, 0) + line.quantity
     blocking = block_on_no_stock()
     try:
@@ -243,6 +243,22 @@ def place_order(
             raise
         return PlacedOrder(existing, created=False)
     return placed
+
+
+def _check_line(line: LineInput) -> None:
+    """Every line names one product and a whole quantity the entry form parsed and bounded: no
+    line is ever taken with a guessed product or a quantity nobody confirmed."""
+    if not isinstance(line.product_id, int) or isinstance(line.product_id, bool):
+        raise DomainError(_("Every line needs a chosen product."))
+    quantity = line.quantity
+    if not isinstance(quantity, int) or isinstance(quantity, bool):
+        raise DomainError(_("Quantities must be whole numbers."))
+    if quantity <= 0:
+        raise DomainError(_("Quantities must be at least 1."))
+    if quantity > MAX_LINE_QUANTITY:
+        raise DomainError(
+            _("A line cannot ask for more than %(max)s.") % {"max": f"{MAX_LINE_QUANTITY:,}"}
+        )
 
 
 class _AlreadyPlaced(Exception):

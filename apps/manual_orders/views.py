@@ -44,7 +44,16 @@ class OrderEntryView(StaffPageMixin, FormView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         form = ctx["form"]
-        ctx["line_rows"] = form.line_rows
+        products = selectors.entry_products(
+            int(row["product_id"]) for row in form.line_rows if row.get("product_id", "").isdigit()
+        )
+        ctx["line_rows"] = [
+            {**row, "product": products.get(int(row["product_id"]))}
+            if row.get("product_id", "").isdigit()
+            else row
+            for row in form.line_rows
+        ]
+        ctx["customer_query"] = form.data.get("customer_query", "") if form.is_bound else ""
         ctx["may_override_price"] = self.request.user.has_perm("manual_orders.override_price")
         customer = form.cleaned_data.get("customer") if hasattr(form, "cleaned_data") else None
         ctx["chosen_customer"] = customer

@@ -185,3 +185,28 @@ def test_a_product_without_a_price_cannot_be_sold(customer, operator):
 
     with pytest.raises(DomainError):
         place(customer, operator, [services.LineInput(product_id=ProductFactory().pk, quantity=1)])
+
+
+GOOD = object()  # the fixture product's id
+
+
+@pytest.mark.parametrize(
+    "product_id, quantity",
+    [
+        (None, 1),
+        ("7", 1),
+        (True, 1),
+        (GOOD, "2"),
+        (GOOD, 1.5),
+        (GOOD, True),
+        (GOOD, 0),
+        (GOOD, 1_000_001),
+    ],
+)
+def test_the_service_refuses_a_line_without_a_product_or_a_form_checked_quantity(
+    customer, product, operator, product_id, quantity
+):
+    pid = product.pk if product_id is GOOD else product_id
+    with pytest.raises(DomainError):
+        place(customer, operator, [services.LineInput(product_id=pid, quantity=quantity)])
+    assert not ManualOrder.objects.exists()
