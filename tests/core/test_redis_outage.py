@@ -136,6 +136,7 @@ def test_with_redis_down_an_order_is_saved_shown_and_its_notice_sent_once_when_r
         new_phone="139 0000 1234",
         new_notify_by="sms",
         line_sku=[product.sku],
+        line_product=[str(product.pk)],
         line_qty=["2"],
     )
     response = client.post("/orders/new/", data, HTTP_ACCEPT_LANGUAGE="en", follow=True)
@@ -337,6 +338,7 @@ def test_a_redis_that_accepts_but_never_answers_costs_a_page_seconds_not_minutes
             new_phone="139 0000 5678",
             new_notify_by="sms",
             line_sku=[product.sku],
+            line_product=[str(product.pk)],
             line_qty=["1"],
         )
         response = client.post("/orders/new/", data, HTTP_ACCEPT_LANGUAGE="en", follow=True)
