@@ -35,7 +35,7 @@ from apps.core.errors import DomainError, JobFailure
 from apps.core.jobs import Progress, refresh_job_state, start_job
 from apps.core.timeline import post_to_timeline
 
-from . import engine
+from . import engine, errors
 from .choices import PLAN_KIND_WORDS, BackupKind, CopyState, RunState, SystemStatus
 from .models import BackupAudit, BackupPolicy, BackupRun, BackupScope, RestoreRun
 
@@ -71,49 +71,7 @@ def get_keyring() -> engine.Keyring:
 
 
 # --- errors ----------------------------------------------------------------------------------
-def explain(exc: Exception) -> str:
-    """Turn an engine or OS error into a sentence for staff, in the active language."""
-    reasons = [
-        (
-            engine.WrongKeyError,
-            gettext_lazy("The master key does not open this backup (wrong key)."),
-        ),
-        (
-            engine.UnknownKeyError,
-            gettext_lazy(
-                "This backup was made with a master key that is not configured here (key id unknown)."
-            ),
-        ),
-        (engine.TruncatedError, gettext_lazy("The backup file is incomplete (truncated).")),
-        (
-            engine.TamperedError,
-            gettext_lazy("The backup file has been altered or damaged: authentication failed."),
-        ),
-        (
-            engine.BadFormatError,
-            gettext_lazy("This is not a recovery-site backup file, or its format is unknown."),
-        ),
-        (engine.PayloadError, gettext_lazy("The backup's contents do not match its manifest.")),
-        (
-            engine.ChecksumMismatchError,
-            gettext_lazy(
-                "The restored data does not match the backup's checksums; nothing was changed."
-            ),
-        ),
-        (engine.TargetUnreachableError, gettext_lazy("The target database cannot be reached.")),
-        (
-            engine.SourceUnreachableError,
-            gettext_lazy("The order system database cannot be reached."),
-        ),
-    ]
-    for cls, message in reasons:
-        if isinstance(exc, cls):
-            return f"{message} ({exc})"
-    if isinstance(exc, OSError) and exc.errno == 28:
-        return _("The disk is full: %(error)s") % {"error": exc}
-    if isinstance(exc, FileNotFoundError):
-        return _("File not found: %(error)s") % {"error": exc}
-    return str(exc)
+explain = errors.explain  # an engine or OS error as a sentence for staff, in the active language
 
 
 # --- progress steps -----------------------------------------------------------------------------
@@ -690,42 +648,66 @@ def _set_status(scopes, status: str, note: str = "") -> None:
 
 
 def run_checks(*, url: str, scopes) -> list[dict[str, Any]]:
-    """The scopes' business and integrity checks on the target; each counts offending rows."""
+    """The scopes' business and integrity checks on the target; each counts offending rows.
+
+    Checks are edited in the admin, so they run as untrusted SQL: one SELECT, in a read-only
+    session and transaction, with a statement timeout (``engine.ReadOnlyQueries``).
+    """
     results = []
     seen = set()
     checks = [c for scope in scopes for c in scope.checks]
-    parsed = engine.parse_url(url)
-    conn = psycopg.connect(url) if parsed.engine == "postgresql" else sqlite3.connect(parsed.path)
-    try:
+    if not checks:
+        return results
+    with engine.ReadOnlyQueries(url, timeout_ms=settings.BACKUP_CHECK_TIMEOUT_MS) as queries:
         for check in checks:
             if check["sql"] in seen:
                 continue
             seen.add(check["sql"])
+            names = {
+                "name": check.get("name"),
+                "name_en": check.get("name_en", check.get("name")),
+            }
             try:
-                cur = conn.execute(check["sql"])
-                bad = int(cur.fetchone()[0])
+                bad = queries.run(check["sql"])
+            except engine.CheckError as exc:  # a broken check is reported, not fatal
+                code, params = errors.classify(exc)
                 results.append(
                     {
-                        "name": check.get("name"),
-                        "name_en": check.get("name_en", check.get("name")),
-                        "violations": bad,
-                        "ok": bad == 0,
-                    }
-                )
-            except Exception as exc:  # noqa: BLE001 - a broken check is reported, not fatal
-                results.append(
-                    {
-                        "name": check.get("name"),
-                        "name_en": check.get("name_en"),
-                        "error": str(exc),
+                        **names,
+                        "error": explain(exc),
+                        "error_code": code,
+                        "error_params": params,
                         "ok": False,
                     }
                 )
-                if parsed.engine == "postgresql":
-                    conn.rollback()
-    finally:
-        conn.close()
+                continue
+            results.append({**names, "violations": bad, "ok": bad == 0})
     return results
+
+
+def validate_check(*, sql: str, url: str | None = None) -> None:
+    """What the admin runs before saving a check: one SELECT returning one whole number.
+
+    The shape is always checked; the check is also tried (read-only) on the order system
+    when it answers, so a typo in a table name is caught now, not after a restore.
+    """
+    try:
+        engine.check_shape(sql)
+    except engine.CheckError as exc:
+        raise DomainError(explain(exc)) from exc
+    try:
+        queries = engine.ReadOnlyQueries(
+            url or settings.ORDER_SYSTEM_DATABASE_URL,
+            timeout_ms=settings.BACKUP_CHECK_TIMEOUT_MS,
+        )
+    except engine.EngineError:
+        logger.warning("check saved untried: the order system database cannot be reached")
+        return
+    with queries:
+        try:
+            queries.run(sql)
+        except engine.CheckError as exc:
+            raise DomainError(explain(exc)) from exc
 
 
 def perform_restore(
@@ -782,16 +764,17 @@ def perform_restore(
         progress.update(percent=93, step=_("Running integrity and business checks"))
         try:
             report["checks"] = run_checks(url=url, scopes=scopes)
-        except (psycopg.Error, sqlite3.Error) as exc:  # the data is restored: report, not fail
+        except (engine.EngineError, psycopg.Error, sqlite3.Error) as exc:
+            # The data is restored: report that the checks could not run, do not fail.
             report["checks"] = [
-                {"name": _("Checks"), "name_en": "Checks", "error": str(exc), "ok": False}
+                {"name": _("Checks"), "name_en": "Checks", "error": explain(exc), "ok": False}
             ]
     except (engine.EngineError, OSError, DomainError, psycopg.Error, sqlite3.Error) as exc:
         reason = explain(exc)
-        _fail_restore(restore, scopes, reason, report)
+        _fail_restore(restore, scopes, exc, report)
         raise JobFailure(reason) from exc
     except Exception as exc:
-        _fail_restore(restore, scopes, str(exc), report)
+        _fail_restore(restore, scopes, exc, report)
         raise
     all_ok = all(item["ok"] for item in report["tables"] + report["checks"])
     restore.state = RunState.COMPLETE
@@ -818,9 +801,13 @@ def perform_restore(
     return {"restore_id": restore.pk, "checks_ok": all_ok}
 
 
-def _fail_restore(restore: RestoreRun, scopes, reason: str, report: dict) -> None:
+def _fail_restore(restore: RestoreRun, scopes, exc: BaseException, report: dict) -> None:
+    """Record why, as a code shown in each reader's language; checks that never ran go."""
+    reason = explain(exc)
     restore.state = RunState.FAILED
     restore.error = reason
+    restore.error_code, restore.error_params = errors.classify(exc)
+    report["checks"] = []  # a failed restore reports no checks, least of all passed ones
     restore.report = report
     restore.finished_at = timezone.now()
     restore._change_reason = "restore failed"

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from .errors import (
     ChecksumMismatchError,
+    ForeignKeyError,
     RestoreError,
     SourceError,
     SourceUnreachableError,
@@ -309,9 +310,11 @@ class SqliteTarget(RestoreTarget):
             )
         if problems:
             tables = sorted({f"{p[0]} -> {p[2]}" for p in problems})
-            raise RestoreError(
+            raise ForeignKeyError(
                 f"{len(problems)} row(s) would break foreign keys ({', '.join(tables[:5])}); "
-                "nothing was changed."
+                "nothing was changed.",
+                table=", ".join(sorted({str(p[0]) for p in problems})),
+                references=", ".join(sorted({str(p[2]) for p in problems})),
             )
         self.step("checksums")
         results = []

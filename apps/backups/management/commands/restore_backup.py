@@ -59,6 +59,6 @@ class Command(BaseCommand):
                 "ok" if check["ok"] else f"FAILED ({check.get('violations', check.get('error'))})"
             )
             self.stdout.write(f"  {check.get('name_en') or check['name']}: {mark}")
-        if not restore.checks_passed:
+        if restore.checks_passed is False:
             raise CommandError("Restored, but some checks failed: see the report above.")
         self.stdout.write(self.style.SUCCESS("Restored and verified."))
