@@ -254,15 +254,20 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
         _fail_backup(run.pk, str(exc))
         raise
     now = timezone.now()
-    run.refresh_from_db()
-    run.state = RunState.COMPLETE
-    run.remote_name = remote_name
-    run.remote_state = remote_state
-    run.finished_at = now
-    run.last_verified_at = now
-    run.last_verify_ok = True
-    run._change_reason = "backup complete"
-    run.save()
+    with transaction.atomic():
+        run = BackupRun.objects.select_for_update().select_related("scope").get(pk=run.pk)
+        if run.state != RunState.RUNNING:
+            # Declared dead (heartbeat silent) while it was still working: "failed" stands.
+            progress.log(_("This backup had already been marked failed; it stays failed."))
+            raise JobFailure(run.error or _("This backup had already been marked failed."))
+        run.state = RunState.COMPLETE
+        run.remote_name = remote_name
+        run.remote_state = remote_state
+        run.finished_at = now
+        run.last_verified_at = now
+        run.last_verify_ok = True
+        run._change_reason = "backup complete"
+        run.save()
     post_to_timeline(
         kind="backup.completed",
         text=_("Backup %(name)s completed (%(scope)s).")
@@ -326,17 +331,57 @@ def refresh_run_state(run: BackupRun | RestoreRun) -> BackupRun | RestoreRun:
 
 
 # --- locating and verifying files ---------------------------------------------------------------
-def find_backup(name_or_path: str) -> BackupRun | None:
-    return (
-        BackupRun.objects.filter(file_name=name_or_path).first()
-        or BackupRun.objects.filter(local_path=name_or_path).first()
-        or BackupRun.objects.filter(file_name=Path(name_or_path).name).first()
-    )
+def check_backup_name(name: str) -> str:
+    """A backup is named by its file name alone: anything path-like is refused."""
+    name = (name or "").strip()
+    if (
+        not name
+        or name in (".", "..")
+        or any(ch in name for ch in ("/", "\\", "\x00"))
+        or Path(name).name != name
+    ):
+        raise DomainError(
+            _(
+                "%(name)s is not a backup name: give the file name alone, as listed on the "
+                "backups page (to check a file elsewhere, use verify_backup --file)."
+            )
+            % {"name": repr(name)}
+        )
+    return name
 
 
-def local_file_for(run: BackupRun) -> Path:
+def find_backup(name: str) -> BackupRun | None:
+    """The backup with this file name; ``DomainError`` for a path instead of a name."""
+    return BackupRun.objects.filter(file_name=check_backup_name(name)).first()
+
+
+def _matches_record(path: Path, run: BackupRun) -> bool:
+    with open(path, "rb") as f:
+        return _sha256_of(f) == run.sha256
+
+
+def verified_file_for(run: BackupRun) -> Path:
+    """A copy whose SHA-256 is the one recorded when the backup was made.
+
+    A damaged local copy is replaced by the remote one (itself checked); when neither
+    matches, nothing is served. Downloads and restores use this.
+    """
+    local = Path(run.local_path) if run.local_path else None
+    if local is not None and local.exists():
+        if not run.sha256 or _matches_record(local, run):
+            return local
+        logger.warning("local copy of %s is damaged; fetching the remote copy", run.file_name)
+        BackupAudit.objects.create(
+            backup=run,
+            action=BackupAudit.Action.VERIFY,
+            detail=str(_("The local copy was damaged; it was replaced by the remote copy.")),
+        )
+    return local_file_for(run, ignore_local=True)
+
+
+def local_file_for(run: BackupRun, *, ignore_local: bool = False) -> Path:
     """The local file, fetched back from the remote store when the local copy is gone."""
-    if run.local_path and Path(run.local_path).exists():
+    if not ignore_local and run.local_path and Path(run.local_path).exists():
         return Path(run.local_path)
     if run.remote_name:
         storage = storages["backups_remote"]
@@ -365,6 +410,14 @@ def local_file_for(run: BackupRun) -> Path:
             os.replace(tmp, target)
             BackupRun.objects.filter(pk=run.pk).update(local_path=str(target))
             return target
+    if ignore_local and run.local_path and Path(run.local_path).exists():
+        raise DomainError(
+            _(
+                "The local copy of %(name)s is damaged and there is no remote copy to "
+                "replace it: it is not served."
+            )
+            % {"name": run.file_name}
+        )
     raise DomainError(
         _("Backup %(name)s is missing from both the local and the remote store.")
         % {"name": run.file_name}
@@ -389,49 +442,61 @@ class VerifyOutcome:
     report: engine.VerifyReport | None = None
 
 
-def verify_backup(*, name_or_path: str, by=None) -> VerifyOutcome:
-    """End-to-end check of one file without restoring; records the outcome on its run."""
-    if not name_or_path.strip():
-        return VerifyOutcome(False, _("No backup named %(name)s.") % {"name": "''"})
-    run = find_backup(name_or_path)
-    path = Path(name_or_path) if Path(name_or_path).is_file() else None
+def verify_backup(*, name: str, by=None) -> VerifyOutcome:
+    """End-to-end check of one backup, by name, without restoring; recorded on its run."""
     try:
-        if path is None:
-            if run is None:
-                raise DomainError(_("No backup named %(name)s.") % {"name": name_or_path})
-            path = local_file_for(run)
+        run = find_backup(name)
+    except DomainError as exc:
+        return VerifyOutcome(False, str(exc))
+    if run is None:
+        return VerifyOutcome(False, _("No backup named %(name)s.") % {"name": repr(name)})
+    try:
+        path = local_file_for(run)
+    except DomainError as exc:
+        outcome, damaged = VerifyOutcome(False, str(exc)), False
+    else:
+        outcome, damaged = _verify(path, run)
+    fields = {"last_verified_at": timezone.now()}
+    if outcome.ok or damaged:
+        fields["last_verify_ok"] = outcome.ok
+    BackupRun.objects.filter(pk=run.pk).update(**fields)
+    BackupAudit.objects.create(
+        backup=run, action=BackupAudit.Action.VERIFY, by=by, detail=outcome.message[:500]
+    )
+    return outcome
+
+
+def verify_file(*, path: str) -> VerifyOutcome:
+    """An operator's explicit check of a file outside the stores (``verify_backup --file``).
+
+    Nothing is recorded: the file is no backup of this site until it is in a store.
+    """
+    file = Path(path)
+    if not file.is_file():
+        return VerifyOutcome(False, _("No such file: %(path)s") % {"path": path})
+    outcome, _damaged = _verify(file, None)
+    return outcome
+
+
+def _verify(path: Path, run: BackupRun | None) -> tuple[VerifyOutcome, bool]:
+    """The outcome, and whether it proves the file damaged (not just unreadable here)."""
+    try:
         report = engine.verify_file(path, get_keyring())
-        if run is not None and run.sha256 and report.sha256 != run.sha256:
-            outcome = VerifyOutcome(
-                False, _("The file's SHA-256 differs from the one recorded when it was made.")
-            )
-            damaged = True
-        else:
-            outcome = VerifyOutcome(
-                True,
-                _("Intact: %(tables)s tables, %(rows)s rows, %(size)s bytes.")
-                % {
-                    "tables": len(report.tables),
-                    "rows": sum(t.rows for t in report.tables),
-                    "size": report.size,
-                },
-                report,
-            )
-            damaged = False
     except _DAMAGE as exc:
-        outcome, damaged = VerifyOutcome(False, explain(exc)), True
+        return VerifyOutcome(False, explain(exc)), True
     except (engine.EngineError, OSError, DomainError) as exc:
         # A missing key or an unreachable store says nothing about the file itself.
-        outcome, damaged = VerifyOutcome(False, explain(exc)), False
-    if run is not None:
-        fields = {"last_verified_at": timezone.now()}
-        if outcome.ok or damaged:
-            fields["last_verify_ok"] = outcome.ok
-        BackupRun.objects.filter(pk=run.pk).update(**fields)
-        BackupAudit.objects.create(
-            backup=run, action=BackupAudit.Action.VERIFY, by=by, detail=outcome.message[:500]
-        )
-    return outcome
+        return VerifyOutcome(False, explain(exc)), False
+    if run is not None and run.sha256 and report.sha256 != run.sha256:
+        return VerifyOutcome(
+            False, _("The file's SHA-256 differs from the one recorded when it was made.")
+        ), True
+    message = _("Intact: %(tables)s tables, %(rows)s rows, %(size)s bytes.") % {
+        "tables": len(report.tables),
+        "rows": sum(t.rows for t in report.tables),
+        "size": report.size,
+    }
+    return VerifyOutcome(True, message, report), False
 
 
 def start_verify(*, run: BackupRun, by=None):
@@ -470,24 +535,58 @@ def _when(run: BackupRun) -> str:
     return f"{timezone.localtime(run.finished_at or run.created_at):%Y-%m-%d %H:%M}"
 
 
+def _known_key_ids() -> set[str] | None:
+    """The keyring's key ids; None when no keyring can be loaded (then nothing is skipped)."""
+    try:
+        return set(get_keyring().kids)
+    except DomainError:
+        return None
+
+
 def propose_restore(*, scope: BackupScope) -> Proposal:
-    """The newest intact real-time backup, else the newest daily one, and why."""
-    realtime = _intact(scope.backups.filter(kind=BackupKind.REALTIME)).first()
+    """The newest intact real-time backup, else the newest daily one, and why.
+
+    Backups made with a master key this host does not hold cannot be opened: they are
+    skipped, and the reason says how many and which key.
+    """
+    kids = _known_key_ids()
+    skipped: list[BackupRun] = []
+
+    def newest(kind: str) -> BackupRun | None:
+        for run in _intact(scope.backups.filter(kind=kind)):
+            if kids is None or not run.key_id or run.key_id in kids:
+                return run
+            skipped.append(run)
+        return None
+
+    realtime = newest(BackupKind.REALTIME)
     if realtime is not None:
-        return Proposal(
+        proposal = Proposal(
             scope,
             realtime,
             _("Newest intact real-time backup (%(when)s).") % {"when": _when(realtime)},
         )
-    daily = _intact(scope.backups.filter(kind=BackupKind.DAILY)).first()
-    if daily is not None:
-        return Proposal(
-            scope,
-            daily,
-            _("No intact real-time backup: falling back to the newest daily backup (%(when)s).")
-            % {"when": _when(daily)},
-        )
-    return Proposal(scope, None, _("No intact backup of this scope exists."))
+    else:
+        daily = newest(BackupKind.DAILY)
+        if daily is not None:
+            proposal = Proposal(
+                scope,
+                daily,
+                _("No intact real-time backup: falling back to the newest daily backup (%(when)s).")
+                % {"when": _when(daily)},
+            )
+        else:
+            proposal = Proposal(scope, None, _("No intact backup of this scope exists."))
+    if skipped:
+        proposal.reason += " " + _(
+            "Skipped %(count)s newer backup(s) made with a master key that is not configured "
+            "here (%(keys)s), e.g. %(name)s."
+        ) % {
+            "count": len(skipped),
+            "keys": ", ".join(sorted({r.key_id for r in skipped})),
+            "name": skipped[0].file_name,
+        }
+    return proposal
 
 
 def scratch_targets() -> dict[str, str]:
@@ -617,7 +716,7 @@ def latest_backups_opened(*, slugs: list[str], progress: Progress | None = None)
         url = f"sqlite:///{tmpdir}/order_system.sqlite3"
     try:
         engine.restore_files(
-            [local_file_for(run) for run in runs],
+            [verified_file_for(run) for run in runs],
             target_url=url,
             keyring=get_keyring(),
             progress=(
@@ -726,7 +825,7 @@ def perform_restore(
         keyring = get_keyring()
         if not restore.into_order_system:
             ensure_scratch_database(url)
-        paths = [local_file_for(backup) for backup in backups]
+        paths = [verified_file_for(backup) for backup in backups]
         for backup in backups:
             progress.log(_("Restoring %(name)s") % {"name": backup.file_name})
         logs = [b for b in backups if b.scope.is_logs]
@@ -777,11 +876,18 @@ def perform_restore(
         _fail_restore(restore, scopes, exc, report)
         raise
     all_ok = all(item["ok"] for item in report["tables"] + report["checks"])
-    restore.state = RunState.COMPLETE
-    restore.report = report
-    restore.finished_at = timezone.now()
-    restore._change_reason = "restore complete"
-    restore.save()
+    with transaction.atomic():
+        restore = RestoreRun.objects.select_for_update().get(pk=restore.pk)
+        if restore.state != RunState.RUNNING:
+            # Declared dead while it was still working: "failed" stands; its report is kept.
+            RestoreRun.objects.filter(pk=restore.pk).update(report={**report, "checks": []})
+            progress.log(_("This restore had already been marked failed; it stays failed."))
+            raise JobFailure(restore.error or _("This restore had already been marked failed."))
+        restore.state = RunState.COMPLETE
+        restore.report = report
+        restore.finished_at = timezone.now()
+        restore._change_reason = "restore complete"
+        restore.save()
     if restore.into_order_system:
         _set_status(
             scopes,

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -79,9 +79,10 @@ class DownloadBackupView(StaffPageMixin, View):
     def get(self, request, pk):
         run = get_object_or_404(BackupRun, pk=pk)
         try:
-            path = services.local_file_for(run)
+            path = services.verified_file_for(run)
         except DomainError as exc:
-            raise Http404(str(exc)) from exc
+            messages.error(request, str(exc))
+            return redirect("backups:backup-detail", pk=run.pk)
         services.record_download(run=run, by=request.user)
         return FileResponse(open(path, "rb"), as_attachment=True, filename=run.file_name)
 

@@ -28,7 +28,10 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown scope(s): {', '.join(sorted(missing))}")
         chosen = {}
         if backup:
-            run = services.find_backup(backup)
+            try:
+                run = services.find_backup(backup)
+            except DomainError as exc:
+                raise CommandError(str(exc)) from exc
             if run is None:
                 raise CommandError(f"No backup named {backup!r}")
             if run.scope.slug not in scope:
