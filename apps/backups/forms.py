@@ -30,6 +30,7 @@ class RestoreScopeForm(forms.Form):
         label=_("Scopes to restore"),
         queryset=BackupScope.objects.all(),
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one scope to restore.")},
     )
     target = forms.ChoiceField(label=_("Target"))
 

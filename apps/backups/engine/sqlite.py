@@ -163,6 +163,14 @@ class SqliteSource(BackupSource):
             "row_format": ROW_FORMAT,
             "create": [sql],
             "constraints": [],
+            # Tables this one's foreign keys point to (what a restore must find in place).
+            "references": sorted(
+                {
+                    str(r[2])
+                    for r in self._conn.execute(f"PRAGMA foreign_key_list({qi(table)})")
+                    if str(r[2]) != table
+                }
+            ),
             "indexes": [{"name": n, "definition": s} for n, s in indexes],
             "sequences": [],
         }
