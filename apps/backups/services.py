@@ -535,7 +535,7 @@ def _when(run: BackupRun) -> str:
     return f"{timezone.localtime(run.finished_at or run.created_at):%Y-%m-%d %H:%M}"
 
 
-def _known_key_ids() -> set[str] | None:
+def known_key_ids() -> set[str] | None:
     """The keyring's key ids; None when no keyring can be loaded (then nothing is skipped)."""
     try:
         return set(get_keyring().kids)
@@ -549,7 +549,7 @@ def propose_restore(*, scope: BackupScope) -> Proposal:
     Backups made with a master key this host does not hold cannot be opened: they are
     skipped, and the reason says how many and which key.
     """
-    kids = _known_key_ids()
+    kids = known_key_ids()
     skipped: list[BackupRun] = []
 
     def newest(kind: str) -> BackupRun | None:

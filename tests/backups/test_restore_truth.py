@@ -107,3 +107,14 @@ def test_restore_step_one_without_a_scope_answers_with_a_visible_error(client, m
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "is-invalid" in page or "invalid-feedback" in page
     assert not RestoreRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_postgresql_backups_record_which_tables_their_foreign_keys_reference(order_db):
+    back_up("orders", "transactions")
+    orders = services.referenced_tables(scope("orders").backups.get().manifest)
+    assert orders == {"orders": {"customers"}, "order_items": {"orders", "products"}}
+    payments = services.referenced_tables(scope("transactions").backups.get().manifest)
+    assert payments == {"payments": {"orders"}}
+    deps = services.restore_dependencies(scopes=[scope("transactions")], target="order_system")
+    assert [(d.scope.slug, d.tables, d.in_target) for d in deps] == [("orders", ["orders"], True)]
