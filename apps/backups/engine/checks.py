@@ -6,6 +6,7 @@ system itself), so they are treated as untrusted: a check must be one statement,
 read-only for the whole session (PostgreSQL: ``default_transaction_read_only`` plus
 ``BEGIN READ ONLY``, and the extended query protocol, which refuses a second statement;
 SQLite: a ``mode=ro`` connection with ``query_only``), and a statement timeout stops it.
+The statement is also parsed first (``check_shape``) so a mistake is named before it runs.
 """
 
 from __future__ import annotations
@@ -92,8 +93,8 @@ class ReadOnlyQueries:
         conn = self._pg
         assert conn is not None
         try:
-            # Parameters (none) force the extended protocol: one statement, never a batch.
-            cur = conn.execute(statement.replace("%", "%%"), (), prepare=False)
+            # Binary results force the extended protocol: one statement, never a batch.
+            cur = conn.cursor(binary=True).execute(statement.replace("%", "%%"), ())
             rows = cur.fetchall() if cur.description else []
             return _one_integer(rows)
         except psycopg.errors.QueryCanceled as exc:
