@@ -145,6 +145,10 @@ class BackupRun(models.Model):
     key_id = models.CharField(_("key id"), max_length=64, blank=True)
     manifest = models.JSONField(_("manifest"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    error_code = models.CharField(
+        _("error code"), max_length=24, choices=ErrorCode.choices, blank=True
+    )
+    error_params = models.JSONField(_("error parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     last_verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True)
@@ -167,6 +171,13 @@ class BackupRun(models.Model):
 
     def __str__(self) -> str:
         return self.file_name or f"{self.scope} ({self.get_state_display()})"
+
+    @property
+    def error_message(self) -> str:
+        """The error in the reader's language (runs before error codes keep their text)."""
+        if self.error_code:
+            return error_text(self.error_code, self.error_params)
+        return self.error
 
     @property
     def is_intact(self) -> bool:

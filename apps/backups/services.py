@@ -248,10 +248,10 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
             progress.log(_("Remote copy verified: %(name)s") % {"name": remote_name})
     except (engine.EngineError, OSError, DomainError, psycopg.Error, sqlite3.Error) as exc:
         reason = explain(exc)
-        _fail_backup(run.pk, reason)
+        _fail_backup(run.pk, exc)
         raise JobFailure(reason) from exc
     except Exception as exc:
-        _fail_backup(run.pk, str(exc))
+        _fail_backup(run.pk, exc)
         raise
     now = timezone.now()
     with transaction.atomic():
@@ -282,10 +282,12 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
     }
 
 
-def _fail_backup(run_id: int, reason: str) -> None:
+def _fail_backup(run_id: int, exc: BaseException) -> None:
+    """Record why, as a code shown in each reader's language (and as text, for the log)."""
     run = BackupRun.objects.get(pk=run_id)
     run.state = RunState.FAILED
-    run.error = reason
+    run.error = explain(exc)
+    run.error_code, run.error_params = errors.classify(exc)
     run.finished_at = timezone.now()
     run._change_reason = "backup failed"
     run.save()

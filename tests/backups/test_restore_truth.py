@@ -118,3 +118,19 @@ def test_postgresql_backups_record_which_tables_their_foreign_keys_reference(ord
     assert payments == {"payments": {"orders"}}
     deps = services.restore_dependencies(scopes=[scope("transactions")], target="order_system")
     assert [(d.scope.slug, d.tables, d.in_target) for d in deps] == [("orders", ["orders"], True)]
+
+
+@pytest.mark.django_db
+def test_a_failed_backup_explains_itself_in_each_readers_language(client, make_user, settings):
+    settings.ORDER_SYSTEM_DATABASE_URL = "postgresql://postgres@127.0.0.1:1/nowhere"
+    run = services.start_backup(scope=scope("orders"))
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED
+    assert run.error_code == ErrorCode.SOURCE_UNREACHABLE
+    client.force_login(make_user(Role.TECH_SUPPORT))
+    url = reverse("backups:backup-detail", args=[run.pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The order system database cannot be reached." in page
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "无法连接订单系统数据库。" in page
+    assert "The order system database cannot be reached." not in page
