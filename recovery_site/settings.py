@@ -209,6 +209,8 @@ BACKUP_KEY_FILE = env.str(
 BACKUP_COMPRESSION_LEVEL = env.int("BACKUP_COMPRESSION_LEVEL", default=-2)
 # Bytes per second read from the order system during a backup; 0 = as fast as it goes.
 BACKUP_MAX_RATE = env.int("BACKUP_MAX_RATE", default=0)
+# Verification checks (SQL edited in the admin) are stopped after this long.
+BACKUP_CHECK_TIMEOUT_MS = env.int("BACKUP_CHECK_TIMEOUT_MS", default=30_000)
 
 
 # Scratch databases for restore rehearsals, by name: {"rehearsal": "postgres://.../db"}.

@@ -140,6 +140,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "auth.view_group",
         "auth.change_group",
         "core.view_all_jobs",
+        # Backup scopes are kept in the Django admin; their checks (SQL run against the
+        # order system, read-only) only by administrators.
+        "backups.view_backupscope",
+        "backups.change_backupscope",
+        "backups.change_scope_checks",
     },
 }
 

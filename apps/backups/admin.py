@@ -1,6 +1,10 @@
+from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.core.errors import DomainError
+
+from . import services
 from .models import BackupAudit, BackupPolicy, BackupRun, BackupScope, RestoreRun
 
 
@@ -9,10 +13,51 @@ class PolicyInline(admin.TabularInline):
     extra = 0
 
 
+class BackupScopeForm(forms.ModelForm):
+    """Each check is tried before it is saved: one SELECT that returns one whole number."""
+
+    class Meta:
+        model = BackupScope
+        fields = [
+            "slug",
+            "name_zh",
+            "name_en",
+            "tables",
+            "log_dir",
+            "log_pattern",
+            "checks",
+            "position",
+        ]
+
+    def clean_checks(self):
+        checks = self.cleaned_data.get("checks")
+        if not isinstance(checks, list):
+            return checks
+        problems = []
+        for check in checks:
+            if not isinstance(check, dict) or not {"name", "sql"} <= set(check):
+                continue  # the model's clean() names this mistake
+            try:
+                services.validate_check(sql=str(check["sql"]))
+            except DomainError as exc:
+                problems.append(f"{check['name']}: {exc}")
+        if problems:
+            raise forms.ValidationError(problems)
+        return checks
+
+
 @admin.register(BackupScope)
 class BackupScopeAdmin(SimpleHistoryAdmin):
+    form = BackupScopeForm
     list_display = ("slug", "name_zh", "name_en", "tables", "log_pattern", "system_status")
     inlines = [PolicyInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        """The checks run against the order system: editing them is its own permission."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.has_perm("backups.change_scope_checks"):
+            readonly.append("checks")
+        return readonly
 
 
 @admin.register(BackupRun)

@@ -30,6 +30,7 @@ class RestoreScopeForm(forms.Form):
         label=_("Scopes to restore"),
         queryset=BackupScope.objects.all(),
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one scope to restore.")},
     )
     target = forms.ChoiceField(label=_("Target"))
 
@@ -57,6 +58,7 @@ class RestoreConfirmForm(forms.Form):
     def __init__(self, *args, scopes, **kwargs):
         super().__init__(*args, **kwargs)
         self.scopes = scopes
+        kids = services.known_key_ids()
         for scope in scopes:
             proposal = services.propose_restore(scope=scope)
             field = forms.ModelChoiceField(
@@ -68,9 +70,14 @@ class RestoreConfirmForm(forms.Form):
                 help_text=proposal.reason,
                 required=True,
             )
-            field.label_from_instance = lambda run: (
+            field.label_from_instance = lambda run, kids=kids: (
                 f"{run.file_name} · {run.get_kind_display()}"
                 + (" ⚠" if run.last_verify_ok is False else "")
+                + (
+                    " · " + str(_("its master key is not configured here"))
+                    if kids is not None and run.key_id and run.key_id not in kids
+                    else ""
+                )
             )
             self.fields[f"backup_{scope.slug}"] = field
         self.order_fields([f"backup_{s.slug}" for s in scopes] + ["confirm"])

@@ -26,7 +26,7 @@ def verify_job(*, progress: Progress, run_id: int, by_id: int | None = None) -> 
     run = BackupRun.objects.get(pk=run_id)
     by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
     progress.update(percent=5, step=run.file_name)
-    outcome = services.verify_backup(name_or_path=run.local_path or run.file_name, by=by)
+    outcome = services.verify_backup(name=run.file_name, by=by)
     if not outcome.ok:
         raise JobFailure(outcome.message, result={"backup_id": run.pk, "intact": False})
     # Figures, not only the sentence: the job page renders them in the reader's language.

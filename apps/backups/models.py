@@ -7,7 +7,10 @@ from simple_history.models import HistoricalRecords
 
 from apps.core.models import JobRecord
 
-from .choices import BackupKind, CopyState, RunState, SystemStatus
+from .choices import BackupKind, CopyState, ErrorCode, RunState, SystemStatus
+from .engine.checks import check_shape
+from .engine.errors import CheckError
+from .errors import error_text, explain
 
 
 class BackupScope(models.Model):
@@ -46,6 +49,7 @@ class BackupScope(models.Model):
         verbose_name = _("backup scope")
         verbose_name_plural = _("backup scopes")
         ordering = ["position", "slug"]
+        permissions = [("change_scope_checks", _("Can edit the scopes' verification checks"))]
 
     def __str__(self) -> str:
         return self.name
@@ -70,9 +74,15 @@ class BackupScope(models.Model):
             raise ValidationError(
                 {"tables": _("Not a table name: %(names)s") % {"names": ", ".join(map(str, bad))}}
             )
+        if not isinstance(self.checks, list):
+            raise ValidationError({"checks": _("The checks are a list.")})
         for check in self.checks:
             if not isinstance(check, dict) or not {"name", "sql"} <= set(check):
                 raise ValidationError({"checks": _("Each check needs a name and an sql.")})
+            try:
+                check_shape(str(check["sql"]))
+            except CheckError as exc:
+                raise ValidationError({"checks": f"{check['name']}: {explain(exc)}"}) from exc
 
 
 class BackupPolicy(models.Model):
@@ -135,6 +145,10 @@ class BackupRun(models.Model):
     key_id = models.CharField(_("key id"), max_length=64, blank=True)
     manifest = models.JSONField(_("manifest"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    error_code = models.CharField(
+        _("error code"), max_length=24, choices=ErrorCode.choices, blank=True
+    )
+    error_params = models.JSONField(_("error parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     last_verified_at = models.DateTimeField(_("last verified at"), null=True, blank=True)
@@ -157,6 +171,13 @@ class BackupRun(models.Model):
 
     def __str__(self) -> str:
         return self.file_name or f"{self.scope} ({self.get_state_display()})"
+
+    @property
+    def error_message(self) -> str:
+        """The error in the reader's language (runs before error codes keep their text)."""
+        if self.error_code:
+            return error_text(self.error_code, self.error_params)
+        return self.error
 
     @property
     def is_intact(self) -> bool:
@@ -193,6 +214,10 @@ class RestoreRun(models.Model):
     reason = models.TextField(_("why these backups"), blank=True)
     report = models.JSONField(_("verification report"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    error_code = models.CharField(
+        _("error code"), max_length=24, choices=ErrorCode.choices, blank=True
+    )
+    error_params = models.JSONField(_("error parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     history = HistoricalRecords()
@@ -206,10 +231,40 @@ class RestoreRun(models.Model):
         return f"{_('Restore')} #{self.pk} → {self.target_label}"
 
     @property
+    def error_message(self) -> str:
+        """The error in the reader's language (runs before error codes keep their text)."""
+        if self.error_code:
+            return error_text(self.error_code, self.error_params)
+        return self.error
+
+    @property
     def checks_passed(self) -> bool | None:
-        if not self.report:
+        """True only for a complete restore whose checks ran and all passed.
+
+        A failed (or unfinished) restore has no passing checks, whatever its report holds;
+        no checks at all is "nothing to say" (None), not a pass.
+        """
+        if self.state == RunState.FAILED:
+            return False
+        if self.state != RunState.COMPLETE or not self.report:
             return None
-        return all(item.get("ok") for item in self.report.get("checks", []))
+        checks = self.report.get("checks") or []
+        if not checks:
+            return None
+        return all(item.get("ok") for item in checks)
+
+    @property
+    def check_rows(self) -> list[dict]:
+        """The report's checks for display: name and any error in the reader's language."""
+        english = not (get_language() or "").startswith("zh")
+        rows = []
+        for item in (self.report or {}).get("checks") or []:
+            error = item.get("error")
+            if item.get("error_code"):
+                error = error_text(item["error_code"], item.get("error_params"))
+            label = (item.get("name_en") if english else None) or item.get("name")
+            rows.append({**item, "label": label, "error": error})
+        return rows
 
 
 class BackupAudit(models.Model):

@@ -35,7 +35,7 @@ from apps.core.errors import DomainError, JobFailure
 from apps.core.jobs import Progress, refresh_job_state, start_job
 from apps.core.timeline import post_to_timeline
 
-from . import engine
+from . import engine, errors
 from .choices import PLAN_KIND_WORDS, BackupKind, CopyState, RunState, SystemStatus
 from .models import BackupAudit, BackupPolicy, BackupRun, BackupScope, RestoreRun
 
@@ -71,49 +71,7 @@ def get_keyring() -> engine.Keyring:
 
 
 # --- errors ----------------------------------------------------------------------------------
-def explain(exc: Exception) -> str:
-    """Turn an engine or OS error into a sentence for staff, in the active language."""
-    reasons = [
-        (
-            engine.WrongKeyError,
-            gettext_lazy("The master key does not open this backup (wrong key)."),
-        ),
-        (
-            engine.UnknownKeyError,
-            gettext_lazy(
-                "This backup was made with a master key that is not configured here (key id unknown)."
-            ),
-        ),
-        (engine.TruncatedError, gettext_lazy("The backup file is incomplete (truncated).")),
-        (
-            engine.TamperedError,
-            gettext_lazy("The backup file has been altered or damaged: authentication failed."),
-        ),
-        (
-            engine.BadFormatError,
-            gettext_lazy("This is not a recovery-site backup file, or its format is unknown."),
-        ),
-        (engine.PayloadError, gettext_lazy("The backup's contents do not match its manifest.")),
-        (
-            engine.ChecksumMismatchError,
-            gettext_lazy(
-                "The restored data does not match the backup's checksums; nothing was changed."
-            ),
-        ),
-        (engine.TargetUnreachableError, gettext_lazy("The target database cannot be reached.")),
-        (
-            engine.SourceUnreachableError,
-            gettext_lazy("The order system database cannot be reached."),
-        ),
-    ]
-    for cls, message in reasons:
-        if isinstance(exc, cls):
-            return f"{message} ({exc})"
-    if isinstance(exc, OSError) and exc.errno == 28:
-        return _("The disk is full: %(error)s") % {"error": exc}
-    if isinstance(exc, FileNotFoundError):
-        return _("File not found: %(error)s") % {"error": exc}
-    return str(exc)
+explain = errors.explain  # an engine or OS error as a sentence for staff, in the active language
 
 
 # --- progress steps -----------------------------------------------------------------------------
@@ -290,21 +248,26 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
             progress.log(_("Remote copy verified: %(name)s") % {"name": remote_name})
     except (engine.EngineError, OSError, DomainError, psycopg.Error, sqlite3.Error) as exc:
         reason = explain(exc)
-        _fail_backup(run.pk, reason)
+        _fail_backup(run.pk, exc)
         raise JobFailure(reason) from exc
     except Exception as exc:
-        _fail_backup(run.pk, str(exc))
+        _fail_backup(run.pk, exc)
         raise
     now = timezone.now()
-    run.refresh_from_db()
-    run.state = RunState.COMPLETE
-    run.remote_name = remote_name
-    run.remote_state = remote_state
-    run.finished_at = now
-    run.last_verified_at = now
-    run.last_verify_ok = True
-    run._change_reason = "backup complete"
-    run.save()
+    with transaction.atomic():
+        run = BackupRun.objects.select_for_update().select_related("scope").get(pk=run.pk)
+        if run.state != RunState.RUNNING:
+            # Declared dead (heartbeat silent) while it was still working: "failed" stands.
+            progress.log(_("This backup had already been marked failed; it stays failed."))
+            raise JobFailure(run.error or _("This backup had already been marked failed."))
+        run.state = RunState.COMPLETE
+        run.remote_name = remote_name
+        run.remote_state = remote_state
+        run.finished_at = now
+        run.last_verified_at = now
+        run.last_verify_ok = True
+        run._change_reason = "backup complete"
+        run.save()
     post_to_timeline(
         kind="backup.completed",
         text=_("Backup %(name)s completed (%(scope)s).")
@@ -319,10 +282,12 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
     }
 
 
-def _fail_backup(run_id: int, reason: str) -> None:
+def _fail_backup(run_id: int, exc: BaseException) -> None:
+    """Record why, as a code shown in each reader's language (and as text, for the log)."""
     run = BackupRun.objects.get(pk=run_id)
     run.state = RunState.FAILED
-    run.error = reason
+    run.error = explain(exc)
+    run.error_code, run.error_params = errors.classify(exc)
     run.finished_at = timezone.now()
     run._change_reason = "backup failed"
     run.save()
@@ -368,17 +333,57 @@ def refresh_run_state(run: BackupRun | RestoreRun) -> BackupRun | RestoreRun:
 
 
 # --- locating and verifying files ---------------------------------------------------------------
-def find_backup(name_or_path: str) -> BackupRun | None:
-    return (
-        BackupRun.objects.filter(file_name=name_or_path).first()
-        or BackupRun.objects.filter(local_path=name_or_path).first()
-        or BackupRun.objects.filter(file_name=Path(name_or_path).name).first()
-    )
+def check_backup_name(name: str) -> str:
+    """A backup is named by its file name alone: anything path-like is refused."""
+    name = (name or "").strip()
+    if (
+        not name
+        or name in (".", "..")
+        or any(ch in name for ch in ("/", "\\", "\x00"))
+        or Path(name).name != name
+    ):
+        raise DomainError(
+            _(
+                "%(name)s is not a backup name: give the file name alone, as listed on the "
+                "backups page (to check a file elsewhere, use verify_backup --file)."
+            )
+            % {"name": repr(name)}
+        )
+    return name
 
 
-def local_file_for(run: BackupRun) -> Path:
+def find_backup(name: str) -> BackupRun | None:
+    """The backup with this file name; ``DomainError`` for a path instead of a name."""
+    return BackupRun.objects.filter(file_name=check_backup_name(name)).first()
+
+
+def _matches_record(path: Path, run: BackupRun) -> bool:
+    with open(path, "rb") as f:
+        return _sha256_of(f) == run.sha256
+
+
+def verified_file_for(run: BackupRun) -> Path:
+    """A copy whose SHA-256 is the one recorded when the backup was made.
+
+    A damaged local copy is replaced by the remote one (itself checked); when neither
+    matches, nothing is served. Downloads and restores use this.
+    """
+    local = Path(run.local_path) if run.local_path else None
+    if local is not None and local.exists():
+        if not run.sha256 or _matches_record(local, run):
+            return local
+        logger.warning("local copy of %s is damaged; fetching the remote copy", run.file_name)
+        BackupAudit.objects.create(
+            backup=run,
+            action=BackupAudit.Action.VERIFY,
+            detail=str(_("The local copy was damaged; it was replaced by the remote copy.")),
+        )
+    return local_file_for(run, ignore_local=True)
+
+
+def local_file_for(run: BackupRun, *, ignore_local: bool = False) -> Path:
     """The local file, fetched back from the remote store when the local copy is gone."""
-    if run.local_path and Path(run.local_path).exists():
+    if not ignore_local and run.local_path and Path(run.local_path).exists():
         return Path(run.local_path)
     if run.remote_name:
         storage = storages["backups_remote"]
@@ -407,6 +412,14 @@ def local_file_for(run: BackupRun) -> Path:
             os.replace(tmp, target)
             BackupRun.objects.filter(pk=run.pk).update(local_path=str(target))
             return target
+    if ignore_local and run.local_path and Path(run.local_path).exists():
+        raise DomainError(
+            _(
+                "The local copy of %(name)s is damaged and there is no remote copy to "
+                "replace it: it is not served."
+            )
+            % {"name": run.file_name}
+        )
     raise DomainError(
         _("Backup %(name)s is missing from both the local and the remote store.")
         % {"name": run.file_name}
@@ -431,49 +444,61 @@ class VerifyOutcome:
     report: engine.VerifyReport | None = None
 
 
-def verify_backup(*, name_or_path: str, by=None) -> VerifyOutcome:
-    """End-to-end check of one file without restoring; records the outcome on its run."""
-    if not name_or_path.strip():
-        return VerifyOutcome(False, _("No backup named %(name)s.") % {"name": "''"})
-    run = find_backup(name_or_path)
-    path = Path(name_or_path) if Path(name_or_path).is_file() else None
+def verify_backup(*, name: str, by=None) -> VerifyOutcome:
+    """End-to-end check of one backup, by name, without restoring; recorded on its run."""
     try:
-        if path is None:
-            if run is None:
-                raise DomainError(_("No backup named %(name)s.") % {"name": name_or_path})
-            path = local_file_for(run)
+        run = find_backup(name)
+    except DomainError as exc:
+        return VerifyOutcome(False, str(exc))
+    if run is None:
+        return VerifyOutcome(False, _("No backup named %(name)s.") % {"name": repr(name)})
+    try:
+        path = local_file_for(run)
+    except DomainError as exc:
+        outcome, damaged = VerifyOutcome(False, str(exc)), False
+    else:
+        outcome, damaged = _verify(path, run)
+    fields = {"last_verified_at": timezone.now()}
+    if outcome.ok or damaged:
+        fields["last_verify_ok"] = outcome.ok
+    BackupRun.objects.filter(pk=run.pk).update(**fields)
+    BackupAudit.objects.create(
+        backup=run, action=BackupAudit.Action.VERIFY, by=by, detail=outcome.message[:500]
+    )
+    return outcome
+
+
+def verify_file(*, path: str) -> VerifyOutcome:
+    """An operator's explicit check of a file outside the stores (``verify_backup --file``).
+
+    Nothing is recorded: the file is no backup of this site until it is in a store.
+    """
+    file = Path(path)
+    if not file.is_file():
+        return VerifyOutcome(False, _("No such file: %(path)s") % {"path": path})
+    outcome, _damaged = _verify(file, None)
+    return outcome
+
+
+def _verify(path: Path, run: BackupRun | None) -> tuple[VerifyOutcome, bool]:
+    """The outcome, and whether it proves the file damaged (not just unreadable here)."""
+    try:
         report = engine.verify_file(path, get_keyring())
-        if run is not None and run.sha256 and report.sha256 != run.sha256:
-            outcome = VerifyOutcome(
-                False, _("The file's SHA-256 differs from the one recorded when it was made.")
-            )
-            damaged = True
-        else:
-            outcome = VerifyOutcome(
-                True,
-                _("Intact: %(tables)s tables, %(rows)s rows, %(size)s bytes.")
-                % {
-                    "tables": len(report.tables),
-                    "rows": sum(t.rows for t in report.tables),
-                    "size": report.size,
-                },
-                report,
-            )
-            damaged = False
     except _DAMAGE as exc:
-        outcome, damaged = VerifyOutcome(False, explain(exc)), True
+        return VerifyOutcome(False, explain(exc)), True
     except (engine.EngineError, OSError, DomainError) as exc:
         # A missing key or an unreachable store says nothing about the file itself.
-        outcome, damaged = VerifyOutcome(False, explain(exc)), False
-    if run is not None:
-        fields = {"last_verified_at": timezone.now()}
-        if outcome.ok or damaged:
-            fields["last_verify_ok"] = outcome.ok
-        BackupRun.objects.filter(pk=run.pk).update(**fields)
-        BackupAudit.objects.create(
-            backup=run, action=BackupAudit.Action.VERIFY, by=by, detail=outcome.message[:500]
-        )
-    return outcome
+        return VerifyOutcome(False, explain(exc)), False
+    if run is not None and run.sha256 and report.sha256 != run.sha256:
+        return VerifyOutcome(
+            False, _("The file's SHA-256 differs from the one recorded when it was made.")
+        ), True
+    message = _("Intact: %(tables)s tables, %(rows)s rows, %(size)s bytes.") % {
+        "tables": len(report.tables),
+        "rows": sum(t.rows for t in report.tables),
+        "size": report.size,
+    }
+    return VerifyOutcome(True, message, report), False
 
 
 def start_verify(*, run: BackupRun, by=None):
@@ -512,24 +537,152 @@ def _when(run: BackupRun) -> str:
     return f"{timezone.localtime(run.finished_at or run.created_at):%Y-%m-%d %H:%M}"
 
 
+def known_key_ids() -> set[str] | None:
+    """The keyring's key ids; None when no keyring can be loaded (then nothing is skipped)."""
+    try:
+        return set(get_keyring().kids)
+    except DomainError:
+        return None
+
+
 def propose_restore(*, scope: BackupScope) -> Proposal:
-    """The newest intact real-time backup, else the newest daily one, and why."""
-    realtime = _intact(scope.backups.filter(kind=BackupKind.REALTIME)).first()
+    """The newest intact real-time backup, else the newest daily one, and why.
+
+    Backups made with a master key this host does not hold cannot be opened: they are
+    skipped, and the reason says how many and which key.
+    """
+    kids = known_key_ids()
+    skipped: list[BackupRun] = []
+
+    def newest(kind: str) -> BackupRun | None:
+        for run in _intact(scope.backups.filter(kind=kind)):
+            if kids is None or not run.key_id or run.key_id in kids:
+                return run
+            skipped.append(run)
+        return None
+
+    realtime = newest(BackupKind.REALTIME)
     if realtime is not None:
-        return Proposal(
+        proposal = Proposal(
             scope,
             realtime,
             _("Newest intact real-time backup (%(when)s).") % {"when": _when(realtime)},
         )
-    daily = _intact(scope.backups.filter(kind=BackupKind.DAILY)).first()
-    if daily is not None:
-        return Proposal(
-            scope,
-            daily,
-            _("No intact real-time backup: falling back to the newest daily backup (%(when)s).")
-            % {"when": _when(daily)},
-        )
-    return Proposal(scope, None, _("No intact backup of this scope exists."))
+    else:
+        daily = newest(BackupKind.DAILY)
+        if daily is not None:
+            proposal = Proposal(
+                scope,
+                daily,
+                _("No intact real-time backup: falling back to the newest daily backup (%(when)s).")
+                % {"when": _when(daily)},
+            )
+        else:
+            proposal = Proposal(scope, None, _("No intact backup of this scope exists."))
+    if skipped:
+        proposal.reason += " " + _(
+            "Skipped %(count)s newer backup(s) made with a master key that is not configured "
+            "here (%(keys)s), e.g. %(name)s."
+        ) % {
+            "count": len(skipped),
+            "keys": ", ".join(sorted({r.key_id for r in skipped})),
+            "name": skipped[0].file_name,
+        }
+    return proposal
+
+
+def _bare(table: str) -> str:
+    return table.rsplit(".", 1)[-1].strip('"')
+
+
+def referenced_tables(manifest: dict | None) -> dict[str, set[str]]:
+    """From a backup's manifest: each table -> the tables its foreign keys point to."""
+    refs: dict[str, set[str]] = {}
+    for meta in (manifest or {}).get("tables") or []:
+        name = _bare(str(meta.get("table") or meta.get("name") or ""))
+        targets = {
+            _bare(str(c["references"]))
+            for c in meta.get("constraints") or []
+            if c.get("type") == "f" and c.get("references")
+        }
+        targets |= {_bare(str(t)) for t in meta.get("references") or []}
+        refs[name] = targets - {name}
+    return refs
+
+
+@dataclass
+class Dependency:
+    """A scope that the restored scopes' rows point to, but that is not being restored."""
+
+    scope: BackupScope
+    tables: list[str]
+    needed_by: list[BackupScope]
+    in_target: bool | None  # the target holds rows of those tables (None: not checked)
+
+    def __str__(self) -> str:
+        return str(self.scope.name)
+
+
+def restore_dependencies(
+    *,
+    scopes: list[BackupScope],
+    target: str = ORDER_SYSTEM,
+    backups: dict[str, BackupRun] | None = None,
+) -> list[Dependency]:
+    """The scopes the chosen backups' foreign keys need, and whether the target has them.
+
+    The order system's tables reference each other (orders -> customers, items -> products):
+    restoring orders alone into an empty rehearsal database fails. Read from the backups'
+    manifests (what was true when they were made), checked against the target read-only.
+    """
+    chosen = {s.slug for s in scopes}
+    owner = {_bare(t): s for s in BackupScope.objects.all() for t in s.tables}
+    needs: dict[str, tuple[set[str], list[BackupScope]]] = {}
+    for scope in scopes:
+        run = (backups or {}).get(scope.slug) or propose_restore(scope=scope).backup
+        if run is None:
+            continue
+        for tables in referenced_tables(run.manifest).values():
+            for table in tables:
+                other = owner.get(table)
+                if other is None or other.slug in chosen:
+                    continue
+                wanted, by = needs.setdefault(other.slug, (set(), []))
+                wanted.add(table)
+                if scope not in by:
+                    by.append(scope)
+    if not needs:
+        return []
+    present = _tables_with_rows(
+        _resolve_target(target, None), {t for wanted, _by in needs.values() for t in wanted}
+    )
+    deps = []
+    for wanted, by in needs.values():
+        dep_scope = owner[next(iter(wanted))]
+        in_target = None if present is None else all(present.get(t) for t in wanted)
+        deps.append(Dependency(dep_scope, sorted(wanted), by, in_target))
+    return sorted(deps, key=lambda d: (d.scope.position, d.scope.slug))
+
+
+def _tables_with_rows(url: str, tables: set[str]) -> dict[str, bool] | None:
+    """Which of ``tables`` exist with at least one row in the target; None if unreachable."""
+    try:
+        queries = engine.ReadOnlyQueries(url, timeout_ms=settings.BACKUP_CHECK_TIMEOUT_MS)
+    except engine.EngineError:
+        return None
+    found = {}
+    with queries:
+        for table in sorted(tables):
+            if not table.replace("_", "").isalnum():
+                found[table] = False
+                continue
+            try:
+                found[table] = (
+                    queries.run(f'SELECT count(*) FROM (SELECT 1 FROM "{table}" LIMIT 1) x') > 0
+                )
+            except engine.CheckError:
+                found[table] = False
+    return found
 
 
 def scratch_targets() -> dict[str, str]:
@@ -659,7 +812,7 @@ def latest_backups_opened(*, slugs: list[str], progress: Progress | None = None)
         url = f"sqlite:///{tmpdir}/order_system.sqlite3"
     try:
         engine.restore_files(
-            [local_file_for(run) for run in runs],
+            [verified_file_for(run) for run in runs],
             target_url=url,
             keyring=get_keyring(),
             progress=(
@@ -690,42 +843,66 @@ def _set_status(scopes, status: str, note: str = "") -> None:
 
 
 def run_checks(*, url: str, scopes) -> list[dict[str, Any]]:
-    """The scopes' business and integrity checks on the target; each counts offending rows."""
+    """The scopes' business and integrity checks on the target; each counts offending rows.
+
+    Checks are edited in the admin, so they run as untrusted SQL: one SELECT, in a read-only
+    session and transaction, with a statement timeout (``engine.ReadOnlyQueries``).
+    """
     results = []
     seen = set()
     checks = [c for scope in scopes for c in scope.checks]
-    parsed = engine.parse_url(url)
-    conn = psycopg.connect(url) if parsed.engine == "postgresql" else sqlite3.connect(parsed.path)
-    try:
+    if not checks:
+        return results
+    with engine.ReadOnlyQueries(url, timeout_ms=settings.BACKUP_CHECK_TIMEOUT_MS) as queries:
         for check in checks:
             if check["sql"] in seen:
                 continue
             seen.add(check["sql"])
+            names = {
+                "name": check.get("name"),
+                "name_en": check.get("name_en", check.get("name")),
+            }
             try:
-                cur = conn.execute(check["sql"])
-                bad = int(cur.fetchone()[0])
+                bad = queries.run(check["sql"])
+            except engine.CheckError as exc:  # a broken check is reported, not fatal
+                code, params = errors.classify(exc)
                 results.append(
                     {
-                        "name": check.get("name"),
-                        "name_en": check.get("name_en", check.get("name")),
-                        "violations": bad,
-                        "ok": bad == 0,
-                    }
-                )
-            except Exception as exc:  # noqa: BLE001 - a broken check is reported, not fatal
-                results.append(
-                    {
-                        "name": check.get("name"),
-                        "name_en": check.get("name_en"),
-                        "error": str(exc),
+                        **names,
+                        "error": explain(exc),
+                        "error_code": code,
+                        "error_params": params,
                         "ok": False,
                     }
                 )
-                if parsed.engine == "postgresql":
-                    conn.rollback()
-    finally:
-        conn.close()
+                continue
+            results.append({**names, "violations": bad, "ok": bad == 0})
     return results
+
+
+def validate_check(*, sql: str, url: str | None = None) -> None:
+    """What the admin runs before saving a check: one SELECT returning one whole number.
+
+    The shape is always checked; the check is also tried (read-only) on the order system
+    when it answers, so a typo in a table name is caught now, not after a restore.
+    """
+    try:
+        engine.check_shape(sql)
+    except engine.CheckError as exc:
+        raise DomainError(explain(exc)) from exc
+    try:
+        queries = engine.ReadOnlyQueries(
+            url or settings.ORDER_SYSTEM_DATABASE_URL,
+            timeout_ms=settings.BACKUP_CHECK_TIMEOUT_MS,
+        )
+    except engine.EngineError:
+        logger.warning("check saved untried: the order system database cannot be reached")
+        return
+    with queries:
+        try:
+            queries.run(sql)
+        except engine.CheckError as exc:
+            raise DomainError(explain(exc)) from exc
 
 
 def perform_restore(
@@ -744,7 +921,7 @@ def perform_restore(
         keyring = get_keyring()
         if not restore.into_order_system:
             ensure_scratch_database(url)
-        paths = [local_file_for(backup) for backup in backups]
+        paths = [verified_file_for(backup) for backup in backups]
         for backup in backups:
             progress.log(_("Restoring %(name)s") % {"name": backup.file_name})
         logs = [b for b in backups if b.scope.is_logs]
@@ -782,23 +959,31 @@ def perform_restore(
         progress.update(percent=93, step=_("Running integrity and business checks"))
         try:
             report["checks"] = run_checks(url=url, scopes=scopes)
-        except (psycopg.Error, sqlite3.Error) as exc:  # the data is restored: report, not fail
+        except (engine.EngineError, psycopg.Error, sqlite3.Error) as exc:
+            # The data is restored: report that the checks could not run, do not fail.
             report["checks"] = [
-                {"name": _("Checks"), "name_en": "Checks", "error": str(exc), "ok": False}
+                {"name": _("Checks"), "name_en": "Checks", "error": explain(exc), "ok": False}
             ]
     except (engine.EngineError, OSError, DomainError, psycopg.Error, sqlite3.Error) as exc:
         reason = explain(exc)
-        _fail_restore(restore, scopes, reason, report)
+        _fail_restore(restore, scopes, exc, report)
         raise JobFailure(reason) from exc
     except Exception as exc:
-        _fail_restore(restore, scopes, str(exc), report)
+        _fail_restore(restore, scopes, exc, report)
         raise
     all_ok = all(item["ok"] for item in report["tables"] + report["checks"])
-    restore.state = RunState.COMPLETE
-    restore.report = report
-    restore.finished_at = timezone.now()
-    restore._change_reason = "restore complete"
-    restore.save()
+    with transaction.atomic():
+        restore = RestoreRun.objects.select_for_update().get(pk=restore.pk)
+        if restore.state != RunState.RUNNING:
+            # Declared dead while it was still working: "failed" stands; its report is kept.
+            RestoreRun.objects.filter(pk=restore.pk).update(report={**report, "checks": []})
+            progress.log(_("This restore had already been marked failed; it stays failed."))
+            raise JobFailure(restore.error or _("This restore had already been marked failed."))
+        restore.state = RunState.COMPLETE
+        restore.report = report
+        restore.finished_at = timezone.now()
+        restore._change_reason = "restore complete"
+        restore.save()
     if restore.into_order_system:
         _set_status(
             scopes,
@@ -818,9 +1003,13 @@ def perform_restore(
     return {"restore_id": restore.pk, "checks_ok": all_ok}
 
 
-def _fail_restore(restore: RestoreRun, scopes, reason: str, report: dict) -> None:
+def _fail_restore(restore: RestoreRun, scopes, exc: BaseException, report: dict) -> None:
+    """Record why, as a code shown in each reader's language; checks that never ran go."""
+    reason = explain(exc)
     restore.state = RunState.FAILED
     restore.error = reason
+    restore.error_code, restore.error_params = errors.classify(exc)
+    report["checks"] = []  # a failed restore reports no checks, least of all passed ones
     restore.report = report
     restore.finished_at = timezone.now()
     restore._change_reason = "restore failed"

@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.http import FileResponse, Http404
+from django.http import FileResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -79,9 +79,10 @@ class DownloadBackupView(StaffPageMixin, View):
     def get(self, request, pk):
         run = get_object_or_404(BackupRun, pk=pk)
         try:
-            path = services.local_file_for(run)
+            path = services.verified_file_for(run)
         except DomainError as exc:
-            raise Http404(str(exc)) from exc
+            messages.error(request, str(exc))
+            return redirect("backups:backup-detail", pk=run.pk)
         services.record_download(run=run, by=request.user)
         return FileResponse(open(path, "rb"), as_attachment=True, filename=run.file_name)
 
@@ -93,16 +94,36 @@ class RestoreStartView(StaffPageMixin, FormView):
     template_name = "backups/restore_wizard.html"
 
     def _step1(self):
-        data = self.request.GET if "scopes" in self.request.GET else None
-        return RestoreScopeForm(data)
+        # Submitted (even with no scope ticked: then it answers with an error) or fresh.
+        submitted = {"scopes", "target"} & set(self.request.GET)
+        return RestoreScopeForm(self.request.GET if submitted else None)
+
+    def _step2_context(self, step1, confirm, backups=None) -> dict:
+        scopes = list(step1.cleaned_data["scopes"])
+        target = step1.cleaned_data["target"]
+        dependencies = services.restore_dependencies(scopes=scopes, target=target, backups=backups)
+        missing = [d for d in dependencies if not d.in_target]
+        include_url = ""
+        if missing:
+            query = QueryDict(mutable=True)
+            query.setlist("scopes", [str(s.pk) for s in scopes + [d.scope for d in missing]])
+            query["target"] = target
+            include_url = f"{reverse('backups:restore-start')}?{query.urlencode()}"
+        return {
+            "step": 2,
+            "step1": step1,
+            "form": confirm,
+            "target": target,
+            "dependencies": dependencies,
+            "missing_dependencies": missing,
+            "include_url": include_url,
+        }
 
     def get(self, request, *args, **kwargs):
         step1 = self._step1()
         if step1.is_bound and step1.is_valid():
             confirm = RestoreConfirmForm(scopes=list(step1.cleaned_data["scopes"]))
-            return self.render_to_response(
-                {"step": 2, "step1": step1, "form": confirm, "target": step1.cleaned_data["target"]}
-            )
+            return self.render_to_response(self._step2_context(step1, confirm))
         return self.render_to_response({"step": 1, "form": step1})
 
     def post(self, request, *args, **kwargs):
@@ -111,14 +132,8 @@ class RestoreStartView(StaffPageMixin, FormView):
             return self.render_to_response({"step": 1, "form": step1})
         scopes = list(step1.cleaned_data["scopes"])
         confirm = RestoreConfirmForm(request.POST, scopes=scopes)
-        context = {
-            "step": 2,
-            "step1": step1,
-            "form": confirm,
-            "target": step1.cleaned_data["target"],
-        }
         if not confirm.is_valid():
-            return self.render_to_response(context)
+            return self.render_to_response(self._step2_context(step1, confirm))
         try:
             restore = services.start_restore(
                 scopes=scopes,
@@ -128,7 +143,9 @@ class RestoreStartView(StaffPageMixin, FormView):
             )
         except DomainError as exc:
             confirm.add_error(None, str(exc))
-            return self.render_to_response(context)
+            return self.render_to_response(
+                self._step2_context(step1, confirm, backups=confirm.chosen())
+            )
         messages.success(request, _("Restore queued."))
         return redirect(reverse("backups:restore-detail", args=[restore.pk]))
 

@@ -760,3 +760,27 @@ def test_payload_records_survive_any_chunking_and_frame_layout(keyring: Keyring)
         pos += step
     parser.close()
     assert got == blocks
+
+
+def test_the_manifest_names_the_tables_each_table_references(
+    tmp_path: Path, keyring: Keyring
+) -> None:
+    from apps.backups.engine import ForeignKeyError
+
+    src, target = tmp_path / "src.db", tmp_path / "target.db"
+    _sqlite_db(src, 5)
+    out = tmp_path / "lite.rsbak"
+    result = run_backup(
+        source_url=f"sqlite:///{src}",
+        tables=["order"],
+        out_path=out,
+        keyring=keyring,
+        scope="orders",
+        kind="manual",
+    )
+    [order] = result.manifest["tables"]
+    assert order["references"] == ["customer"]
+    _sqlite_db(target, 2)  # customers 3..5, which the backup's orders reference, are missing
+    with pytest.raises(ForeignKeyError) as failure:
+        restore_file(out, target_url=f"sqlite:///{target}", keyring=keyring)
+    assert (failure.value.table, failure.value.references) == ("order", "customer")

@@ -10,13 +10,16 @@ See docs/backup-format.md for the file format. Public API::
 """
 
 from .backup import BackupResult, remove_stale_partials, run_backup
+from .checks import ReadOnlyQueries, check_shape, run_check
 from .container import ContainerReader, ContainerWriter, read_manifest
 from .errors import (
     BackupError,
     BadFormatError,
+    CheckError,
     ChecksumMismatchError,
     ContainerError,
     EngineError,
+    ForeignKeyError,
     KeyringError,
     PayloadError,
     RestoreError,
@@ -37,15 +40,18 @@ __all__ = [
     "BackupError",
     "BackupResult",
     "BadFormatError",
+    "CheckError",
     "ChecksumMismatchError",
     "ContainerError",
     "ContainerReader",
     "ContainerWriter",
     "EngineError",
+    "ForeignKeyError",
     "FileCheck",
     "Keyring",
     "KeyringError",
     "PayloadError",
+    "ReadOnlyQueries",
     "RestoreError",
     "RestoreReport",
     "SourceError",
@@ -58,12 +64,14 @@ __all__ = [
     "UnknownKeyError",
     "VerifyReport",
     "WrongKeyError",
+    "check_shape",
     "generate_key_line",
     "parse_url",
     "read_manifest",
     "remove_stale_partials",
     "restore_file",
     "restore_files",
+    "run_check",
     "run_backup",
     "verify_file",
 ]

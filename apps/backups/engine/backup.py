@@ -181,6 +181,7 @@ def run_backup(
                             "bytes": nbytes,
                             "checksum": checksum,
                             "checksum_algorithm": info["checksum_algorithm"],
+                            "references": _references(meta),
                         }
                     )
                     done += weight
@@ -254,3 +255,15 @@ def remove_stale_partials(directory: str | os.PathLike[str], older_than: float =
                 p.unlink()
                 removed += 1
     return removed
+
+
+def _references(meta: dict[str, Any]) -> list[str]:
+    """The tables this table's foreign keys point to: what a restore needs in place."""
+    refs = {
+        str(c["references"])
+        for c in meta.get("constraints") or []
+        if c.get("type") == "f" and c.get("references")
+    }
+    refs |= {str(t) for t in meta.get("references") or []}
+    refs.discard(str(meta.get("name")))
+    return sorted(refs)

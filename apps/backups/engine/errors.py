@@ -65,3 +65,23 @@ class TargetUnreachableError(RestoreError):
 
 class ChecksumMismatchError(RestoreError):
     """The restored rows differ from the backup (count or checksum); rolled back."""
+
+
+class ForeignKeyError(RestoreError):
+    """Restored rows reference rows the target does not hold (another scope's table)."""
+
+    def __init__(self, message: str, *, table: str = "", references: str = "") -> None:
+        super().__init__(message)
+        self.table = table
+        self.references = references
+
+
+class CheckError(EngineError):
+    """A verification check was refused (not one SELECT), failed, wrote, or timed out.
+
+    ``code`` is one of: empty, several, not_select, shape, timeout, writes, failed.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -29,6 +29,7 @@ from psycopg import IsolationLevel
 
 from .errors import (
     ChecksumMismatchError,
+    ForeignKeyError,
     RestoreError,
     SourceError,
     SourceUnreachableError,
@@ -595,6 +596,13 @@ class PostgresTarget(RestoreTarget):
         try:
             cur = self._conn.execute(sql, params)
             return cur.fetchall() if cur.description else []
+        except psycopg.errors.ForeignKeyViolation as exc:
+            missing = re.search(r'is not present in table "([^"]+)"', exc.diag.message_detail or "")
+            raise ForeignKeyError(
+                f"{what} failed: {_first_line(exc)} {exc.diag.message_detail or ''}".strip(),
+                table=exc.diag.table_name or "",
+                references=missing.group(1) if missing else "",
+            ) from exc
         except psycopg.Error as exc:
             raise RestoreError(f"{what} failed: {_first_line(exc)}") from exc
 

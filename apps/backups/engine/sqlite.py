@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 from .errors import (
     ChecksumMismatchError,
+    ForeignKeyError,
     RestoreError,
     SourceError,
     SourceUnreachableError,
@@ -162,6 +163,14 @@ class SqliteSource(BackupSource):
             "row_format": ROW_FORMAT,
             "create": [sql],
             "constraints": [],
+            # Tables this one's foreign keys point to (what a restore must find in place).
+            "references": sorted(
+                {
+                    str(r[2])
+                    for r in self._conn.execute(f"PRAGMA foreign_key_list({qi(table)})")
+                    if str(r[2]) != table
+                }
+            ),
             "indexes": [{"name": n, "definition": s} for n, s in indexes],
             "sequences": [],
         }
@@ -309,9 +318,11 @@ class SqliteTarget(RestoreTarget):
             )
         if problems:
             tables = sorted({f"{p[0]} -> {p[2]}" for p in problems})
-            raise RestoreError(
+            raise ForeignKeyError(
                 f"{len(problems)} row(s) would break foreign keys ({', '.join(tables[:5])}); "
-                "nothing was changed."
+                "nothing was changed.",
+                table=", ".join(sorted({str(p[0]) for p in problems})),
+                references=", ".join(sorted({str(p[2]) for p in problems})),
             )
         self.step("checksums")
         results = []

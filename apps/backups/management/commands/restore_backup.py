@@ -28,7 +28,10 @@ class Command(BaseCommand):
             raise CommandError(f"Unknown scope(s): {', '.join(sorted(missing))}")
         chosen = {}
         if backup:
-            run = services.find_backup(backup)
+            try:
+                run = services.find_backup(backup)
+            except DomainError as exc:
+                raise CommandError(str(exc)) from exc
             if run is None:
                 raise CommandError(f"No backup named {backup!r}")
             if run.scope.slug not in scope:
@@ -59,6 +62,6 @@ class Command(BaseCommand):
                 "ok" if check["ok"] else f"FAILED ({check.get('violations', check.get('error'))})"
             )
             self.stdout.write(f"  {check.get('name_en') or check['name']}: {mark}")
-        if not restore.checks_passed:
+        if restore.checks_passed is False:
             raise CommandError("Restored, but some checks failed: see the report above.")
         self.stdout.write(self.style.SUCCESS("Restored and verified."))

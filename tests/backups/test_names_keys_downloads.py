@@ -1,0 +1,133 @@
+"""Backups are named, not located by path; keys and copies are checked before they are used."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+from django.utils import translation
+
+from apps.accounts.roles import Role
+from apps.backups import services
+from apps.backups.choices import BackupKind, RunState
+from apps.backups.models import BackupAudit, BackupRun, BackupScope, RestoreRun
+from apps.core.choices import JobState
+from apps.core.models import JobRecord
+
+from .factories import BackupRunFactory
+
+
+def scope(slug):
+    return BackupScope.objects.get(slug=slug)
+
+
+def backup_inline(slug) -> BackupRun:
+    run = services.start_backup(scope=scope(slug))
+    run.refresh_from_db()
+    assert run.state == RunState.COMPLETE, run.error
+    return run
+
+
+@pytest.mark.django_db
+def test_restore_backup_refuses_a_path_even_when_its_file_name_matches_a_backup(order_db, tmp_path):
+    run = backup_inline("users")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(run.local_path, elsewhere / run.file_name)
+    for given in (
+        f"../../../../{elsewhere}/{run.file_name}",
+        str(elsewhere / run.file_name),
+        f"./{run.file_name}",
+        "..",
+    ):
+        with translation.override("en"), pytest.raises(CommandError, match="not a backup name"):
+            call_command("restore_backup", "--scope", "users", "--backup", given, "--yes")
+    assert not RestoreRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_verify_backup_takes_a_name_and_reads_other_files_only_with_file(order_db, tmp_path):
+    run = backup_inline("products")
+    call_command("verify_backup", run.file_name)
+    audits = BackupAudit.objects.count()
+    with translation.override("en"):
+        with pytest.raises(CommandError, match="not a backup name"):
+            call_command("verify_backup", run.local_path)
+        with pytest.raises(CommandError, match="not a backup name"):
+            call_command("verify_backup", "/etc/passwd")
+    outside = tmp_path / "copy-from-the-safe.bak"
+    shutil.copy(run.local_path, outside)
+    call_command("verify_backup", "--file", str(outside))
+    outside.write_bytes(b"not a backup")
+    with pytest.raises(CommandError):
+        call_command("verify_backup", "--file", str(outside))
+    assert BackupAudit.objects.count() == audits  # an explicit file is no backup's record
+
+
+@pytest.mark.django_db
+def test_the_proposal_skips_backups_whose_key_is_not_in_the_keyring_and_says_so():
+    orders = scope("orders")
+    usable = BackupRunFactory(scope=orders, kind=BackupKind.REALTIME, key_id="test-k1")
+    lost = BackupRunFactory(scope=orders, kind=BackupKind.REALTIME, key_id="retired-key")
+    assert lost.finished_at >= usable.finished_at
+    with translation.override("en"):
+        proposal = services.propose_restore(scope=orders)
+    assert proposal.backup == usable
+    assert "retired-key" in proposal.reason and lost.file_name in proposal.reason
+    with translation.override("zh-hans"):
+        assert "retired-key" in services.propose_restore(scope=orders).reason
+    BackupRun.objects.filter(pk=usable.pk).delete()
+    assert services.propose_restore(scope=orders).backup is None
+
+
+@pytest.mark.django_db
+def test_a_download_of_a_damaged_local_copy_serves_the_verified_remote_copy(
+    client, make_user, order_db
+):
+    run = backup_inline("users")
+    good = Path(run.local_path).read_bytes()
+    damaged = bytearray(good)
+    damaged[len(damaged) // 2] ^= 0x01
+    Path(run.local_path).write_bytes(bytes(damaged))
+    client.force_login(make_user(Role.TECH_SUPPORT))
+    response = client.get(reverse("backups:backup-download", args=[run.pk]))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == good
+    assert Path(run.local_path).read_bytes() == good
+
+
+@pytest.mark.django_db
+def test_a_damaged_copy_with_no_good_remote_is_never_served(client, make_user, order_db, settings):
+    run = backup_inline("users")
+    Path(run.local_path).write_bytes(b"damaged" + Path(run.local_path).read_bytes()[7:])
+    shutil.rmtree(settings.BACKUP_REMOTE_DIR)
+    client.force_login(make_user(Role.TECH_SUPPORT))
+    url = reverse("backups:backup-download", args=[run.pk])
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("backups:backup-detail", args=[run.pk])
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "is damaged" in page
+    assert not BackupAudit.objects.filter(action=BackupAudit.Action.DOWNLOAD).exists()
+
+
+@pytest.mark.django_db
+def test_a_backup_declared_dead_stays_failed_when_its_worker_finishes_after_all(
+    order_db, settings, monkeypatch
+):
+    """The reaper runs while the worker is still copying to a slow remote store."""
+    settings.JOB_STALE_AFTER_SECONDS = 0
+    copy = services._copy_to_remote
+
+    def slow_remote(path, sha256):
+        assert services.reconcile_runs() == 1  # the heartbeat looked silent: declared dead
+        return copy(path, sha256)
+
+    monkeypatch.setattr(services, "_copy_to_remote", slow_remote)
+    run = services.start_backup(scope=scope("products"))
+    run.refresh_from_db()
+    assert run.state == RunState.FAILED
+    assert JobRecord.objects.get(pk=run.job_id).state == JobState.FAILED
+    assert services.propose_restore(scope=scope("products")).backup is None
