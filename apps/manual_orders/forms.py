@@ -210,6 +210,12 @@ class OrderFilterForm(forms.Form):
     )
     before = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.visible_fields():
+            is_select = isinstance(field.field.widget, forms.Select)
+            field.field.widget.attrs["class"] = "form-select" if is_select else "form-control"
+
 
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)

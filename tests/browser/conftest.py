@@ -1,0 +1,16 @@
+import importlib
+
+import pytest
+
+
+@pytest.fixture
+def plan_data(transactional_db):
+    """The plan's backup scopes and checklist templates come from data migrations, which a
+    transactional test flushes: put them back so the pages show what they show in production."""
+    from django.apps import apps
+
+    for module, function in (
+        ("apps.backups.migrations.0002_default_scopes", "create_scopes"),
+        ("apps.incidents.migrations.0002_default_task_templates", "create_templates"),
+    ):
+        getattr(importlib.import_module(module), function)(apps, None)
