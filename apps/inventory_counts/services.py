@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Value
+from django.db.models import Exists, F, OuterRef, Sum, Value
 from django.db.models.functions import Abs, Coalesce
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
@@ -320,6 +320,7 @@ class EntryOutcome:
     entry: CountEntry
     line: CountLine
     counted: Decimal  # the line's total for this round, all clerks together
+    mine: Decimal  # what this clerk counted on the line this round (all a blind count shows)
 
 
 def _check_scope(session: CountSession, location: Location, product: Product) -> None:
@@ -444,7 +445,10 @@ def record_entry(
         **{column: Coalesce(F(column), Value(ZERO)) + Value(quantity)}
     )
     line.refresh_from_db()
-    return EntryOutcome(entry=entry, line=line, counted=getattr(line, column))
+    mine = line.entries.filter(clerk=by, is_recount=recount).aggregate(
+        total=Coalesce(Sum("quantity"), Value(ZERO))
+    )["total"]
+    return EntryOutcome(entry=entry, line=line, counted=getattr(line, column), mine=mine)
 
 
 def _qty(value: Decimal) -> str:

@@ -269,7 +269,10 @@ class RecordEntryView(StaffPageMixin, _SessionMixin, View):
                 "sku": product.sku,
                 "location": location.code,
             },
-            "counted": services._qty(outcome.counted),
+            # A blind count shows a clerk only their own count, never what others found.
+            "counted": services._qty(
+                outcome.counted if session.shows_expected_to(request.user) else outcome.mine
+            ),
             "entry": outcome.entry.pk,
             "product": product.name,
         }

@@ -147,7 +147,7 @@ def test_a_count_within_the_threshold_is_approved_without_a_note(baseline, count
     assert CountLine.objects.filter(session=session).count() == 2
 
 
-def test_a_first_count_with_nothing_to_compare_is_reviewed_like_a_variance(floor):
+def test_a_first_count_with_nothing_to_compare_is_reviewed_like_a_variance(client, floor):
     session = services.create_session(
         name="first", warehouse=floor.warehouse, by=floor.manager, clerks=[floor.clerk]
     )
@@ -156,6 +156,9 @@ def test_a_first_count_with_nothing_to_compare_is_reviewed_like_a_variance(floor
     session = services.close_counting(session=session, by=floor.manager)
     assert not session.has_baseline and session.state == SessionState.REVIEW
     assert selectors.lines_beyond_threshold(session).count() == 1
+    client.force_login(floor.manager)
+    report = client.get(reverse("inventory_counts:variance-report", args=[session.pk]))
+    assert b'data-testid="first-count"' in report.content
     with pytest.raises(DomainError) as refused:
         services.approve_session(session=session, by=floor.manager)
     assert refused.value.field == "note"
@@ -328,3 +331,32 @@ def test_unit_names_of_weights_and_lengths_imply_their_unit_of_measure():
     assert measure_of_unit("kg") == measure_of_unit("公斤") == UnitOfMeasure.WEIGHT
     assert measure_of_unit(" M ") == measure_of_unit("米") == UnitOfMeasure.LENGTH
     assert measure_of_unit("件") == measure_of_unit("pcs") == measure_of_unit("") == "piece"
+
+
+def test_a_count_sheet_follows_the_count_pages_rules_for_pieces_and_plausibility(
+    client, baseline, counting
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.inventory_counts.choices import ImportState
+    from apps.inventory_counts.models import CountSheetImport
+
+    client.force_login(baseline.manager)
+    content = "location,sku,quantity\nA-01,TEA-1,1.5\nB-01,CUP-1,99999999999\nB-01,TEA-1,3\n"
+    client.post(
+        reverse("inventory_counts:sheet-upload", args=[counting.pk]),
+        {"file": SimpleUploadedFile("s.csv", content.encode()), "input_format": "csv"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    sheet = CountSheetImport.objects.get()
+    assert sheet.state == ImportState.INVALID and sheet.error_count == 2
+    errors = {e["row"]: " ".join(e["errors"]) for e in sheet.errors}
+    assert "whole number" in errors[1] or "整数" in errors[1]
+    assert "100000" in errors[2]
+
+
+def test_a_clerk_of_a_blind_count_is_answered_with_their_own_count_only(client, baseline, counting):
+    _count(counting, baseline, baseline.bin_a, baseline.tea, 4817, clerk=baseline.other_clerk)
+    client.force_login(baseline.clerk)
+    response = _post_entry(client, counting, baseline.bin_a, baseline.tea, "12")
+    assert response.json()["counted"] == "12" and ODD not in response.content.decode()
