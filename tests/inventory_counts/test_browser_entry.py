@@ -205,9 +205,15 @@ def test_an_implausible_quantity_waits_for_a_deliberate_confirmation(
     _wait_entries(session, shop["tea"], [Decimal("5000")])
 
 
+@pytest.mark.parametrize(
+    ("language", "refusal"), [("zh-hans", "不在本次盘点范围内"), ("en", "not part of this count")]
+)
 def test_a_bin_outside_the_count_is_refused_at_the_scan_before_any_quantity(
-    live_server, page: Page, shop
+    live_server, page: Page, shop, language, refusal
 ):
+    page.context.add_cookies(
+        [{"name": "django_language", "value": language, "url": live_server.url}]
+    )
     session = _open(page, live_server, shop, locations=[shop["bin_a"]])
     scan(page, "LOC-A-01")
     expect(page.get_by_test_id("current-location")).to_have_text("A-01")
@@ -215,6 +221,7 @@ def test_a_bin_outside_the_count_is_refused_at_the_scan_before_any_quantity(
     feedback = page.get_by_test_id("feedback")
     expect(feedback).to_have_attribute("data-kind", "error")
     expect(feedback).to_contain_text("B-01")
+    expect(feedback).to_contain_text(refusal)
     expect(page.get_by_test_id("current-location")).not_to_have_text(re.compile("[AB]-01"))
     scan(page, "6900000000017")
     expect(page.get_by_test_id("qty-input")).to_be_disabled()
