@@ -360,3 +360,28 @@ def test_a_clerk_of_a_blind_count_is_answered_with_their_own_count_only(client, 
     client.force_login(baseline.clerk)
     response = _post_entry(client, counting, baseline.bin_a, baseline.tea, "12")
     assert response.json()["counted"] == "12" and ODD not in response.content.decode()
+
+
+def test_no_page_a_clerk_can_reach_shows_a_figure_of_the_bins_counted_blind(
+    client, baseline, blind
+):
+    """Every GET page the matrix opens to a warehouse clerk (the role matrix's own walk)."""
+    from apps.accounts.roles import ROLE_PERMISSIONS, Role
+    from tests.accounts.test_role_matrix import _allowed_status, _required, _url, staff_pages
+
+    client.force_login(baseline.clerk)
+    granted = ROLE_PERMISSIONS[Role.WAREHOUSE_CLERK]
+    visited = []
+    for name, pattern in staff_pages():
+        if not _required(pattern) <= granted or _allowed_status(pattern) != 200:
+            continue
+        if name.startswith("inventory_counts:") and pattern.pattern.converters:
+            url = reverse(name, kwargs={"pk": blind.pk})
+        else:
+            url = _url(name, pattern, baseline.clerk)
+        for params in ({}, {"q": "TEA-1"}, {"code": "A-01"}, {"format": "xlsx"}):
+            response = client.get(url, params)
+            assert response.status_code == 200, (name, params, response.status_code)
+            assert ODD.encode() not in response.content, (name, params)
+        visited.append(name)
+    assert {"inventory_counts:stock-list", "inventory_counts:count-entry"} <= set(visited)
