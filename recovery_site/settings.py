@@ -244,6 +244,10 @@ MANUAL_ORDERS_DUPLICATE_WINDOW_MINUTES = env.int(
     "MANUAL_ORDERS_DUPLICATE_WINDOW_MINUTES", default=30
 )
 
+# --- stock counts --------------------------------------------------------------------------------
+# A bin holding more than this many units of one product must be confirmed by the clerk.
+INVENTORY_PLAUSIBLE_MAX_PER_BIN = env.int("INVENTORY_PLAUSIBLE_MAX_PER_BIN", default=100_000)
+
 # --- notifications -------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")

@@ -26,8 +26,17 @@ class LocationAdmin(SimpleHistoryAdmin):
 
 @admin.register(Product)
 class ProductAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
-    list_display = ("sku", "barcode", "name", "category", "unit", "unit_cost", "active")
-    list_filter = ("active", "category")
+    list_display = (
+        "sku",
+        "barcode",
+        "name",
+        "category",
+        "unit",
+        "unit_of_measure",
+        "unit_cost",
+        "active",
+    )
+    list_filter = ("active", "unit_of_measure", "category")
     search_fields = ("sku", "barcode", "name")
 
 

@@ -72,6 +72,17 @@ class EntryForm(forms.Form):
         label=_("Quantity"), min_value=Decimal("0"), max_digits=14, decimal_places=3
     )
     confirm = forms.BooleanField(required=False)
+    confirm_implausible = forms.BooleanField(required=False)
+
+
+class ApproveForm(forms.Form):
+    note = forms.CharField(
+        label=_("Approval note"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "maxlength": 2000, "class": "form-control"}),
+        help_text=_("Required when lines differ beyond the recount threshold."),
+    )
 
 
 class SheetUploadForm(forms.Form):

@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.core.models import JobRecord
 
-from .choices import EntrySource, ImportState, SessionState
+from .choices import EntrySource, ImportState, SessionState, UnitOfMeasure
 
 QTY = {"max_digits": 14, "decimal_places": 3}
 
@@ -70,6 +70,13 @@ class Product(models.Model):
     name = models.CharField(_("name"), max_length=200)
     category = models.CharField(_("category"), max_length=80, blank=True, db_index=True)
     unit = models.CharField(_("unit"), max_length=20, default="pcs")
+    unit_of_measure = models.CharField(
+        _("unit of measure"),
+        max_length=10,
+        choices=UnitOfMeasure.choices,
+        default=UnitOfMeasure.PIECE,
+        help_text=_("Pieces are counted in whole numbers; weights and lengths may have decimals."),
+    )
     unit_cost = models.DecimalField(
         _("unit cost"), max_digits=12, decimal_places=2, default=Decimal("0")
     )
@@ -83,6 +90,10 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+    @property
+    def counted_in_pieces(self) -> bool:
+        return self.unit_of_measure == UnitOfMeasure.PIECE
 
 
 class CountSession(models.Model):
@@ -144,6 +155,11 @@ class CountSession(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("approved by"),
+    )
+    approval_note = models.TextField(
+        _("approval note"),
+        blank=True,
+        help_text=_("Why lines beyond the recount threshold were approved as counted."),
     )
     history = HistoricalRecords()
 

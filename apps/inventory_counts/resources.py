@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -24,7 +25,7 @@ from apps.core.tabular import (  # noqa: F401 - this app's views and forms impor
     read_dataset,
 )
 
-from .choices import EntrySource, SessionState
+from .choices import EntrySource, SessionState, UnitOfMeasure
 from .models import CountEntry, CountLine, CountSession, Location, Product
 
 MAX_QTY = Decimal("99999999999")
@@ -53,6 +54,29 @@ HEADER_ALIASES = {
 def _chunks(values: list[str], size: int = LOOKUP_CHUNK):
     for i in range(0, len(values), size):
         yield values[i : i + size]
+
+
+def _implausible(quantity: Decimal, *, sku: str, pieces: bool) -> dict[str, list[str]]:
+    """The rules of the count page, for a sheet row (which cannot ask for a confirmation)."""
+    if pieces and quantity != quantity.to_integral_value():
+        return {
+            "quantity": [
+                _("%(sku)s is counted in whole pieces: enter a whole number, not %(qty)s.")
+                % {"sku": sku, "qty": _text(quantity)}
+            ]
+        }
+    bound = Decimal(str(getattr(settings, "INVENTORY_PLAUSIBLE_MAX_PER_BIN", 100_000)))
+    if quantity > bound:
+        return {
+            "quantity": [
+                _(
+                    "%(qty)s is more than the %(max)s units a bin plausibly holds: check the row, "
+                    "or enter it on the count page, where it can be confirmed."
+                )
+                % {"qty": _text(quantity), "max": bound}
+            ]
+        }
+    return {}
 
 
 def _text(value: Any) -> str:
@@ -118,18 +142,19 @@ class CountSheetResource(resources.ModelResource):
             if scope and pk not in scope:
                 self.out_of_scope.add(pk)
         codes = sorted({_text(v) for v in dataset["sku"]} - {""})
-        self.products: dict[str, tuple[int, str]] = {}
+        # code -> (pk, category, counted in whole pieces)
+        self.products: dict[str, tuple[int, str, bool]] = {}
         for chunk in _chunks(codes):
-            for pk, sku, category in Product.objects.filter(sku__in=chunk).values_list(
-                "pk", "sku", "category"
+            for pk, sku, category, measure in Product.objects.filter(sku__in=chunk).values_list(
+                "pk", "sku", "category", "unit_of_measure"
             ):
-                self.products[sku] = (pk, category)
+                self.products[sku] = (pk, category, measure == UnitOfMeasure.PIECE)
         # Codes that are no SKU may be barcodes.
         for chunk in _chunks([c for c in codes if c not in self.products]):
-            for pk, barcode, category in Product.objects.filter(barcode__in=chunk).values_list(
-                "pk", "barcode", "category"
-            ):
-                self.products.setdefault(barcode, (pk, category))
+            for pk, barcode, category, measure in Product.objects.filter(
+                barcode__in=chunk
+            ).values_list("pk", "barcode", "category", "unit_of_measure"):
+                self.products.setdefault(barcode, (pk, category, measure == UnitOfMeasure.PIECE))
         self.categories = set(session.categories or [])
         self.lines: dict[tuple[int, int], tuple[int, bool]] = {
             (loc, prod): (pk, needs)
@@ -180,6 +205,8 @@ class CountSheetResource(resources.ModelResource):
                 _("“%(value)s” is not a quantity (a number, zero or more).")
                 % {"value": _text(row.get("quantity"))}
             ]
+        if "quantity" not in errors and product is not None:
+            errors.update(_implausible(quantity, sku=code, pieces=product[2]))
         if not errors:
             pair = (location_id, product[0])
             number = kwargs.get("row_number")

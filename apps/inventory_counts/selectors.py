@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import (
     Case,
     Count,
@@ -21,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import Abs, Coalesce
 from django.db.models.lookups import Exact, GreaterThan, LessThan
 
+from .choices import SessionState
 from .models import (
     ApprovedStock,
     CountEntry,
@@ -61,10 +63,50 @@ def approved_stock_map(
     }
 
 
-def current_stock(*, q: str = "", warehouse: int | None = None) -> QuerySet[ApprovedStock]:
+def approved_stock_scope(session: CountSession) -> Q:
+    """The approved stock a session covers: its warehouse, narrowed to its bins and categories."""
+    q = Q(warehouse=session.warehouse_id)
+    location_ids = list(session.locations.values_list("pk", flat=True))
+    if location_ids:
+        q &= Q(location_id__in=location_ids)
+    if session.categories:
+        q &= Q(product__category__in=session.categories)
+    return q
+
+
+# Blind sessions in these states keep their bins' stock from their clerks: they will count
+# (draft) or are counting (counting, recount) them.
+BLIND_STATES = (SessionState.DRAFT, SessionState.COUNTING, SessionState.RECOUNT)
+
+
+def stock_hidden_from(user) -> Q | None:
+    """The approved stock ``user`` must not see: the bins of every open blind session they
+    count (assigned, or open to every clerk). None when nothing is hidden (reviewers see all)."""
+    if user.has_perm("inventory_counts.review_countsession") or not user.has_perm(
+        "inventory_counts.add_countentry"
+    ):
+        return None
+    sessions = (
+        CountSession.objects.filter(blind=True, state__in=BLIND_STATES)
+        .filter(Q(clerks=user) | Q(clerks__isnull=True))
+        .distinct()
+    )
+    hidden = None
+    for session in sessions:
+        scope = approved_stock_scope(session)
+        hidden = scope if hidden is None else hidden | scope
+    return hidden
+
+
+def current_stock(
+    *, q: str = "", warehouse: int | None = None, hidden: Q | None = None
+) -> QuerySet[ApprovedStock]:
+    """Current approved stock, less the rows ``hidden`` covers (``stock_hidden_from``)."""
     qs = ApprovedStock.objects.filter(is_current=True).select_related(
         "warehouse", "location", "product", "session"
     )
+    if hidden is not None:
+        qs = qs.exclude(hidden)
     if warehouse:
         qs = qs.filter(warehouse_id=warehouse)
     if q:
@@ -72,11 +114,18 @@ def current_stock(*, q: str = "", warehouse: int | None = None) -> QuerySet[Appr
     return qs.order_by("product__sku", "warehouse__code", "location__code")
 
 
-def stock_history(*, product: Product) -> QuerySet[ApprovedStock]:
+def stock_history(*, product: Product, hidden: Q | None = None) -> QuerySet[ApprovedStock]:
+    qs = ApprovedStock.objects.filter(product=product)
+    if hidden is not None:
+        qs = qs.exclude(hidden)
+    return qs.select_related("warehouse", "location", "session", "approved_by").order_by(
+        "-approved_at", "location__code"
+    )
+
+
+def has_hidden_stock(*, product: Product, hidden: Q | None) -> bool:
     return (
-        ApprovedStock.objects.filter(product=product)
-        .select_related("warehouse", "location", "session", "approved_by")
-        .order_by("-approved_at", "location__code")
+        hidden is not None and ApprovedStock.objects.filter(product=product).filter(hidden).exists()
     )
 
 
@@ -137,14 +186,19 @@ def recent_entries(session: CountSession, *, clerk, limit: int = 10) -> QuerySet
 
 @dataclass
 class ScannedCode:
-    kind: str  # "location", "product" or "unknown"
+    kind: str  # "location", "product", "outside" (not part of this count) or "unknown"
     pk: int | None = None
     code: str = ""
     label: str = ""
+    is_location: bool = False
+    whole: bool = False  # a product counted in whole pieces
 
 
 def resolve_code(*, session: CountSession, code: str) -> ScannedCode:
-    """What a scanned or typed code is: a location of the session's warehouse, or a product."""
+    """What a scanned or typed code is: a location of the session's warehouse, or a product.
+
+    A bin of the warehouse that the session does not cover, or a product outside its
+    categories, is "outside": refused at the scan, before any quantity is asked."""
     code = (code or "").strip()
     if not code:
         return ScannedCode("unknown")
@@ -155,12 +209,21 @@ def resolve_code(*, session: CountSession, code: str) -> ScannedCode:
         .first()
     )
     if location is not None:
-        return ScannedCode("location", location.pk, location.code, location.name or location.code)
+        scope = session.locations.all()
+        if scope.exists() and not scope.filter(pk=location.pk).exists():
+            return ScannedCode("outside", None, location.code, is_location=True)
+        return ScannedCode(
+            "location", location.pk, location.code, location.name or location.code, True
+        )
     product = (
         Product.objects.filter(sku=code).first() or Product.objects.filter(barcode=code).first()
     )
     if product is not None:
-        return ScannedCode("product", product.pk, product.sku, product.name)
+        if session.categories and product.category not in session.categories:
+            return ScannedCode("outside", None, product.sku)
+        return ScannedCode(
+            "product", product.pk, product.sku, product.name, whole=product.counted_in_pieces
+        )
     return ScannedCode("unknown", code=code)
 
 
@@ -186,6 +249,20 @@ def variance_lines(
     if q:
         qs = qs.filter(Q(product__sku=q) | Q(location__code=q) | Q(product__name__icontains=q))
     return qs.order_by(Abs("variance_value").desc(), "location__code", "product__sku")
+
+
+def lines_beyond_threshold(session: CountSession) -> QuerySet[CountLine]:
+    """Lines whose final quantity differs from the expected one by more than the session's
+    threshold (and ``INVENTORY_RECOUNT_MIN_UNITS``). Without an earlier approved count every
+    expected quantity is zero, so each line counted above zero is one of them: a first count
+    is reviewed like a variance."""
+    final = Coalesce("recount_qty", "counted_qty", Value(ZERO), output_field=_QTY)
+    difference = Abs(ExpressionWrapper(final - F("expected_qty"), output_field=_QTY))
+    allowed = F("expected_qty") * Value(session.recount_threshold_pct / Decimal(100))
+    min_units = Decimal(str(getattr(settings, "INVENTORY_RECOUNT_MIN_UNITS", 0)))
+    return CountLine.objects.filter(session=session).filter(
+        GreaterThan(difference, allowed), GreaterThan(difference, Value(min_units))
+    )
 
 
 def variance_summary(session: CountSession) -> dict:

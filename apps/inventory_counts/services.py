@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models import Exists, F, OuterRef, Sum, Value
 from django.db.models.functions import Abs, Coalesce
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
@@ -25,7 +25,14 @@ from apps.core.errors import DomainError
 from apps.core.jobs import Progress, start_job
 from apps.core.timeline import post_to_timeline
 
-from .choices import ENTRY_STATES, EntrySource, ImportState, SessionState, can_move
+from .choices import (
+    ENTRY_STATES,
+    EntryProblem,
+    EntrySource,
+    ImportState,
+    SessionState,
+    can_move,
+)
 from .models import (
     ApprovedStock,
     CountEntry,
@@ -36,7 +43,8 @@ from .models import (
     Product,
     Warehouse,
 )
-from .resources import CountSheetResource, format_by_name, read_dataset
+from .resources import MAX_QTY, CountSheetResource, format_by_name, read_dataset
+from .selectors import approved_stock_scope, lines_beyond_threshold
 
 ZERO = Decimal("0")
 PREVIEW_ROWS = 20
@@ -50,6 +58,11 @@ def recount_threshold_pct() -> Decimal:
 def recount_min_units() -> Decimal:
     """A variance must also exceed this many units to need a recount (0: any variance)."""
     return Decimal(str(getattr(settings, "INVENTORY_RECOUNT_MIN_UNITS", 0)))
+
+
+def plausible_max_per_bin() -> Decimal:
+    """More units of one product in one bin than this must be confirmed by the clerk."""
+    return Decimal(str(getattr(settings, "INVENTORY_PLAUSIBLE_MAX_PER_BIN", 100_000)))
 
 
 def duplicate_window() -> timedelta:
@@ -103,17 +116,6 @@ def create_session(
     return session
 
 
-def _scope_filter(session: CountSession) -> Q:
-    """The approved stock a session covers: its warehouse, narrowed to its bins and categories."""
-    q = Q(warehouse=session.warehouse_id)
-    location_ids = list(session.locations.values_list("pk", flat=True))
-    if location_ids:
-        q &= Q(location_id__in=location_ids)
-    if session.categories:
-        q &= Q(product__category__in=session.categories)
-    return q
-
-
 @transaction.atomic
 def start_session(*, session: CountSession, by) -> CountSession:
     """Freeze the expected quantities and open the session for counting.
@@ -126,7 +128,7 @@ def start_session(*, session: CountSession, by) -> CountSession:
     _move(session, SessionState.COUNTING)
     stock = (
         ApprovedStock.objects.filter(is_current=True)
-        .filter(_scope_filter(session))
+        .filter(approved_stock_scope(session))
         .annotate(sid=Value(session.pk), no=Value(False))
         .values_list("sid", "location_id", "product_id", "quantity", "no")
     )
@@ -204,9 +206,12 @@ def close_counting(*, session: CountSession, by) -> CountSession:
 
 
 @transaction.atomic
-def approve_session(*, session: CountSession, by) -> CountSession:
+def approve_session(*, session: CountSession, by, note: str = "") -> CountSession:
     """Make the counted quantities the available stock manual orders sell from.
 
+    Lines whose final quantity differs from the expected one beyond the session's threshold
+    (every counted line of a first count, which has nothing to compare with) are approved only
+    with a note saying why; the note stays on the session and in its history.
     The previous approved row of each counted (location, product) stays, marked as no longer
     current: the history of the stock is the table itself.
     """
@@ -219,6 +224,18 @@ def approve_session(*, session: CountSession, by) -> CountSession:
         raise DomainError(
             _("%(n)s lines need a recount by a different clerk before approval.") % {"n": pending}
         )
+    note = (note or "").strip()
+    beyond = lines_beyond_threshold(session).count()
+    if beyond and not note:
+        raise DomainError(
+            _(
+                "%(n)s lines differ from the expected quantity beyond the threshold (or have no "
+                "earlier count to compare with): write a note saying why they may be approved."
+            )
+            % {"n": beyond},
+            field="note",
+        )
+    session.approval_note = note
     _move(session, SessionState.APPROVED)
     now = timezone.now()
     ApprovedStock.objects.filter(is_current=True, warehouse=session.warehouse).filter(
@@ -247,26 +264,55 @@ def approve_session(*, session: CountSession, by) -> CountSession:
     session.approved_by = by
     session._change_reason = "approved"
     session.save()
+    text = _(
+        "Stock count “%(name)s” approved: the counted stock of warehouse %(warehouse)s "
+        "is now what manual orders can sell."
+    ) % {"name": session.name, "warehouse": session.warehouse.code}
+    if beyond:
+        text += " " + _("%(n)s lines beyond the threshold approved with the note: %(note)s") % {
+            "n": beyond,
+            "note": note,
+        }
     post_to_timeline(
         kind="inventory.session_approved",
-        text=_(
-            "Stock count “%(name)s” approved: the counted stock of warehouse %(warehouse)s "
-            "is now what manual orders can sell."
-        )
-        % {"name": session.name, "warehouse": session.warehouse.code},
+        text=text,
         by=by,
         session_id=session.pk,
+        beyond_threshold=beyond,
+        note=note,
     )
     return session
 
 
 # --- entry ---------------------------------------------------------------------------------------
-class DuplicateEntry(DomainError):
+class EntryRefused(DomainError):
+    """An entry that cannot be recorded as typed; ``code`` says why (``EntryProblem``)."""
+
+    def __init__(self, message, *, code: str, field: str | None = "quantity") -> None:
+        super().__init__(message, field=field)
+        self.code = code
+
+
+class EntryNeedsConfirmation(DomainError):
+    """An entry the clerk must confirm before it is added; ``code`` says why."""
+
+    code = ""
+
+
+class DuplicateEntry(EntryNeedsConfirmation):
     """The same clerk counted the same line moments ago: ask before adding it again."""
+
+    code = EntryProblem.DUPLICATE
 
     def __init__(self, message, *, previous: CountEntry) -> None:
         super().__init__(message)
         self.previous = previous
+
+
+class ImplausibleQuantity(EntryNeedsConfirmation):
+    """More units in one bin than is plausible: ask before adding them."""
+
+    code = EntryProblem.IMPLAUSIBLE
 
 
 @dataclass
@@ -274,6 +320,7 @@ class EntryOutcome:
     entry: CountEntry
     line: CountLine
     counted: Decimal  # the line's total for this round, all clerks together
+    mine: Decimal  # what this clerk counted on the line this round (all a blind count shows)
 
 
 def _check_scope(session: CountSession, location: Location, product: Product) -> None:
@@ -307,9 +354,14 @@ def record_entry(
     quantity: Decimal,
     by,
     confirm_duplicate: bool = False,
+    confirm_implausible: bool = False,
 ) -> EntryOutcome:
     """Add what a clerk counted. Entries are only ever added: two clerks counting the same
-    bin each add theirs, and the line's total is their sum (updated under a row lock)."""
+    bin each add theirs, and the line's total is their sum (updated under a row lock).
+
+    Products counted in pieces take whole numbers only; a bin total beyond
+    ``INVENTORY_PLAUSIBLE_MAX_PER_BIN`` must be confirmed, and one the column cannot hold is
+    refused."""
     # The session row lock orders entries against closing and approving the session.
     session = _locked(session)
     if session.state not in ENTRY_STATES:
@@ -319,6 +371,12 @@ def record_entry(
     if quantity is None or quantity < 0:
         raise DomainError(_("Enter a quantity of zero or more."), field="quantity")
     _check_scope(session, location, product)
+    if product.counted_in_pieces and quantity != quantity.to_integral_value():
+        raise EntryRefused(
+            _("%(sku)s is counted in whole pieces: enter a whole number, not %(qty)s.")
+            % {"sku": product.sku, "qty": _qty(quantity)},
+            code=EntryProblem.NOT_WHOLE,
+        )
     recount = session.state == SessionState.RECOUNT
     line = (
         CountLine.objects.select_for_update()
@@ -353,6 +411,27 @@ def record_entry(
                 },
                 previous=previous,
             )
+    column = "recount_qty" if recount else "counted_qty"
+    total = (getattr(line, column) or ZERO) + quantity
+    if total > MAX_QTY:
+        raise EntryRefused(
+            _("%(qty)s cannot be recorded: a bin cannot hold more than %(max)s units.")
+            % {"qty": _qty(quantity), "max": _qty(MAX_QTY)},
+            code=EntryProblem.TOO_LARGE,
+        )
+    if total > plausible_max_per_bin() and not confirm_implausible:
+        raise ImplausibleQuantity(
+            _(
+                "%(total)s × %(sku)s at %(location)s is more than the %(max)s units a bin "
+                "plausibly holds. Check the number; add it only if it is right."
+            )
+            % {
+                "total": _qty(total),
+                "sku": product.sku,
+                "location": location.code,
+                "max": _qty(plausible_max_per_bin()),
+            }
+        )
     entry = CountEntry.objects.create(
         session=session,
         line=line,
@@ -362,12 +441,14 @@ def record_entry(
         source=EntrySource.SCAN,
         at=now,
     )
-    column = "recount_qty" if recount else "counted_qty"
     CountLine.objects.filter(pk=line.pk).update(
         **{column: Coalesce(F(column), Value(ZERO)) + Value(quantity)}
     )
     line.refresh_from_db()
-    return EntryOutcome(entry=entry, line=line, counted=getattr(line, column))
+    mine = line.entries.filter(clerk=by, is_recount=recount).aggregate(
+        total=Coalesce(Sum("quantity"), Value(ZERO))
+    )["total"]
+    return EntryOutcome(entry=entry, line=line, counted=getattr(line, column), mine=mine)
 
 
 def _qty(value: Decimal) -> str:

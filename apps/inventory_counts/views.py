@@ -18,7 +18,7 @@ from apps.core.mixins import StaffPageMixin
 
 from . import selectors, services
 from .choices import ENTRY_STATES, ImportState, SessionState
-from .forms import EntryForm, SessionForm, SheetUploadForm
+from .forms import ApproveForm, EntryForm, SessionForm, SheetUploadForm
 from .models import CountSession, CountSheetImport, Product
 from .resources import CountSheetExportResource, VarianceReportResource, format_by_name
 
@@ -91,6 +91,11 @@ class SessionDetailView(StaffPageMixin, _SessionMixin, DetailView):
             locations=session.locations.all()[:50],
             clerks=session.clerks.all(),
         )
+        if session.state == SessionState.REVIEW and user.has_perm(
+            "inventory_counts.approve_countsession"
+        ):
+            ctx["approve_form"] = ApproveForm()
+            ctx["beyond_threshold"] = selectors.lines_beyond_threshold(session).count()
         return ctx
 
 
@@ -139,12 +144,29 @@ class SessionCancelView(_SessionAction):
         return _("Session cancelled.")
 
 
-class SessionApproveView(_SessionAction):
-    permission_required = "inventory_counts.approve_countsession"
-    service = services.approve_session
+class SessionApproveView(StaffPageMixin, _SessionMixin, View):
+    """POST-only: approve, with the note that lines beyond the threshold need."""
 
-    def done_message(self):
-        return _("Session approved: the counted stock is now available to manual orders.")
+    permission_required = "inventory_counts.approve_countsession"
+
+    def post(self, request, pk):
+        session = self.get_session()
+        form = ApproveForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return redirect("inventory_counts:session-detail", pk=session.pk)
+        try:
+            services.approve_session(
+                session=session, by=request.user, note=form.cleaned_data["note"]
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, _("Session approved: the counted stock is now available to manual orders.")
+            )
+        return redirect("inventory_counts:session-detail", pk=session.pk)
 
 
 # --- floor entry ---------------------------------------------------------------------------------
@@ -180,7 +202,17 @@ class ScanCodeView(StaffPageMixin, _SessionMixin, View):
         session = self.get_session()
         found = selectors.resolve_code(session=session, code=request.GET.get("code", ""))
         body = {"kind": found.kind, "id": found.pk, "code": found.code, "label": found.label}
-        if found.kind == "unknown":
+        if found.kind == "product":
+            body["whole"] = found.whole
+        if found.kind == "outside":
+            body["is_location"] = found.is_location
+            body["message"] = (
+                _("Location %(code)s is not part of this count: scan a location of this count.")
+                % {"code": found.code}
+                if found.is_location
+                else _("%(sku)s is not in the categories of this count.") % {"sku": found.code}
+            )
+        elif found.kind == "unknown":
             body["message"] = (
                 _("Unknown code “%(code)s”: not a location of this warehouse nor a product.")
                 % {"code": found.code}
@@ -212,13 +244,21 @@ class RecordEntryView(StaffPageMixin, _SessionMixin, View):
                 product=data["product"],
                 quantity=data["quantity"],
                 confirm_duplicate=data["confirm"],
+                confirm_implausible=data["confirm_implausible"],
                 by=request.user,
             )
-        except services.DuplicateEntry as exc:
-            return JsonResponse({"status": "duplicate", "message": str(exc)}, status=409)
+        except services.EntryNeedsConfirmation as exc:
+            # status: "duplicate" or "implausible"; the page asks, then posts the matching flag.
+            return JsonResponse({"status": str(exc.code), "message": str(exc)}, status=409)
         except DomainError as exc:
             return JsonResponse(
-                {"status": "error", "field": exc.field, "message": str(exc)}, status=422
+                {
+                    "status": "error",
+                    "field": exc.field,
+                    "problem": str(getattr(exc, "code", "")),
+                    "message": str(exc),
+                },
+                status=422,
             )
         product, location = data["product"], data["location"]
         body = {
@@ -229,7 +269,10 @@ class RecordEntryView(StaffPageMixin, _SessionMixin, View):
                 "sku": product.sku,
                 "location": location.code,
             },
-            "counted": services._qty(outcome.counted),
+            # A blind count shows a clerk only their own count, never what others found.
+            "counted": services._qty(
+                outcome.counted if session.shows_expected_to(request.user) else outcome.mine
+            ),
             "entry": outcome.entry.pk,
             "product": product.name,
         }
@@ -390,14 +433,20 @@ class StockListView(StaffPageMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        return selectors.current_stock(q=self.request.GET.get("q", "").strip())
+        # Blind counts stay blind: a clerk sees no figure of the bins they are counting.
+        self.hidden = selectors.stock_hidden_from(self.request.user)
+        return selectors.current_stock(q=self.request.GET.get("q", "").strip(), hidden=self.hidden)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         q = self.request.GET.get("q", "").strip()
         product = Product.objects.filter(sku=q).first() if q else None
+        ctx["some_hidden"] = self.hidden is not None
         if product is not None:
             ctx["product"] = product
-            ctx["history"] = selectors.stock_history(product=product)[:100]
-            ctx["available"] = selectors.available_counted_stock(product=product)
+            ctx["history"] = selectors.stock_history(product=product, hidden=self.hidden)[:100]
+            if selectors.has_hidden_stock(product=product, hidden=self.hidden):
+                ctx["available_hidden"] = True
+            else:
+                ctx["available"] = selectors.available_counted_stock(product=product)
         return ctx

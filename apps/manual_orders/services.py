@@ -633,6 +633,8 @@ def confirm_reference_import(*, imp: ReferenceImport, by) -> ReferenceImport:
 
 def load_reference_from_order_system(*, url: str | None = None, progress=None) -> dict[str, int]:
     """Products (with prices) and customers straight from the order system's database."""
+    from apps.inventory_counts.choices import measure_of_unit
+
     from .handback import read_reference
 
     url = url or settings.ORDER_SYSTEM_DATABASE_URL
@@ -668,6 +670,7 @@ def load_reference_from_order_system(*, url: str | None = None, progress=None) -
                     name=p["name"],
                     category=p["category"] or "",
                     unit=p["unit"] or "pcs",
+                    unit_of_measure=measure_of_unit(p["unit"] or ""),
                     active=bool(p["active"]),
                 )
                 for p in products

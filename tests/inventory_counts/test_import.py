@@ -43,6 +43,8 @@ def test_an_import_with_one_bad_row_writes_nothing_and_names_the_row(client, bas
 
 
 def test_a_checked_sheet_is_previewed_then_imported_into_the_lines(client, baseline, counting):
+    baseline.tea.unit_of_measure = "weight"  # loose tea, weighed: decimals are fine
+    baseline.tea.save()
     client.force_login(baseline.manager)
     content = _sheet(["A-01,TEA-1,98", "B-01,6900000000024,40", "B-01,TEA-1,2.5"])
     response = _upload(client, counting, content)

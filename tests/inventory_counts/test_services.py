@@ -183,7 +183,7 @@ def test_approval_sets_the_stock_manual_orders_see_and_keeps_the_history(baselin
     session = services.close_counting(session=session, by=baseline.manager)
     # Counting does not touch the stock manual orders sell from; approval does.
     assert selectors.available_counted_stock(product=baseline.tea) == 100
-    services.approve_session(session=session, by=baseline.manager)
+    services.approve_session(session=session, by=baseline.manager, note="Tea moved to B-01.")
 
     assert selectors.available_counted_stock(product=baseline.tea) == 100  # 98 + 2
     assert selectors.available_counted_stock(product=baseline.cups) == 39
