@@ -172,7 +172,6 @@ def test_a_running_job_page_has_no_wcag_aa_violation(browser, live_server, langu
     context.close()
 
 
-@pytest.mark.xfail(strict=False, reason="order entry ARIA lands with h1's branch")
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
 def test_order_entry_with_its_suggestion_lists_open_has_no_wcag_aa_violation(
     browser, live_server, language
