@@ -230,6 +230,17 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _patient_browser_assertions():
+    """Two test workers, Chromium and a live server share two cores: allow 15 s, not 5 s.
+
+    Assertions still poll and pass as soon as the page is right; only a wrong page waits longer.
+    """
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)
+
+
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     # Most staff run Chinese browsers: the UI must come up in Chinese without being asked.

@@ -198,7 +198,13 @@ class Command(BaseCommand):
                     )
             session = counts.close_counting(session=session, by=manager)
         if session.state == SessionState.REVIEW:
-            counts.approve_session(session=session, by=manager)
+            # Demo counts differ from the books on purpose (and the first has nothing to compare
+            # with), so the manager approves with a note, as the review rules ask.
+            counts.approve_session(
+                session=session,
+                by=manager,
+                note="Demo count: variances checked on the shelf with the shift lead.",
+            )
 
     # --- manual orders ------------------------------------------------------------------------
     def rules(self, people) -> int:
