@@ -307,8 +307,8 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
     run.save()
     post_to_timeline(
         kind="backup.completed",
-        text=_("Backup %(name)s completed (%(scope)s).")
-        % {"name": run.file_name, "scope": run.scope.name},
+        name=run.file_name,
+        scope=run.scope.name,
         by=run.started_by,
     )
     return {
@@ -807,12 +807,8 @@ def perform_restore(
         )
     post_to_timeline(
         kind="restore.verified" if all_ok else "restore.warnings",
-        text=_("Restore #%(id)s into %(target)s finished: %(result)s.")
-        % {
-            "id": restore.pk,
-            "target": restore.target_label,
-            "result": _("all checks passed") if all_ok else _("some checks failed"),
-        },
+        id=restore.pk,
+        target=restore.target_label,
         by=restore.started_by,
     )
     return {"restore_id": restore.pk, "checks_ok": all_ok}

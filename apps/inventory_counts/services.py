@@ -145,12 +145,9 @@ def start_session(*, session: CountSession, by) -> CountSession:
     session.save()
     post_to_timeline(
         kind="inventory.session_started",
-        text=_("Stock count “%(name)s” started in warehouse %(warehouse)s (%(lines)s lines).")
-        % {
-            "name": session.name,
-            "warehouse": session.warehouse.code,
-            "lines": session.lines.count(),
-        },
+        name=session.name,
+        warehouse=session.warehouse.code,
+        lines=session.lines.count(),
         by=by,
         session_id=session.pk,
     )
@@ -249,11 +246,8 @@ def approve_session(*, session: CountSession, by) -> CountSession:
     session.save()
     post_to_timeline(
         kind="inventory.session_approved",
-        text=_(
-            "Stock count “%(name)s” approved: the counted stock of warehouse %(warehouse)s "
-            "is now what manual orders can sell."
-        )
-        % {"name": session.name, "warehouse": session.warehouse.code},
+        name=session.name,
+        warehouse=session.warehouse.code,
         by=by,
         session_id=session.pk,
     )

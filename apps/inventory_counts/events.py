@@ -1,0 +1,23 @@
+"""The stock counts' timeline event kinds (rendered in the reader's language)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from apps.core.events import register_event_kind
+
+
+def register() -> None:
+    register_event_kind(
+        "inventory.session_started",
+        _("Stock count"),
+        _("Stock count “%(name)s” started in warehouse %(warehouse)s (%(lines)s lines)."),
+        icon="📦",
+    )
+    register_event_kind(
+        "inventory.session_approved",
+        _("Stock count"),
+        _(
+            "Stock count “%(name)s” approved: the counted stock of warehouse %(warehouse)s "
+            "is now what manual orders can sell."
+        ),
+        icon="📦",
+    )
