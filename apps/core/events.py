@@ -23,7 +23,7 @@ from typing import Any
 
 from django.db.models import Choices
 from django.utils.functional import Promise
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def event_icon(code: str) -> str:
     return kind.icon if kind else "•"
 
 
-def event(kind: str, **params: Any) -> dict[str, Any]:
+def event(kind: str, /, **params: Any) -> dict[str, Any]:
     """A nested event as a parameter value (e.g. the list of changes of a task)."""
     return {"kind": str(kind), "params": params}
 
@@ -99,8 +99,15 @@ def _render_value(value: Any, choices: type[Choices] | None) -> str:
     return "" if value is None else str(value)
 
 
+# A plain ``gettext_lazy("…")`` handed where a message is expected (a job step, say) is kept
+# as its msgid and translated again when shown: callers that pass translated strings keep working.
+GETTEXT = "core.gettext"
+
+
 def render_event(kind: str, params: Mapping[str, Any] | None = None, fallback: str = "") -> str:
     """The event's message in the active language; ``fallback`` when the kind cannot render it."""
+    if kind == GETTEXT and isinstance((params or {}).get("msgid"), str):
+        return gettext(params["msgid"])  # type: ignore[index]
     registered = get_event_kind(kind)
     if registered is None or registered.template is None:
         return str(fallback) or (str(registered.label) if registered else str(kind))
@@ -116,10 +123,42 @@ def render_event(kind: str, params: Mapping[str, Any] | None = None, fallback: s
         return str(fallback) or str(registered.label)
 
 
+@dataclass(frozen=True)
+class Message:
+    """A message to store as data (``kind`` + ``params``); ``str()`` renders it right now."""
+
+    kind: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return render_event(self.kind, self.params, fallback=self.kind)
+
+
+def message(kind: str, /, **params: Any) -> Message:
+    """``message("backup.title", scope="orders")``: what services hand to jobs and errors."""
+    return Message(str(kind), params)
+
+
+def as_event(value: Any) -> tuple[str, dict[str, Any], str]:
+    """``(kind, params, text)`` to store for a message, a lazy translation or plain text.
+
+    ``text`` is the message rendered now: the fallback shown when the kind cannot be rendered.
+    """
+    if isinstance(value, Message):
+        return value.kind, json_safe(value.params), str(value)
+    if isinstance(value, Promise):
+        args, kw = getattr(value, "_args", ()), getattr(value, "_kw", {})
+        if len(args) == 1 and isinstance(args[0], str) and not kw:  # gettext_lazy("…")
+            return GETTEXT, {"msgid": args[0]}, str(value)
+    return "", {}, "" if value is None else str(value)
+
+
 def json_safe(params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters as stored: lazy strings and choices become plain values."""
 
     def clean(value: Any) -> Any:
+        if isinstance(value, Message):
+            return {"kind": value.kind, "params": clean(dict(value.params))}
         if isinstance(value, Choices):
             return value.value
         if isinstance(value, Promise):
@@ -136,7 +175,11 @@ def json_safe(params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 __all__ = [
+    "GETTEXT",
     "EventKind",
+    "Message",
+    "as_event",
+    "message",
     "event",
     "event_icon",
     "event_label",

@@ -4,8 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.events import register_event_kind
 
+CHECK_SHEET_TITLE = "inventory.job.check_sheet"
+IMPORT_SHEET_TITLE = "inventory.job.import_sheet"
+
 
 def register() -> None:
+    register_event_kind(CHECK_SHEET_TITLE, _("Stock count"), _("Check count sheet %(name)s"))
+    register_event_kind(IMPORT_SHEET_TITLE, _("Stock count"), _("Import count sheet %(name)s"))
     register_event_kind(
         "inventory.session_started",
         _("Stock count"),

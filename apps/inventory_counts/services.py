@@ -22,9 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
+from apps.core.events import message
 from apps.core.jobs import Progress, start_job
 from apps.core.timeline import post_to_timeline
 
+from . import events
 from .choices import ENTRY_STATES, EntrySource, ImportState, SessionState, can_move
 from .models import (
     ApprovedStock,
@@ -389,7 +391,7 @@ def upload_count_sheet(
     )
     job = start_job(
         kind="inventory.check_sheet",
-        title=_("Check count sheet %(name)s") % {"name": sheet.original_name},
+        title=message(events.CHECK_SHEET_TITLE, name=sheet.original_name),
         func="apps.inventory_counts.jobs.check_count_sheet_job",
         kwargs={"sheet_id": sheet.pk},
         queue="default",
@@ -410,7 +412,7 @@ def confirm_count_sheet(*, sheet: CountSheetImport, by) -> CountSheetImport:
     sheet.save(update_fields=["state"])
     job = start_job(
         kind="inventory.import_sheet",
-        title=_("Import count sheet %(name)s") % {"name": sheet.original_name},
+        title=message(events.IMPORT_SHEET_TITLE, name=sheet.original_name),
         func="apps.inventory_counts.jobs.import_count_sheet_job",
         kwargs={"sheet_id": sheet.pk},
         queue="default",
@@ -469,7 +471,7 @@ def recheck_count_sheet(*, sheet: CountSheetImport, by) -> CountSheetImport:
     )
     job = start_job(
         kind="inventory.check_sheet",
-        title=_("Check count sheet %(name)s") % {"name": sheet.original_name},
+        title=message(events.CHECK_SHEET_TITLE, name=sheet.original_name),
         func="apps.inventory_counts.jobs.check_count_sheet_job",
         kwargs={"sheet_id": sheet.pk},
         queue="default",

@@ -8,9 +8,11 @@ ALLOCATED = "order.allocated"
 ALLOCATED_BY_HAND = "order.allocated_by_hand"
 DISPATCHED = "order.dispatched"
 HAND_BACK = "manual_orders.hand_back"
+IMPORT_TITLE = "manual_orders.job.import"
 
 
 def register() -> None:
+    register_event_kind(IMPORT_TITLE, _("Import"), _("Import %(name)s"))
     register_event_kind(ALLOCATED, _("Allocated"), _("%(warehouse)s / %(carrier)s"), icon="🏭")
     register_event_kind(
         ALLOCATED_BY_HAND,
