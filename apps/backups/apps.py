@@ -8,6 +8,9 @@ class BackupsConfig(AppConfig):
     verbose_name = _("Backups and restore")
 
     def ready(self) -> None:
+        from . import events
+
+        events.register()
         from apps.core.dashboard import Widget, register_widget
 
         def context(user):

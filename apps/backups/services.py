@@ -32,10 +32,11 @@ from django.utils.translation import gettext_lazy
 
 from apps.core.choices import JobState
 from apps.core.errors import DomainError, JobFailure
+from apps.core.events import message as event_message
 from apps.core.jobs import Progress, refresh_job_state, start_job
 from apps.core.timeline import post_to_timeline
 
-from . import engine, errors
+from . import engine, errors, events
 from .choices import PLAN_KIND_WORDS, BackupKind, CopyState, RunState, SystemStatus
 from .models import BackupAudit, BackupPolicy, BackupRun, BackupScope, RestoreRun
 
@@ -90,20 +91,15 @@ _FIXED_STEPS = {
     "Resetting sequences": gettext_lazy("Resetting sequences"),
     "Committing": gettext_lazy("Committing"),
 }
-_NAMED_STEPS = {
-    "Backing up table ": gettext_lazy("Backing up table %(name)s"),
-    "Backing up log file ": gettext_lazy("Backing up log file %(name)s"),
-    "Loading table ": gettext_lazy("Loading table %(name)s"),
-}
 
 
-def step_text(step: str) -> str:
-    """The engine's step, translated; unknown steps pass through unchanged."""
+def step_text(step: str) -> Any:
+    """The engine's step as a message shown in the reader's language; unknown steps unchanged."""
     if step in _FIXED_STEPS:
-        return str(_FIXED_STEPS[step])
-    for prefix, template in _NAMED_STEPS.items():
+        return _FIXED_STEPS[step]
+    for prefix, kind in events.NAMED_STEPS.items():
         if step.startswith(prefix):
-            return str(template) % {"name": step[len(prefix) :]}
+            return event_message(kind, name=step[len(prefix) :])
     return step
 
 
@@ -148,8 +144,7 @@ def start_backup(*, scope: BackupScope, kind: str | None = None, by=None) -> Bac
     run = BackupRun.objects.create(scope=scope, kind=kind, started_by=by)
     run.job = start_job(
         kind="backup",
-        title=_("Backup of %(scope)s (%(kind)s)")
-        % {"scope": scope.name, "kind": run.get_kind_display()},
+        title=event_message(events.BACKUP_TITLE, scope=scope.name, kind=run.kind),
         func="apps.backups.jobs.backup_job",
         kwargs={"run_id": run.pk},
         queue="backups",
@@ -243,7 +238,7 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
         policy = _policy(run)
         remote_state, remote_name = CopyState.NONE, ""
         if policy is None or policy.keep_remote:
-            progress.update(percent=88, step=_("Copying to the remote store"))
+            progress.update(percent=88, step=gettext_lazy("Copying to the remote store"))
             remote_name, remote_state = _copy_to_remote(result.path, result.sha256)
             progress.log(_("Remote copy verified: %(name)s") % {"name": remote_name})
     except (engine.EngineError, OSError, DomainError, psycopg.Error, sqlite3.Error) as exc:
@@ -270,8 +265,8 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
         run.save()
     post_to_timeline(
         kind="backup.completed",
-        text=_("Backup %(name)s completed (%(scope)s).")
-        % {"name": run.file_name, "scope": run.scope.name},
+        name=run.file_name,
+        scope=run.scope.name,
         by=run.started_by,
     )
     return {
@@ -505,7 +500,7 @@ def start_verify(*, run: BackupRun, by=None):
     """Verify on a worker: a large file (maybe fetched from the remote store) takes a while."""
     return start_job(
         kind="backup.verify",
-        title=_("Verify %(name)s") % {"name": run.file_name},
+        title=event_message(events.VERIFY_TITLE, name=run.file_name),
         func="apps.backups.jobs.verify_job",
         kwargs={"run_id": run.pk, "by_id": by.pk if by else None},
         queue="backups",
@@ -752,8 +747,7 @@ def start_restore(
     restore.job = start_job(
         in_caller=bool(target_url),  # a URL may carry a password: it never goes to Redis
         kind="restore",
-        title=_("Restore #%(id)s into %(target)s")
-        % {"id": restore.pk, "target": restore.target_label},
+        title=event_message(events.RESTORE_TITLE, id=restore.pk, target=restore.target_label),
         func="apps.backups.jobs.restore_job",
         kwargs=kwargs,
         queue="backups",
@@ -956,7 +950,7 @@ def perform_restore(
                 )
             report["files"].extend(result.files)
             report.setdefault("warnings", []).extend(result.warnings)
-        progress.update(percent=93, step=_("Running integrity and business checks"))
+        progress.update(percent=93, step=gettext_lazy("Running integrity and business checks"))
         try:
             report["checks"] = run_checks(url=url, scopes=scopes)
         except (engine.EngineError, psycopg.Error, sqlite3.Error) as exc:
@@ -992,12 +986,8 @@ def perform_restore(
         )
     post_to_timeline(
         kind="restore.verified" if all_ok else "restore.warnings",
-        text=_("Restore #%(id)s into %(target)s finished: %(result)s.")
-        % {
-            "id": restore.pk,
-            "target": restore.target_label,
-            "result": _("all checks passed") if all_ok else _("some checks failed"),
-        },
+        id=restore.pk,
+        target=restore.target_label,
         by=restore.started_by,
     )
     return {"restore_id": restore.pk, "checks_ok": all_ok}

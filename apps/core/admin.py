@@ -5,7 +5,15 @@ from .models import JobRecord, Notification
 
 @admin.register(JobRecord)
 class JobRecordAdmin(admin.ModelAdmin):
-    list_display = ("title", "kind", "state", "percent", "started_by", "created_at", "finished_at")
+    list_display = (
+        "display_title",
+        "kind",
+        "state",
+        "percent",
+        "started_by",
+        "created_at",
+        "finished_at",
+    )
     list_filter = ("state", "kind", "queue")
     search_fields = ("title", "kind", "error")
     readonly_fields = [f.name for f in JobRecord._meta.fields]

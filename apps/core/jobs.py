@@ -25,14 +25,19 @@ from django.db.models.functions import Concat
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .choices import JobState
 from .errors import DomainError, JobFailure, QueueUnavailable
+from .events import as_event, message
 from .models import JobRecord
 
 logger = logging.getLogger(__name__)
 
 WORKER_DIED = "worker-died"
+
+
+UNEXPECTED_ERROR = "core.job.unexpected_error"
 
 
 class Progress:
@@ -42,13 +47,14 @@ class Progress:
         self.record_id = record_id
         self._last_percent = -1
 
-    def update(self, percent: int | None = None, step: str | None = None) -> None:
+    def update(self, percent: int | None = None, step: Any = None) -> None:
+        """``step`` is a ``message(kind, **params)``, a lazy translation or plain text."""
         fields: dict[str, Any] = {"heartbeat_at": timezone.now()}
         if percent is not None:
             percent = max(0, min(100, int(percent)))
             fields["percent"] = percent
         if step is not None:
-            fields["step"] = str(step)[:200]
+            fields.update(_event_fields("step", step, max_length=200))
         JobRecord.objects.filter(pk=self.record_id).update(**fields)
 
     def log(self, line: str) -> None:
@@ -57,14 +63,24 @@ class Progress:
             log=Concat(F("log"), Value(f"{stamp} {line}\n")), heartbeat_at=timezone.now()
         )
 
-    def __call__(self, percent: int | None = None, step: str | None = None) -> None:
+    def __call__(self, percent: int | None = None, step: Any = None) -> None:
         self.update(percent, step)
+
+
+def _event_fields(name: str, value: Any, *, max_length: int | None = None) -> dict[str, Any]:
+    """The ``<name>``, ``<name>_kind`` and ``<name>_params`` columns for one message."""
+    kind, params, text = as_event(value)
+    return {
+        name: text[:max_length] if max_length else text,
+        f"{name}_kind": kind,
+        f"{name}_params": params,
+    }
 
 
 def start_job(
     *,
     kind: str,
-    title: str,
+    title: Any,
     func: str,
     kwargs: dict[str, Any] | None = None,
     queue: str = "default",
@@ -74,6 +90,8 @@ def start_job(
 ) -> JobRecord:
     """Record a job and dispatch it once the surrounding transaction commits.
 
+    ``title`` is best a ``message(kind, **params)`` (``apps.core.events``) so every reader sees
+    it in their language; a lazy translation or plain text works too.
     ``func`` is a dotted path to ``f(*, progress: Progress, **kwargs) -> JSON-able result``;
     only ids and plain values travel through Redis. ``in_caller`` runs the job in this process
     after the commit (still recorded and watchable) for kwargs that must not go through Redis,
@@ -87,7 +105,9 @@ def start_job(
     """
     if settings.JOB_RUNNER == "rq" and not in_caller:
         ensure_queue_available(queue)
-    record = JobRecord.objects.create(kind=kind, title=str(title)[:200], queue=queue, started_by=by)
+    record = JobRecord.objects.create(
+        kind=kind, queue=queue, started_by=by, **_event_fields("title", title, max_length=200)
+    )
     payload = (str(record.id), func, kwargs or {})
     if settings.JOB_RUNNER == "sync":
         # "Run at once in the caller": inside the caller's transaction, as any other call.
@@ -255,13 +275,13 @@ def run_tracked_job(record_id: str, func: str, kwargs: dict) -> Any:
     except DomainError as exc:
         with translation.override(language):
             result = exc.result if isinstance(exc, JobFailure) else None
-            _finish(record_id, JobState.FAILED, error=str(exc), result=result)
+            _finish(record_id, JobState.FAILED, error=exc.message, result=result)
         return None
     except Exception as exc:  # noqa: BLE001 - recorded for staff, logged in full for admins
         logger.exception("job %s failed", record_id)
         with translation.override(language):
-            message = _("Unexpected error: %(error)s") % {"error": f"{type(exc).__name__}: {exc}"}
-        _finish(record_id, JobState.FAILED, error=message, log=traceback.format_exc(limit=5))
+            error = message(UNEXPECTED_ERROR, error=f"{type(exc).__name__}: {exc}")
+            _finish(record_id, JobState.FAILED, error=error, log=traceback.format_exc(limit=5))
         return None
     finally:
         heartbeat.stopped.set()
@@ -270,19 +290,19 @@ def run_tracked_job(record_id: str, func: str, kwargs: dict) -> Any:
 
 
 def _finish(
-    record_id: str, state: str, *, result: Any = None, error: str = "", log: str = ""
+    record_id: str, state: str, *, result: Any = None, error: Any = "", log: str = ""
 ) -> None:
     fields: dict[str, Any] = {
         "state": state,
         "finished_at": timezone.now(),
         "heartbeat_at": timezone.now(),
-        "error": error,
         "result": result,
+        **_event_fields("error", error),
     }
     if state == JobState.SUCCEEDED:
         # The end state replaces the last step ("copying to the remote store" at 100 %).
         fields["percent"] = 100
-        fields["step"] = ""
+        fields.update(_event_fields("step", ""))
     if log:
         fields["log"] = Concat(F("log"), Value(log))
     JobRecord.objects.filter(pk=record_id, state=JobState.RUNNING).update(**fields)
@@ -301,7 +321,7 @@ def refresh_job_state(record: JobRecord, *, now=None) -> JobRecord:
     if record.state == JobState.RUNNING and (record.heartbeat_at or record.created_at) < (
         now - stale_after
     ):
-        reason = _(
+        reason = gettext_lazy(
             "The worker running this job stopped responding (it was killed or crashed); "
             "the job did not finish. Start it again."
         )
@@ -310,12 +330,12 @@ def refresh_job_state(record: JobRecord, *, now=None) -> JobRecord:
     if reason:
         JobRecord.objects.filter(
             pk=record.pk, state__in=[JobState.QUEUED, JobState.RUNNING]
-        ).update(state=JobState.FAILED, error=reason, finished_at=now)
+        ).update(state=JobState.FAILED, finished_at=now, **_event_fields("error", reason))
         record.refresh_from_db()
     return record
 
 
-def _rq_failure_reason(record: JobRecord) -> str:
+def _rq_failure_reason(record: JobRecord) -> Any:
     """RQ knows first when a work-horse died or a queued job vanished from Redis."""
     from rq.exceptions import NoSuchJobError
     from rq.job import Job, JobStatus
@@ -324,14 +344,14 @@ def _rq_failure_reason(record: JobRecord) -> str:
         job = Job.fetch(str(record.id), connection=_rq_queue(record.queue).connection)
     except NoSuchJobError:
         if record.created_at < timezone.now() - timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS):
-            return _("The job was lost by the queue before it finished. Start it again.")
+            return gettext_lazy("The job was lost by the queue before it finished. Start it again.")
         return ""
     except Exception:  # noqa: BLE001 - Redis down: say nothing rather than guess
         return ""
     status = job.get_status(refresh=False)
     if status in {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED}:
         # The work-horse was killed (or crashed) before our wrapper could record the outcome.
-        return _(
+        return gettext_lazy(
             "The worker running this job stopped before it finished (killed or crashed). "
             "Start it again."
         )

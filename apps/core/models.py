@@ -5,6 +5,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Channel, JobState, NotificationState
+from .events import render_event
 
 
 class JobRecord(models.Model):
@@ -12,7 +13,11 @@ class JobRecord(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=80)
+    # Title, step and error are data (kind + parameters, apps.core.events) rendered in the
+    # reader's language; the text columns hold them as rendered when written (the fallback).
     title = models.CharField(_("title"), max_length=200)
+    title_kind = models.CharField(max_length=80, blank=True, editable=False)
+    title_params = models.JSONField(default=dict, blank=True, editable=False)
     queue = models.CharField(_("queue"), max_length=40, default="default")
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -27,9 +32,13 @@ class JobRecord(models.Model):
     )
     percent = models.PositiveSmallIntegerField(_("percent"), default=0)
     step = models.CharField(_("current step"), max_length=200, blank=True)
+    step_kind = models.CharField(max_length=80, blank=True, editable=False)
+    step_params = models.JSONField(default=dict, blank=True, editable=False)
     log = models.TextField(_("log"), blank=True)
     result = models.JSONField(_("result"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
+    error_kind = models.CharField(max_length=80, blank=True, editable=False)
+    error_params = models.JSONField(default=dict, blank=True, editable=False)
     worker_name = models.CharField(_("worker"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -46,7 +55,19 @@ class JobRecord(models.Model):
         permissions = [("view_all_jobs", _("Can see jobs started by anyone"))]
 
     def __str__(self) -> str:
-        return f"{self.title} ({self.get_state_display()})"
+        return f"{self.display_title} ({self.get_state_display()})"
+
+    @property
+    def display_title(self) -> str:
+        return render_event(self.title_kind, self.title_params, fallback=self.title)
+
+    @property
+    def display_step(self) -> str:
+        return render_event(self.step_kind, self.step_params, fallback=self.step)
+
+    @property
+    def display_error(self) -> str:
+        return render_event(self.error_kind, self.error_params, fallback=self.error)
 
     @property
     def is_finished(self) -> bool:

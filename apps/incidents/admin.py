@@ -68,10 +68,10 @@ class TaskTemplateAdmin(SimpleHistoryAdmin):
 
 @admin.register(TimelineEntry)
 class TimelineEntryAdmin(admin.ModelAdmin):
-    list_display = ("at", "incident", "kind", "text", "by")
+    list_display = ("at", "incident", "kind", "message", "by")
     list_filter = ("kind",)
     search_fields = ("text",)
-    readonly_fields = ("incident", "at", "kind", "text", "by", "data")
+    readonly_fields = ("incident", "at", "kind", "message", "text", "params", "by", "data")
 
     def has_add_permission(self, request):
         return False

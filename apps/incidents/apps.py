@@ -11,7 +11,10 @@ class IncidentsConfig(AppConfig):
         from apps.core.dashboard import Widget, register_widget
         from apps.core.timeline import timeline_event
 
+        from . import events
         from .services import on_timeline_event
+
+        events.register()
 
         # Other apps call apps.core.timeline.post_to_timeline(); the open incident records it.
         timeline_event.connect(on_timeline_event, dispatch_uid="incidents.timeline")

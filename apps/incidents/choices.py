@@ -170,20 +170,6 @@ TASK_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-class EntryKind(models.TextChoices):
-    """What a timeline entry records; other apps post dotted kinds such as ``backup.completed``."""
-
-    DECLARED = "incident.declared", _("Declared")
-    STATE = "incident.state", _("State change")
-    ASSESSMENT = "incident.assessment", _("Cause and impact")
-    NOTE = "note", _("Note")
-    DECISION = "decision", _("Decision")
-    TEAM = "team", _("Team")
-    TASK = "task", _("Task")
-    RESOURCE = "resource", _("Resource")
-    MEETING = "meeting", _("Meeting")
-
-
 class ResourceKind(models.TextChoices):
     SERVER = "server", _("Standby server")
     STORAGE = "storage", _("Storage")

@@ -6,11 +6,12 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.core.events import event_label, render_event
+
 from .choices import (
     STATE_TIMESTAMP_FIELD,
     CauseCategory,
     CauseDetail,
-    EntryKind,
     ImpactLevel,
     IncidentState,
     Phase,
@@ -278,7 +279,10 @@ class TimelineEntry(models.Model):
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
     kind = models.CharField(_("kind"), max_length=60)
-    text = models.TextField(_("text"))
+    # Entries written before kinds were data (and free-text notes) keep their text; others store
+    # only the kind's parameters and are rendered in the reader's language (apps.core.events).
+    text = models.TextField(_("text"), blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     by = _user_fk(_("by"))
     data = models.JSONField(_("data"), default=dict, blank=True, encoder=DjangoJSONEncoder)
 
@@ -289,14 +293,16 @@ class TimelineEntry(models.Model):
         indexes = [models.Index(fields=["incident", "at"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}: {self.text[:60]}"
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}: {self.message[:60]}"
 
     @property
     def kind_label(self) -> str:
-        try:
-            return str(EntryKind(self.kind).label)
-        except ValueError:
-            return self.kind
+        return event_label(self.kind)
+
+    @property
+    def message(self) -> str:
+        """The entry in the reader's language (its stored text for old rows and unknown kinds)."""
+        return render_event(self.kind, self.params, fallback=self.text)
 
 
 class ResourceAllocation(models.Model):

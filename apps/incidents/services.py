@@ -23,8 +23,10 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role, roles_of
 from apps.core.errors import DomainError
+from apps.core.events import event, json_safe, localized
 from apps.core.notifications import send_notification
 
+from . import events
 from .choices import (
     ALLOWED_TRANSITIONS,
     AUTOMATIC_READINESS_ITEMS,
@@ -34,7 +36,6 @@ from .choices import (
     TASK_OWNER_ROLES,
     TASK_TRANSITIONS,
     TEAM_ROLE_REQUIRES,
-    EntryKind,
     IncidentState,
     ReadinessItemKind,
     ReadinessItemState,
@@ -127,13 +128,18 @@ def _holds_any(user, roles: set[str]) -> bool:
 def post_event(
     *,
     kind: str,
-    text: str,
+    text: str = "",
     by=None,
     incident: Incident | None = None,
     at: datetime | None = None,
     data: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> TimelineEntry | None:
-    """Write one timeline entry on ``incident`` (default: the open incident, if any)."""
+    """Write one timeline entry on ``incident`` (default: the open incident, if any).
+
+    ``kind`` + ``params`` are rendered in the reader's language (``apps.core.events``);
+    ``text`` is kept for free text typed by staff and as the fallback of unregistered kinds.
+    """
     from .selectors import get_open_incident
 
     incident = incident or get_open_incident()
@@ -141,17 +147,25 @@ def post_event(
         return None
     return TimelineEntry.objects.create(
         incident=incident,
-        kind=kind,
+        kind=str(kind),
         text=str(text),
+        params=json_safe(params or {}),
         by=by if getattr(by, "pk", None) else None,
         at=at or timezone.now(),
         data=data or {},
     )
 
 
-def on_timeline_event(sender, *, kind: str, text, by=None, data=None, **kwargs) -> bool:
-    """Receiver of ``apps.core.timeline.timeline_event``: other apps' events land here."""
-    return post_event(kind=kind, text=str(text), by=by, data=data) is not None
+def on_timeline_event(
+    sender, *, kind: str, text="", by=None, params=None, data=None, **kwargs
+) -> bool:
+    """Receiver of ``apps.core.timeline.timeline_event``: other apps' events land here.
+
+    It writes in a savepoint: whatever fails here rolls back to it, never the caller's work.
+    """
+    with transaction.atomic():
+        entry = post_event(kind=kind, text=str(text), by=by, params=params or data)
+    return entry is not None
 
 
 # --- declaring and assessing ----------------------------------------------------------------------
@@ -196,9 +210,8 @@ def declare_incident(
     instantiate_templates(incident=incident)
     post_event(
         incident=incident,
-        kind=EntryKind.DECLARED,
-        text=_("Incident declared: %(title)s (%(severity)s).")
-        % {"title": title, "severity": incident.get_severity_display()},
+        kind=events.DECLARED,
+        params={"title": title, "severity": incident.severity},
         by=by,
         at=now,
     )
@@ -236,21 +249,22 @@ def update_assessment(*, incident: Incident, version: int | None, by, **fields: 
     incident._change_reason = "assessment"
     incident._history_user = by
     incident.save()
-    cause = incident.get_cause_category_display()
     if incident.cause_detail:
-        cause = f"{cause} / {incident.get_cause_detail_display()}"
+        cause = event(
+            events.CAUSE_WITH_DETAIL,
+            category=incident.cause_category,
+            detail=incident.cause_detail,
+        )
+    else:
+        cause = event(events.CAUSE, category=incident.cause_category)
     post_event(
         incident=incident,
-        kind=EntryKind.ASSESSMENT,
-        text=_(
-            "Cause and impact updated: %(cause)s; business %(business)s, stability "
-            "%(stability)s, reputation %(reputation)s."
-        )
-        % {
+        kind=events.ASSESSMENT,
+        params={
             "cause": cause,
-            "business": incident.get_impact_business_display(),
-            "stability": incident.get_impact_stability_display(),
-            "reputation": incident.get_impact_reputation_display(),
+            "business": incident.impact_business,
+            "stability": incident.impact_stability,
+            "reputation": incident.impact_reputation,
         },
         by=by,
     )
@@ -314,16 +328,10 @@ def transition(
     incident._change_reason = f"{from_state} → {to}"
     incident._history_user = by
     incident.save()
-    text = _("State: %(from)s → %(to)s.") % {
-        "from": IncidentState(from_state).label,
-        "to": IncidentState(to).label,
-    }
-    if note:
-        text = f"{text} {note}"
     post_event(
         incident=incident,
-        kind=EntryKind.STATE,
-        text=text,
+        kind=events.STATE,
+        params={"from": from_state, "to": to, "note": note or ""},
         by=by,
         at=at,
         data={"from": from_state, "to": to},
@@ -371,9 +379,8 @@ def assign_member(
     ).update(owner=user)
     post_event(
         incident=incident,
-        kind=EntryKind.TEAM,
-        text=_("%(user)s joined the team as %(role)s.")
-        % {"user": user, "role": TeamRole(team_role).label},
+        kind=events.TEAM_JOINED,
+        params={"user": str(user), "role": team_role},
         by=by,
         data={"user": user.pk, "team_role": team_role},
     )
@@ -412,9 +419,8 @@ def acknowledge_assignment(*, member: TeamMember, by) -> TeamMember:
         member.save(update_fields=["acknowledged_at"])
         post_event(
             incident=member.incident,
-            kind=EntryKind.TEAM,
-            text=_("%(user)s acknowledged the assignment as %(role)s.")
-            % {"user": member.user, "role": member.get_team_role_display()},
+            kind=events.TEAM_ACKNOWLEDGED,
+            params={"user": str(member.user), "role": member.team_role},
             by=by,
         )
     return member
@@ -429,7 +435,7 @@ def add_note(*, incident: Incident, text: str, by, decision: bool = False) -> Ti
         raise DomainError(_("Write something first."), field="text")
     return post_event(
         incident=incident,
-        kind=EntryKind.DECISION if decision else EntryKind.NOTE,
+        kind=events.DECISION if decision else events.NOTE,
         text=text,
         by=by,
     )
@@ -491,8 +497,8 @@ def add_task(
         decision.save(update_fields=["task"])
     post_event(
         incident=incident,
-        kind=EntryKind.TASK,
-        text=_("Task added: %(task)s.") % {"task": title},
+        kind=events.TASK_ADDED,
+        params={"task": title},
         by=by,
         data={"task": task.pk},
     )
@@ -516,14 +522,14 @@ def update_task(
         raise DomainError(_("Unknown state."), field="state")
     _check_owner(owner, task.team_role)
     _check_due(due_at, task.incident)
-    changes = []
+    changes: list[dict[str, Any]] = []
     if owner != task.owner:
         task.owner = owner
-        changes.append(str(_("owner: %(user)s") % {"user": owner or "—"}))
+        changes.append(event(events.TASK_OWNER, user=str(owner) if owner else "—"))
     # The form shows and posts minutes only: an unchanged minute keeps the stored time.
     if _to_minute(due_at) != _to_minute(task.due_at):
         task.due_at = _to_minute(due_at)
-        changes.append(str(_("due time changed")))
+        changes.append(event(events.TASK_DUE))
     if state and state != task.state:
         if state not in TASK_TRANSITIONS[task.state]:
             raise DomainError(
@@ -535,7 +541,7 @@ def update_task(
             task.completed_at, task.completed_by = timezone.now(), by
         else:
             task.completed_at, task.completed_by = None, None
-        changes.append(str(TaskState(state).label))
+        changes.append(event(events.TASK_STATE, state=state))
     if not changes:
         return task
     task.version += 1
@@ -543,9 +549,8 @@ def update_task(
     task.save()
     post_event(
         incident=task.incident,
-        kind=EntryKind.TASK,
-        text=_("Task “%(task)s”: %(changes)s.")
-        % {"task": task.title, "changes": ", ".join(changes)},
+        kind=events.TASK_UPDATED,
+        params={"task": localized(en=task.title_en, zh=task.title_zh), "changes": changes},
         by=by,
         data={"task": task.pk, "state": task.state},
     )
@@ -596,19 +601,27 @@ def request_resource(
     resource.save()
     post_event(
         incident=incident,
-        kind=EntryKind.RESOURCE,
-        text=_("Requested %(resource)s.") % {"resource": resource},
+        kind=events.RESOURCE_REQUESTED,
+        params=_resource_params(resource),
         by=by,
         data={"resource": resource.pk},
     )
     return resource
 
 
-_RESOURCE_TEXT = {
-    ResourceState.ALLOCATED: _("Allocated %(resource)s."),
-    ResourceState.RELEASED: _("Released %(resource)s."),
-    ResourceState.CANCELLED: _("Cancelled the request for %(resource)s."),
+_RESOURCE_EVENT = {
+    ResourceState.ALLOCATED: events.RESOURCE_ALLOCATED,
+    ResourceState.RELEASED: events.RESOURCE_RELEASED,
+    ResourceState.CANCELLED: events.RESOURCE_CANCELLED,
 }
+
+
+def _resource_params(resource: ResourceAllocation) -> dict[str, Any]:
+    return {
+        "kind": resource.kind,
+        "description": resource.description,
+        "quantity": str(resource.quantity),
+    }
 
 
 @transaction.atomic
@@ -637,8 +650,8 @@ def move_resource(
     resource.save()
     post_event(
         incident=resource.incident,
-        kind=EntryKind.RESOURCE,
-        text=_RESOURCE_TEXT[to] % {"resource": resource},
+        kind=_RESOURCE_EVENT[to],
+        params=_resource_params(resource),
         by=by,
         at=at,
         data={"resource": resource.pk, "state": to},
@@ -673,8 +686,8 @@ def record_meeting(
             MeetingDecision.objects.create(meeting=meeting, text=text.strip())
     post_event(
         incident=incident,
-        kind=EntryKind.MEETING,
-        text=_("Coordination meeting recorded: %(title)s.") % {"title": title},
+        kind=events.MEETING_RECORDED,
+        params={"title": title},
         by=by,
         data={"meeting": meeting.pk},
     )

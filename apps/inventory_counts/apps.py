@@ -6,3 +6,8 @@ class InventoryCountsConfig(AppConfig):
     name = "apps.inventory_counts"
     label = "inventory_counts"
     verbose_name = _("Inventory counts")
+
+    def ready(self) -> None:
+        from . import events
+
+        events.register()

@@ -22,9 +22,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
+from apps.core.events import message
 from apps.core.jobs import Progress, start_job
 from apps.core.timeline import post_to_timeline
 
+from . import events
 from .choices import (
     ENTRY_STATES,
     EntryProblem,
@@ -147,12 +149,9 @@ def start_session(*, session: CountSession, by) -> CountSession:
     session.save()
     post_to_timeline(
         kind="inventory.session_started",
-        text=_("Stock count “%(name)s” started in warehouse %(warehouse)s (%(lines)s lines).")
-        % {
-            "name": session.name,
-            "warehouse": session.warehouse.code,
-            "lines": session.lines.count(),
-        },
+        name=session.name,
+        warehouse=session.warehouse.code,
+        lines=session.lines.count(),
         by=by,
         session_id=session.pk,
     )
@@ -264,18 +263,10 @@ def approve_session(*, session: CountSession, by, note: str = "") -> CountSessio
     session.approved_by = by
     session._change_reason = "approved"
     session.save()
-    text = _(
-        "Stock count “%(name)s” approved: the counted stock of warehouse %(warehouse)s "
-        "is now what manual orders can sell."
-    ) % {"name": session.name, "warehouse": session.warehouse.code}
-    if beyond:
-        text += " " + _("%(n)s lines beyond the threshold approved with the note: %(note)s") % {
-            "n": beyond,
-            "note": note,
-        }
     post_to_timeline(
-        kind="inventory.session_approved",
-        text=text,
+        kind=("inventory.session_approved_with_note" if beyond else "inventory.session_approved"),
+        name=session.name,
+        warehouse=session.warehouse.code,
         by=by,
         session_id=session.pk,
         beyond_threshold=beyond,
@@ -476,7 +467,7 @@ def upload_count_sheet(
     )
     job = start_job(
         kind="inventory.check_sheet",
-        title=_("Check count sheet %(name)s") % {"name": sheet.original_name},
+        title=message(events.CHECK_SHEET_TITLE, name=sheet.original_name),
         func="apps.inventory_counts.jobs.check_count_sheet_job",
         kwargs={"sheet_id": sheet.pk},
         queue="default",
@@ -497,7 +488,7 @@ def confirm_count_sheet(*, sheet: CountSheetImport, by) -> CountSheetImport:
     sheet.save(update_fields=["state"])
     job = start_job(
         kind="inventory.import_sheet",
-        title=_("Import count sheet %(name)s") % {"name": sheet.original_name},
+        title=message(events.IMPORT_SHEET_TITLE, name=sheet.original_name),
         func="apps.inventory_counts.jobs.import_count_sheet_job",
         kwargs={"sheet_id": sheet.pk},
         queue="default",
@@ -556,7 +547,7 @@ def recheck_count_sheet(*, sheet: CountSheetImport, by) -> CountSheetImport:
     )
     job = start_job(
         kind="inventory.check_sheet",
-        title=_("Check count sheet %(name)s") % {"name": sheet.original_name},
+        title=message(events.CHECK_SHEET_TITLE, name=sheet.original_name),
         func="apps.inventory_counts.jobs.check_count_sheet_job",
         kwargs={"sheet_id": sheet.pk},
         queue="default",

@@ -50,7 +50,7 @@ class EventInline(admin.TabularInline):
     model = OrderEvent
     extra = 0
     can_delete = False
-    readonly_fields = ("from_state", "to_state", "at", "by", "note")
+    readonly_fields = ("from_state", "to_state", "at", "by", "message", "note")
 
 
 @admin.register(ManualOrder)

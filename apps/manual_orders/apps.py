@@ -6,3 +6,8 @@ class ManualOrdersConfig(AppConfig):
     name = "apps.manual_orders"
     label = "manual_orders"
     verbose_name = _("Manual orders")
+
+    def ready(self) -> None:
+        from . import events
+
+        events.register()

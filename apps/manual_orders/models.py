@@ -9,12 +9,14 @@ Products and warehouses are the stock counts' own (``inventory_counts.Product`` 
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.core.events import render_event
 from apps.inventory_counts.models import Product, Warehouse
 
 from .choices import (
@@ -265,6 +267,10 @@ class OrderEvent(models.Model):
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
+    # What code says about the change is data (kind + parameters, apps.core.events), rendered in
+    # the reader's language; ``note`` is only what staff typed (a cancellation reason, …).
+    kind = models.CharField(_("kind"), max_length=60, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True, encoder=DjangoJSONEncoder)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
     class Meta:
@@ -274,6 +280,12 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}: {self.from_state} → {self.to_state}"
+
+    @property
+    def message(self) -> str:
+        """The generated detail in the reader's language, then the note staff typed."""
+        parts = [render_event(self.kind, self.params) if self.kind else "", self.note]
+        return " · ".join(p for p in parts if p)
 
 
 class OrderNumberCounter(models.Model):

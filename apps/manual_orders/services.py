@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import psycopg
 from django.conf import settings
@@ -19,11 +20,12 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.choices import Channel
 from apps.core.errors import DomainError
+from apps.core.events import json_safe
 from apps.core.notifications import send_notification
 from apps.core.timeline import post_to_timeline
 from apps.inventory_counts.models import Product, Warehouse
 
-from . import selectors
+from . import events, selectors
 from .choices import (
     HOLDING_STATES,
     TRANSITIONS,
@@ -388,7 +390,15 @@ def _locked(order: ManualOrder) -> ManualOrder:
     return ManualOrder.objects.select_for_update().select_related("customer").get(pk=order.pk)
 
 
-def _move(order: ManualOrder, to: str, *, by, note: str = "") -> ManualOrder:
+def _move(
+    order: ManualOrder,
+    to: str,
+    *,
+    by,
+    note: str = "",
+    event_kind: str = "",
+    event_params: dict[str, Any] | None = None,
+) -> ManualOrder:
     if to not in TRANSITIONS[order.state]:
         raise DomainError(
             _("An order that is %(state)s cannot become %(to)s.")
@@ -411,7 +421,14 @@ def _move(order: ManualOrder, to: str, *, by, note: str = "") -> ManualOrder:
     if holds != (from_state in HOLDING_STATES):
         order.lines.update(holds_stock=holds)
     OrderEvent.objects.create(
-        order=order, from_state=from_state, to_state=to, at=now, by=by, note=note
+        order=order,
+        from_state=from_state,
+        to_state=to,
+        at=now,
+        by=by,
+        note=note,
+        kind=event_kind,
+        params=json_safe(event_params or {}),
     )
     _notify_customer(order, by=by)
     return order
@@ -451,10 +468,14 @@ def allocate_order(
     order.allocation_overridden = rule is None or (
         order.warehouse_id != rule.warehouse_id or order.carrier != rule.carrier
     )
-    if not note and order.allocation_overridden:
-        note = str(_("Allocation chosen by hand."))
-    detail = f"{order.warehouse.code} / {order.carrier}"
-    return _move(order, OrderState.ALLOCATED, by=by, note=f"{detail} {note}".strip()[:300])
+    return _move(
+        order,
+        OrderState.ALLOCATED,
+        by=by,
+        note=note.strip()[:300],
+        event_kind=events.ALLOCATED_BY_HAND if order.allocation_overridden else events.ALLOCATED,
+        event_params={"warehouse": order.warehouse.code, "carrier": order.carrier},
+    )
 
 
 @transaction.atomic
@@ -468,7 +489,11 @@ def dispatch_order(
     if carrier.strip():
         order.carrier = carrier.strip()
     return _move(
-        order, OrderState.DISPATCHED, by=by, note=f"{order.carrier} {order.tracking_number}"
+        order,
+        OrderState.DISPATCHED,
+        by=by,
+        event_kind=events.DISPATCHED,
+        event_params={"carrier": order.carrier, "tracking": order.tracking_number},
     )
 
 
@@ -548,11 +573,9 @@ def _notify_customer(order: ManualOrder, *, by) -> None:
 
 def record_hand_back(*, pushed: int, conflicts: int, by) -> None:
     post_to_timeline(
-        kind="manual_orders.hand_back",
-        text=str(
-            _("Manual orders handed back: %(pushed)s pushed, %(conflicts)s in conflict.")
-            % {"pushed": pushed, "conflicts": conflicts}
-        ),
+        kind=events.HAND_BACK,
+        pushed=pushed,
+        conflicts=conflicts,
         by=by,
     )
 

@@ -12,11 +12,12 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from apps.core.errors import DomainError
+from apps.core.events import message
 from apps.core.jobs import start_job
 from apps.core.mixins import StaffPageMixin
 from apps.inventory_counts.models import Warehouse
 
-from . import selectors, services
+from . import events, selectors, services
 from .choices import OrderState, PushState
 from .forms import (
     AllocateForm,
@@ -377,7 +378,7 @@ class PushOrdersView(StaffPageMixin, View):
     def post(self, request):
         job = start_job(
             kind="manual_orders.push",
-            title=_("Hand manual orders back to the order system"),
+            title=gettext_lazy("Hand manual orders back to the order system"),
             func="apps.manual_orders.jobs.push_to_order_system_job",
             kwargs={"user_id": request.user.pk},
             by=request.user,
@@ -440,7 +441,7 @@ class ReferenceConfirmView(StaffPageMixin, View):
         # The write can be long (a whole catalogue): a worker does it, the job page shows it.
         job = start_job(
             kind="manual_orders.reference_import",
-            title=_("Import %(name)s") % {"name": imp.original_name},
+            title=message(events.IMPORT_TITLE, name=imp.original_name),
             func="apps.manual_orders.jobs.confirm_reference_import_job",
             kwargs={"import_id": imp.pk},
             by=request.user,
@@ -455,14 +456,14 @@ class LoadReferenceView(StaffPageMixin, View):
         if request.POST.get("source") == "backup":
             job = start_job(
                 kind="manual_orders.load_reference",
-                title=_("Load products and customers from the latest backups"),
+                title=gettext_lazy("Load products and customers from the latest backups"),
                 func="apps.manual_orders.jobs.load_reference_from_backup_job",
                 by=request.user,
             )
         else:
             job = start_job(
                 kind="manual_orders.load_reference",
-                title=_("Load products and customers from the order system"),
+                title=gettext_lazy("Load products and customers from the order system"),
                 func="apps.manual_orders.jobs.load_reference_job",
                 by=request.user,
             )

@@ -22,3 +22,11 @@ def refuse(*, progress, reason: str):
 def crash(*, progress):
     progress.update(percent=5, step="about to crash")
     raise RuntimeError("disk on fire")
+
+
+def stop_at_a_table(*, progress):
+    """A backup-like job: its step and its error are stored as data, not as the starter's words."""
+    from apps.backups.services import step_text
+
+    progress.update(percent=40, step=step_text("Backing up table orders"))
+    raise RuntimeError("disk on fire")

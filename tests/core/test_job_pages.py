@@ -3,9 +3,12 @@ its result and links to what it produced, never internal names."""
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from apps.accounts.roles import Role
 from apps.core.choices import JobState
+from apps.core.events import message
 from apps.core.jobs import start_job
 from apps.core.models import JobRecord
 from tests.conftest import wait_for
@@ -65,3 +68,84 @@ def test_a_finished_hand_back_shows_its_figures_and_links_to_the_reconciliation(
     ).content.decode()
     assert "7 orders handed back (2 new customers), 1 in conflict." in page
     assert f'href="{reverse("manual_orders:reconciliation")}"' in page
+
+
+def _job_page(client, job, language: str) -> str:
+    url = reverse("core:job-detail", args=[job.pk])
+    return client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("starter_language", "reader_language", "title", "step", "error"),
+    [
+        (
+            "en",
+            "zh-hans",
+            "将手工订单回传到订单系统",
+            "正在备份数据表 orders",
+            "意外错误：RuntimeError: disk on fire",
+        ),
+        (
+            "zh-hans",
+            "en",
+            "Hand manual orders back to the order system",
+            "Backing up table orders",
+            "Unexpected error: RuntimeError: disk on fire",
+        ),
+    ],
+)
+def test_a_jobs_title_step_and_error_are_shown_in_the_readers_language(
+    rq_worker, client, make_user, starter_language, reader_language, title, step, error
+):
+    starter = make_user(Role.TECH_SUPPORT, language=starter_language)
+    with translation.override(starter_language):
+        job = start_job(
+            kind="t",
+            title=gettext_lazy("Hand manual orders back to the order system"),
+            func="tests.core.sample_jobs.stop_at_a_table",
+            by=starter,
+        )
+    rq_worker.run_burst()
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    client.force_login(make_user(Role.ADMIN, language=reader_language))  # sees all jobs
+    page = _job_page(client, job, reader_language)
+    assert title in page and step in page and error in page
+
+
+@pytest.mark.django_db
+def test_old_jobs_with_only_text_still_display(client, make_user):
+    user = make_user(Role.TECH_SUPPORT)
+    job = JobRecord.objects.create(
+        kind="t",
+        title="Backup of orders (real-time)",
+        step="Backing up table orders",
+        error="Scope has no tables",
+        started_by=user,
+        state=JobState.FAILED,
+    )
+    client.force_login(user)
+    page = _job_page(client, job, "zh-hans")
+    assert "Backup of orders (real-time)" in page and "Backing up table orders" in page
+    assert "Scope has no tables" in page
+
+
+@pytest.mark.django_db
+def test_a_title_given_as_a_message_is_rendered_from_its_kind_and_parameters(client, make_user):
+    user = make_user(Role.TECH_SUPPORT)
+    with translation.override("en"):
+        job = start_job(
+            kind="t",
+            title=message("backups.job.verify", name="20261125订单数据实时备份.bak"),
+            func="tests.core.sample_jobs.count_to",
+            kwargs={"n": 1},
+            by=user,
+        )
+    job.refresh_from_db()
+    assert (job.title_kind, job.title_params) == (
+        "backups.job.verify",
+        {"name": "20261125订单数据实时备份.bak"},
+    )
+    client.force_login(user)
+    assert "校验 20261125订单数据实时备份.bak" in _job_page(client, job, "zh-hans")
+    assert "Verify 20261125订单数据实时备份.bak" in _job_page(client, job, "en")

@@ -169,7 +169,7 @@ def test_completing_a_task_records_who_and_when(make_user):
     task = TaskFactory(owner=tech)
     task = services.set_task_state(task=task, state=TaskState.DONE, by=tech, version=task.version)
     assert task.state == TaskState.DONE and task.completed_by == tech and task.completed_at
-    assert task.incident.timeline.filter(kind="task").exists()
+    assert task.incident.timeline.filter(kind="task.updated").exists()
 
 
 def test_two_staff_editing_one_task_do_not_lose_an_update(make_user):
@@ -225,7 +225,7 @@ def test_resources_are_requested_allocated_and_released_with_times(make_user):
     assert resource.hours_in_use is not None
     with translation.override("en"), pytest.raises(DomainError, match="cannot go"):
         services.move_resource(resource=resource, to=ResourceState.ALLOCATED, by=logistics)
-    assert incident.timeline.filter(kind="resource").count() == 3
+    assert incident.timeline.filter(kind__startswith="resource.").count() == 3
 
 
 def test_a_resource_request_time_in_the_future_is_refused(make_user):

@@ -1,11 +1,16 @@
 """Other apps post to the open incident's timeline through apps.core.timeline.post_to_timeline."""
 
 import pytest
-from django.utils import timezone
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
 
+from apps.accounts.roles import Role
 from apps.core.timeline import post_to_timeline
-from apps.incidents.choices import IncidentState
-from apps.incidents.models import TimelineEntry
+from apps.incidents import services as incident_services
+from apps.incidents.choices import IncidentState, TeamRole
+from apps.incidents.models import Incident, TimelineEntry
 
 from .factories import IncidentFactory
 
@@ -23,7 +28,8 @@ def test_another_app_posts_an_event_to_the_open_incidents_timeline(make_user):
     assert recorded == 1
     (entry,) = TimelineEntry.objects.filter(kind="manual_orders.opened")
     assert entry.incident == current and entry.by == user
-    assert entry.text == "Manual order taking opened" and entry.data == {"orders": 0}
+    assert entry.text == "Manual order taking opened" and entry.params == {"orders": 0}
+    assert entry.message == "Manual order taking opened"  # an unregistered kind shows its text
     assert not older.timeline.exists()
 
 
@@ -76,4 +82,89 @@ def test_a_finished_backup_lands_on_the_timeline_through_the_backups_service(
     run.refresh_from_db()
     assert run.state == "complete", run.error
     entry = incident.timeline.get(kind="backup.completed")
-    assert run.file_name in entry.text
+    assert run.file_name in entry.message
+
+
+def _timeline(client, incident, language: str) -> str:
+    url = reverse("incidents:incident-detail", args=[incident.pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    return page.split('data-testid="timeline"', 1)[1].split("</ul>", 1)[0]
+
+
+def test_a_timeline_entry_written_in_english_reads_in_chinese_and_the_other_way_round(
+    client, make_user, locmem_mail
+):
+    lead = make_user(Role.EMERGENCY_LEAD)
+    incident = IncidentFactory()
+    client.force_login(lead)
+    # Written by someone working in English …
+    client.post(
+        reverse("incidents:team-assign", args=[incident.pk]),
+        {"team_role": TeamRole.LEADER, "user": lead.pk},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    # … and by someone working in Chinese.
+    member = incident.team.get()
+    client.post(
+        reverse("incidents:team-acknowledge", args=[incident.pk, member.pk]),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    client.post(
+        reverse("incidents:incident-transition", args=[incident.pk]),
+        {"to": IncidentState.TEAM_ASSEMBLED, "version": incident.version, "at": ""},
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    chinese = _timeline(client, incident, "zh-hans")
+    assert f"{lead} 以组长身份加入小组。" in chinese
+    assert f"{lead} 已确认担任组长。" in chinese
+    assert "状态：已宣布 → 小组已集结。" in chinese
+    assert "joined" not in chinese and "acknowledged" not in chinese
+    english = _timeline(client, incident, "en")
+    assert f"{lead} joined the team as Leader." in english
+    assert f"{lead} acknowledged the assignment as Leader." in english
+    assert "State: Declared → Team assembled." in english
+    assert "组长" not in english
+
+
+def test_an_event_from_another_app_is_rendered_in_the_readers_language(client, make_user):
+    incident = IncidentFactory()
+    with translation.override("en"):
+        post_to_timeline(kind="manual_orders.hand_back", pushed=3, conflicts=1)
+    client.force_login(make_user(Role.EMERGENCY_LEAD))
+    assert "手工订单已回传" in _timeline(client, incident, "zh-hans")
+    assert "Manual orders handed back: 3 pushed, 1 in conflict." in _timeline(
+        client, incident, "en"
+    )
+
+
+def test_old_entries_with_only_text_still_display(client, make_user):
+    incident = IncidentFactory()
+    TimelineEntry.objects.create(incident=incident, kind="task", text="Task added: Call DBA.")
+    # A registered kind whose parameters are missing falls back to the stored text too.
+    TimelineEntry.objects.create(incident=incident, kind="incident.state", text="State: old.")
+    TimelineEntry.objects.create(incident=incident, kind="gone.kind", text="An old line.")
+    client.force_login(make_user(Role.EMERGENCY_LEAD))
+    for language, badge in (("en", "Task"), ("zh-hans", "任务")):
+        timeline = _timeline(client, incident, language)
+        assert "Task added: Call DBA." in timeline and f">{badge}</span>" in timeline
+        assert "State: old." in timeline and "An old line." in timeline
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_timeline_receiver_never_aborts_the_callers_transaction(make_user, monkeypatch):
+    """The receiver writes in a savepoint: an IntegrityError there leaves the caller's work."""
+    incident = IncidentFactory()
+    first = incident_services.post_event(incident=incident, kind="note", text="first")
+
+    def duplicate_row(**kwargs):
+        return TimelineEntry.objects.create(pk=first.pk, incident=incident, kind="note")
+
+    monkeypatch.setattr(incident_services, "post_event", duplicate_row)
+    with transaction.atomic():
+        user = make_user("business_support")  # the caller's own work, before and after
+        assert post_to_timeline(kind="note", text="x", by=user) == 0
+        Incident.objects.filter(pk=incident.pk).update(title="still writable")
+    assert get_user_model().objects.filter(pk=user.pk).exists()
+    incident.refresh_from_db()
+    assert incident.title == "still writable"
+    assert list(incident.timeline.values_list("text", flat=True)) == ["first"]

@@ -5,6 +5,8 @@ from email.header import decode_header, make_header
 
 import pytest
 from django.core import mail
+from django.urls import reverse
+from django.utils import translation
 
 from apps.core.errors import DomainError
 from apps.core.models import Notification
@@ -86,7 +88,9 @@ def test_staff_can_override_the_rules_choice(rules, customer, product, operator,
         "EMS",
         True,
     )
-    assert order.events.last().note.startswith("SOUTH / EMS")
+    event = order.events.last()
+    assert event.kind == "order.allocated_by_hand"
+    assert event.params == {"warehouse": "SOUTH", "carrier": "EMS"}
 
 
 def test_allocation_without_a_matching_rule_asks_for_a_warehouse(
@@ -173,3 +177,39 @@ def test_customers_who_prefer_sms_get_a_text(
     assert notification.channel == "sms" and notification.state == "sent"
     assert order.number in notification.body
     assert mail.outbox == []
+
+
+def _history(client, order, language: str) -> str:
+    url = reverse("manual_orders:order-detail", args=[order.pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    return page.split('data-testid="order-events"', 1)[1].split("</ul>", 1)[0]
+
+
+def test_an_order_event_is_shown_in_the_readers_language_not_the_authors(
+    client, rules, customer, product, operator, logistics
+):
+    order = take(customer, operator, product)
+    with translation.override("en"):  # written by someone working in English …
+        services.allocate_order(order=order, warehouse=rules["south"], carrier="EMS", by=logistics)
+    with translation.override("zh-hans"):  # … then by someone working in Chinese
+        services.dispatch_order(order=order, tracking_number="SF123", by=logistics)
+    client.force_login(logistics)
+    chinese = _history(client, order, "zh-hans")
+    assert "SOUTH / EMS。人工指定分配。" in chinese and "EMS，运单号 SF123" in chinese
+    english = _history(client, order, "en")
+    assert "SOUTH / EMS. Allocation chosen by hand." in english
+    assert "EMS, tracking number SF123" in english and "运单号" not in english
+
+
+def test_a_cancellation_reason_typed_by_staff_is_kept_as_typed(client, customer, product, operator):
+    order = take(customer, operator, product)
+    services.cancel_order(order=order, reason="客户改主意了", by=operator)
+    client.force_login(operator)
+    assert "客户改主意了" in _history(client, order, "en")
+
+
+def test_old_order_events_with_only_a_note_still_display(client, customer, product, operator):
+    order = take(customer, operator, product)
+    order.events.update(note="EAST / SF Allocation chosen by hand.")
+    client.force_login(operator)
+    assert "EAST / SF Allocation chosen by hand." in _history(client, order, "zh-hans")
