@@ -22,17 +22,12 @@ def register() -> None:
         _("Stock count"),
         _(
             "Stock count “%(name)s” approved: the counted stock of warehouse %(warehouse)s "
-            "is now what manual orders can sell."
+            "is now what manual orders can sell. %(approval_note)s"
         ),
         icon="📦",
     )
     register_event_kind(
-        "inventory.session_approved_with_note",
+        "inventory.approval_note",
         _("Stock count"),
-        _(
-            "Stock count “%(name)s” approved: the counted stock of warehouse %(warehouse)s "
-            "is now what manual orders can sell. %(beyond_threshold)s lines beyond the "
-            "threshold approved with the note: %(note)s"
-        ),
-        icon="📦",
+        _("%(beyond_threshold)s lines beyond the threshold approved with the note: %(note)s"),
     )

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
-from apps.core.events import message
+from apps.core.events import event, message
 from apps.core.jobs import Progress, start_job
 from apps.core.timeline import post_to_timeline
 
@@ -264,7 +264,11 @@ def approve_session(*, session: CountSession, by, note: str = "") -> CountSessio
     session._change_reason = "approved"
     session.save()
     post_to_timeline(
-        kind=("inventory.session_approved_with_note" if beyond else "inventory.session_approved"),
+        kind="inventory.session_approved",
+        # Rendered after the sentence only when lines beyond the threshold needed the note.
+        approval_note=(
+            [event("inventory.approval_note", beyond_threshold=beyond, note=note)] if beyond else []
+        ),
         name=session.name,
         warehouse=session.warehouse.code,
         by=by,

@@ -230,3 +230,9 @@ def test_starting_and_approving_are_posted_to_the_open_incidents_timeline(floor,
     )
     kinds = list(incident.timeline.values_list("kind", flat=True))
     assert "inventory.session_started" in kinds and "inventory.session_approved" in kinds
+    # A first count has nothing to compare with: its approval note is part of the entry.
+    approved = incident.timeline.get(kind="inventory.session_approved")
+    with translation.override("en"):
+        assert "beyond the threshold approved with the note" in approved.message
+    with translation.override("zh-hans"):
+        assert "批准说明" in approved.message
