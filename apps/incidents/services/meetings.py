@@ -1,0 +1,60 @@
+"""Coordination meetings and the decisions that become tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from ..choices import EntryKind
+from ..models import Incident, Meeting, MeetingDecision, Task
+from .common import _not_before_declaration, _require_open
+from .tasks import add_task
+from .timeline import post_event
+
+
+@transaction.atomic
+def record_meeting(
+    *,
+    incident: Incident,
+    held_at: datetime,
+    title: str,
+    attendees,
+    minutes: str,
+    decisions: list[str],
+    by,
+) -> Meeting:
+    _require_open(incident)
+    _not_before_declaration(held_at, incident, field="held_at")
+    meeting = Meeting(
+        incident=incident, held_at=held_at, title=title, minutes=minutes, recorded_by=by
+    )
+    meeting.full_clean()
+    meeting.save()
+    meeting.attendees.set(attendees)
+    for text in decisions:
+        if text.strip():
+            MeetingDecision.objects.create(meeting=meeting, text=text.strip())
+    post_event(
+        incident=incident,
+        kind=EntryKind.MEETING,
+        text=_("Coordination meeting recorded: %(title)s.") % {"title": title},
+        by=by,
+        data={"meeting": meeting.pk},
+    )
+    return meeting
+
+
+def task_from_decision(
+    *, decision: MeetingDecision, phase: str, by, owner=None, due_at: datetime | None = None
+) -> Task:
+    return add_task(
+        incident=decision.meeting.incident,
+        title=decision.text[:200],
+        phase=phase,
+        owner=owner,
+        due_at=due_at,
+        by=by,
+        decision=decision,
+    )
