@@ -128,7 +128,7 @@ def _rq_queue(name: str):
     import django_rq
     import redis
 
-    config = settings.RQ_QUEUES[name]
+    config: dict[str, Any] = settings.RQ_QUEUES[name]
     connection = None
     if "URL" in config and not config.get("SSL"):
         key = (config["URL"], QUEUE_CONNECT_TIMEOUT, QUEUE_IO_TIMEOUT)

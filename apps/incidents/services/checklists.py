@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
 from ..models import Incident, Task, TaskTemplate
 from .common import _to_minute
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 def instantiate_templates(*, incident: Incident) -> list[Task]:
@@ -28,7 +32,7 @@ def instantiate_templates(*, incident: Incident) -> list[Task]:
 
 
 @transaction.atomic
-def save_task_template(*, template: TaskTemplate, by) -> TaskTemplate:
+def save_task_template(*, template: TaskTemplate, by: User) -> TaskTemplate:
     template.full_clean()
     template._change_reason = "edited on the templates page"
     template._history_user = by

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypeVar
 
-from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -12,7 +13,11 @@ from apps.accounts.roles import roles_of
 from apps.core.errors import DomainError
 
 from ..choices import CAUSE_TREE, IncidentState
-from ..models import Incident
+from ..models import Incident, Task
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
 
 # Clocks of staff machines drift a little; a minute ahead is still "now".
 CLOCK_SKEW = timedelta(minutes=1)
@@ -46,7 +51,11 @@ def _to_minute(at: datetime | None) -> datetime | None:
     return at.replace(second=0, microsecond=0) if at is not None else None
 
 
-def _lock(model: type[models.Model], obj: models.Model, version: int | str | None):
+# The models that carry a ``version`` for stale-edit checks.
+_Versioned = TypeVar("_Versioned", Incident, Task)
+
+
+def _lock(model: type[_Versioned], obj: _Versioned, version: int | str | None) -> _Versioned:
     """Lock the row; refuse when it changed since the caller read ``version``."""
     if version is not None:
         try:
@@ -70,5 +79,5 @@ def _check_cause(category: str, detail: str) -> None:
         )
 
 
-def _holds_any(user, roles: set[str]) -> bool:
+def _holds_any(user: User, roles: Iterable[str]) -> bool:
     return bool({r.value for r in roles_of(user)} & {str(r) for r in roles})

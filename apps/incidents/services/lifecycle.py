@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +17,9 @@ from .checklists import instantiate_templates
 from .common import _check_cause, _lock, _not_before_declaration, _not_in_future, _require_open
 from .timeline import post_event
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
 # --- declaring and assessing ----------------------------------------------------------------------
 
 
@@ -26,7 +29,7 @@ def declare_incident(
     title: str,
     severity: str,
     detected_at: datetime,
-    by,
+    by: User,
     description: str = "",
     cause_category: str = "",
     cause_detail: str = "",
@@ -69,7 +72,9 @@ def declare_incident(
 
 
 @transaction.atomic
-def update_assessment(*, incident: Incident, version: int | None, by, **fields: Any) -> Incident:
+def update_assessment(
+    *, incident: Incident, version: int | None, by: User, **fields: Any
+) -> Incident:
     """Refine cause and impact as the investigation goes."""
     incident = _lock(Incident, incident, version)
     _require_open(incident)
@@ -115,7 +120,7 @@ def transition(
     *,
     incident: Incident,
     to: str,
-    by,
+    by: User,
     at: datetime | None = None,
     note: str = "",
     version: int | None = None,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,9 @@ from .common import _not_before_declaration, _require_open
 from .tasks import add_task
 from .timeline import post_event
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
 
 @transaction.atomic
 def record_meeting(
@@ -20,10 +25,10 @@ def record_meeting(
     incident: Incident,
     held_at: datetime,
     title: str,
-    attendees,
+    attendees: Iterable[User],
     minutes: str,
     decisions: list[str],
-    by,
+    by: User,
 ) -> Meeting:
     _require_open(incident)
     _not_before_declaration(held_at, incident, field="held_at")
@@ -47,8 +52,14 @@ def record_meeting(
 
 
 def task_from_decision(
-    *, decision: MeetingDecision, phase: str, by, owner=None, due_at: datetime | None = None
+    *,
+    decision: MeetingDecision,
+    phase: str,
+    by: User,
+    owner: User | None = None,
+    due_at: datetime | None = None,
 ) -> Task:
+
     return add_task(
         incident=decision.meeting.incident,
         title=decision.text[:200],

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +24,11 @@ from ..choices import (
 )
 from ..models import ReadinessCheck, ReadinessItem
 from .common import _holds_any
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from apps.accounts.models import User
 
 
 @dataclass
@@ -46,11 +53,11 @@ def check_order_db_reachable() -> CheckOutcome:
 
             if not Path(db.path).exists():
                 raise OSError(f"no database file at {db.path}")
-            conn = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, timeout=3)
+            lite = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, timeout=3)
             try:
-                conn.execute("SELECT 1")
+                lite.execute("SELECT 1")
             finally:
-                conn.close()
+                lite.close()
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", with the reason
         return CheckOutcome(ReadinessItemState.FAILED, f"{type(exc).__name__}: {exc}"[:500])
     return CheckOutcome(ReadinessItemState.PASSED, db.display)
@@ -90,11 +97,11 @@ def check_recent_backups() -> CheckOutcome:
     )
 
 
-AUTOMATIC_CHECKS = {
+AUTOMATIC_CHECKS: dict[str, Callable[[], CheckOutcome]] = {
     ReadinessItemKind.ORDER_DB_REACHABLE: check_order_db_reachable,
     ReadinessItemKind.RECENT_BACKUPS: check_recent_backups,
 }
-NOT_AUTOMATIC_YET = {
+NOT_AUTOMATIC_YET: dict[str, StrOrPromise] = {
     ReadinessItemKind.OPERATORS_TRAINED: _(
         "Not checked automatically yet (needs the drills app): confirm by hand."
     ),
@@ -102,7 +109,9 @@ NOT_AUTOMATIC_YET = {
 
 
 @transaction.atomic
-def start_readiness_check(*, title: str, by, planned_for: datetime | None = None) -> ReadinessCheck:
+def start_readiness_check(
+    *, title: str, by: User, planned_for: datetime | None = None
+) -> ReadinessCheck:
     check = ReadinessCheck.objects.create(title=title, planned_for=planned_for, created_by=by)
     for kind in ReadinessItemKind.values:
         ReadinessItem.objects.create(
@@ -134,7 +143,7 @@ def run_automatic_checks(*, check: ReadinessCheck) -> ReadinessCheck:
 
 @transaction.atomic
 def record_readiness_item(
-    *, item: ReadinessItem, passed: bool, by, detail: str = ""
+    *, item: ReadinessItem, passed: bool, by: User, detail: str = ""
 ) -> ReadinessItem:
     item = ReadinessItem.objects.select_for_update().get(pk=item.pk)
     if item.readiness.result != ReadinessResult.PENDING:
@@ -149,7 +158,9 @@ def record_readiness_item(
 
 
 @transaction.atomic
-def sign_off_readiness(*, check: ReadinessCheck, go: bool, by, note: str = "") -> ReadinessCheck:
+def sign_off_readiness(
+    *, check: ReadinessCheck, go: bool, by: User, note: str = ""
+) -> ReadinessCheck:
     """Go only when every item passed; no-go may always be said."""
     check = ReadinessCheck.objects.select_for_update().get(pk=check.pk)
     if check.result != ReadinessResult.PENDING:
@@ -162,3 +173,33 @@ def sign_off_readiness(*, check: ReadinessCheck, go: bool, by, note: str = "") -
     check.signed_off_by, check.signed_off_at, check.sign_off_note = by, timezone.now(), note
     check.save()
     return check
+
+
+# The buttons of the readiness page, each answered by one of the services above.
+READINESS_ACTIONS = ("recheck", "pass", "fail", "sign_off")
+
+
+def act_on_readiness_check(
+    *,
+    check: ReadinessCheck,
+    action: str,
+    by: User,
+    item: ReadinessItem | None = None,
+    detail: str = "",
+    go: bool | None = None,
+    note: str = "",
+) -> ReadinessCheck:
+    """The readiness page's one entry point: re-run the automatic items, pass or fail a manual
+    item, or sign off as go / no-go (``go`` None: the form said neither)."""
+    if action == "recheck":
+        return run_automatic_checks(check=check)
+    if action in ("pass", "fail"):
+        if item is None or item.readiness_id != check.pk:
+            raise DomainError(_("Choose an item of this check."))
+        record_readiness_item(item=item, passed=action == "pass", by=by, detail=detail)
+        return check
+    if action == "sign_off":
+        if go is None:
+            raise DomainError(_("Choose go or no go."))
+        return sign_off_readiness(check=check, go=go, by=by, note=note)
+    raise DomainError(_("Unknown action."))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -17,6 +18,11 @@ from ..models import Incident, ResourceAllocation
 from .common import _not_before_declaration, _not_in_future, _require_open
 from .timeline import post_event
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from apps.accounts.models import User
+
 
 @transaction.atomic
 def request_resource(
@@ -25,10 +31,11 @@ def request_resource(
     kind: str,
     description: str,
     quantity: Decimal,
-    by,
+    by: User,
     unit: str = "",
     at: datetime | None = None,
 ) -> ResourceAllocation:
+
     _require_open(incident)
     at = at or timezone.now()
     _not_in_future(at, field="at")
@@ -61,7 +68,7 @@ def request_resource(
     return resource
 
 
-_RESOURCE_TEXT = {
+_RESOURCE_TEXT: dict[str, StrOrPromise] = {
     ResourceState.ALLOCATED: _("Allocated %(resource)s."),
     ResourceState.RELEASED: _("Released %(resource)s."),
     ResourceState.CANCELLED: _("Cancelled the request for %(resource)s."),
@@ -70,7 +77,7 @@ _RESOURCE_TEXT = {
 
 @transaction.atomic
 def move_resource(
-    *, resource: ResourceAllocation, to: str, by, at: datetime | None = None
+    *, resource: ResourceAllocation, to: str, by: User, at: datetime | None = None
 ) -> ResourceAllocation:
     """Allocate, release or cancel a resource request, recording when and by whom."""
     resource = ResourceAllocation.objects.select_for_update().get(pk=resource.pk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,8 +16,11 @@ from ..models import Incident, MeetingDecision, Task
 from .common import CLOCK_SKEW, _holds_any, _lock, _require_open, _to_minute
 from .timeline import post_event
 
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
-def _check_owner(owner, team_role: str) -> None:
+
+def _check_owner(owner: User | None, team_role: str) -> None:
     if owner is None:
         return
     roles = TEAM_ROLE_REQUIRES[team_role] if team_role else TASK_OWNER_ROLES
@@ -40,12 +44,13 @@ def add_task(
     incident: Incident,
     title: str,
     phase: str,
-    by,
-    owner=None,
+    by: User,
+    owner: User | None = None,
     due_at: datetime | None = None,
     team_role: str = "",
     decision: MeetingDecision | None = None,
 ) -> Task:
+
     _require_open(incident)
     if decision is not None:
         # Lock the decision so two people turning it into a task at once make one task.
@@ -81,9 +86,9 @@ def add_task(
 def update_task(
     *,
     task: Task,
-    version: int | None,
-    by,
-    owner=None,
+    version: int | str | None,
+    by: User,
+    owner: User | None = None,
     due_at: datetime | None = None,
     state: str | None = None,
 ) -> Task:
@@ -130,7 +135,7 @@ def update_task(
     return task
 
 
-def set_task_state(*, task: Task, state: str, by, version: int | None) -> Task:
+def set_task_state(*, task: Task, state: str, by: User, version: int | str | None) -> Task:
     return update_task(
         task=task, version=version, by=by, owner=task.owner, due_at=task.due_at, state=state
     )

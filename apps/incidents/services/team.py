@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,9 @@ from ..choices import TEAM_ROLE_REQUIRES, EntryKind, Severity, TaskState, TeamRo
 from ..models import Incident, Task, TeamMember
 from .common import _holds_any, _require_open
 from .timeline import post_event
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 ASSIGNMENT_SUBJECT = _("Emergency team: you are %(role)s for incident %(incident)s")
 ASSIGNMENT_BODY = _(
@@ -26,7 +31,7 @@ ASSIGNMENT_SMS = _(
 
 @transaction.atomic
 def assign_member(
-    *, incident: Incident, user, team_role: str, by, incident_url: str = ""
+    *, incident: Incident, user: User, team_role: str, by: User, incident_url: str = ""
 ) -> TeamMember:
     """Put ``user`` on the team; refuse people without the role; notify by e-mail and SMS."""
     _require_open(incident)
@@ -82,7 +87,7 @@ def assign_member(
 
 
 @transaction.atomic
-def acknowledge_assignment(*, member: TeamMember, by) -> TeamMember:
+def acknowledge_assignment(*, member: TeamMember, by: User) -> TeamMember:
     """The member confirms the assignment; the first acknowledgement is the one kept."""
     member = TeamMember.objects.select_for_update().get(pk=member.pk)
     if member.user_id != by.pk:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,12 +15,17 @@ from ..choices import EntryKind
 from ..models import Incident, TimelineEntry
 from .common import _require_open
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from apps.accounts.models import User
+
 
 def post_event(
     *,
     kind: str,
-    text: str,
-    by=None,
+    text: StrOrPromise,
+    by: User | None = None,
     incident: Incident | None = None,
     at: datetime | None = None,
     data: dict[str, Any] | None = None,
@@ -41,21 +46,31 @@ def post_event(
     )
 
 
-def on_timeline_event(sender, *, kind: str, text, by=None, data=None, **kwargs) -> bool:
+def on_timeline_event(
+    sender: object,
+    *,
+    kind: str,
+    text: StrOrPromise,
+    by: User | None = None,
+    data: dict[str, Any] | None = None,
+    **kwargs: Any,
+) -> bool:
     """Receiver of ``apps.core.timeline.timeline_event``: other apps' events land here."""
     return post_event(kind=kind, text=str(text), by=by, data=data) is not None
 
 
 @transaction.atomic
-def add_note(*, incident: Incident, text: str, by, decision: bool = False) -> TimelineEntry:
+def add_note(*, incident: Incident, text: str, by: User, decision: bool = False) -> TimelineEntry:
     """A note or decision on the timeline; still allowed while closed, for the review."""
     _require_open(incident, allow_closed=True)
     text = text.strip()
     if not text:
         raise DomainError(_("Write something first."), field="text")
-    return post_event(
+    entry = post_event(
         incident=incident,
         kind=EntryKind.DECISION if decision else EntryKind.NOTE,
         text=text,
         by=by,
     )
+    assert entry is not None  # the incident is given, so the entry is always written
+    return entry
