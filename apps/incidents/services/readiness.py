@@ -68,7 +68,7 @@ def check_recent_backups() -> CheckOutcome:
     from apps.backups.choices import RunState
     from apps.backups.models import BackupRun, BackupScope
 
-    hours = getattr(settings, "READINESS_BACKUP_MAX_AGE_HOURS", 24)
+    hours = settings.READINESS_BACKUP_MAX_AGE_HOURS
     since = timezone.now() - timedelta(hours=hours)
     scopes = list(BackupScope.objects.all())
     if not scopes:
