@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run worker test lint messages clean
+.PHONY: install run worker test lint typecheck messages clean
 
 install: $(STAMP)
 
@@ -45,6 +45,10 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy with django-stubs on the apps listed in pyproject.toml ([tool.mypy] files).
+typecheck: install
+	$(BIN)/mypy
 
 # Refresh the catalogs after changing user-visible strings (needs GNU gettext).
 messages: install

@@ -236,6 +236,10 @@ STORAGES["backups_remote"] = {
     "OPTIONS": env.json("BACKUP_REMOTE_OPTIONS", default={"location": BACKUP_REMOTE_DIR}),
 }
 
+# --- incidents -------------------------------------------------------------------------------
+# Upgrade readiness: every backup scope needs a complete, verified backup this recent (hours).
+READINESS_BACKUP_MAX_AGE_HOURS = env.int("READINESS_BACKUP_MAX_AGE_HOURS", default=24)
+
 # --- manual orders -----------------------------------------------------------------------------
 # Short stock warns the operator; set to true to refuse the order instead.
 MANUAL_ORDERS_BLOCK_ON_NO_STOCK = env.bool("MANUAL_ORDERS_BLOCK_ON_NO_STOCK", default=False)

@@ -11,6 +11,6 @@ class UserAdmin(SimpleHistoryAdmin, BaseUserAdmin):
     list_display = ("username", "first_name", "last_name", "email", "phone", "is_active")
     list_filter = ("groups", "is_active", "is_staff")
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         (_("Contact and language"), {"fields": ("phone", "language")}),
     )

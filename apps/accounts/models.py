@@ -21,6 +21,9 @@ class User(AbstractUser):
     )
     history = HistoricalRecords(excluded_fields=["last_login", "password"])
 
+    # Set before save(); django-simple-history writes it on the history row.
+    _change_reason: str
+
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")

@@ -166,7 +166,7 @@ def sync_role_groups(apps=None, *, using: str = "default") -> None:
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role, codenames in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.using(using).get_or_create(name=str(role.value))
+        group, _created = Group.objects.using(using).get_or_create(name=str(role))
         wanted = []
         for dotted in sorted(codenames):
             app_label, codename = dotted.split(".", 1)

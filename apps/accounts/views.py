@@ -102,7 +102,7 @@ class UserCreateView(StaffPageMixin, FormView):
             last_name=data["last_name"],
             phone=data["phone"],
             language=data["language"],
-            by=self.request.user,
+            by=self.staff_user,
         )
         messages.success(self.request, _("User %(name)s created.") % {"name": user.username})
         return redirect("accounts:user-list")
@@ -124,7 +124,7 @@ class UserEditView(StaffPageMixin, FormView):
         data = dict(form.cleaned_data)
         roles = data.pop("roles")
         try:
-            services.update_user(user=self.object, roles=roles, by=self.request.user, **data)
+            services.update_user(user=self.object, roles=roles, by=self.staff_user, **data)
         except DomainError as exc:
             form.add_error(None, str(exc))
             return self.form_invalid(form)

@@ -147,7 +147,9 @@ def as_event(value: Any) -> tuple[str, dict[str, Any], str]:
     if isinstance(value, Message):
         return value.kind, json_safe(value.params), str(value)
     if isinstance(value, Promise):
-        args, kw = getattr(value, "_args", ()), getattr(value, "_kw", {})
+        # Django's lazy proxy keeps its call's arguments (a private detail, checked below).
+        args: tuple[Any, ...] = getattr(value, "_args", ())
+        kw: dict[str, Any] = getattr(value, "_kw", {})
         if len(args) == 1 and isinstance(args[0], str) and not kw:  # gettext_lazy("…")
             return GETTEXT, {"msgid": args[0]}, str(value)
     return "", {}, "" if value is None else str(value)

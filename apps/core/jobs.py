@@ -16,7 +16,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -31,6 +31,9 @@ from .choices import JobState
 from .errors import DomainError, JobFailure, QueueUnavailable
 from .events import as_event, message
 from .models import JobRecord
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +151,7 @@ def _rq_queue(name: str):
     import django_rq
     import redis
 
-    config = settings.RQ_QUEUES[name]
+    config: dict[str, Any] = settings.RQ_QUEUES[name]
     connection = None
     if "URL" in config and not config.get("SSL"):
         key = (config["URL"], QUEUE_CONNECT_TIMEOUT, QUEUE_IO_TIMEOUT)
@@ -316,7 +319,7 @@ def refresh_job_state(record: JobRecord, *, now=None) -> JobRecord:
     if record.is_finished or record.state == JobState.WAITING:
         return record
     now = now or timezone.now()
-    reason = ""
+    reason: StrOrPromise = ""
     stale_after = timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
     if record.state == JobState.RUNNING and (record.heartbeat_at or record.created_at) < (
         now - stale_after

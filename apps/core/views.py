@@ -20,7 +20,7 @@ class DashboardView(StaffPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        user = self.request.user
+        user = self.staff_user
         ctx["roles"] = roles_of(user)
         ctx["widgets"] = widgets_for(user)
         ctx["recent_jobs"] = list_jobs_for(user)[:5] if user.has_perm("core.view_jobrecord") else []
@@ -41,7 +41,7 @@ class JobListView(StaffPageMixin, ListView):
         return list_jobs_for(self.request.user)
 
 
-class _VisibleJobMixin:
+class _VisibleJobMixin(DetailView):
     def get_object(self, queryset=None):
         job = get_visible_job(self.request.user, self.kwargs["pk"])
         if job is None:

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import Any, cast
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -98,7 +102,9 @@ class TransitionForm(VersionedForm):
     def __init__(self, *args, incident=None, allowed=None, **kwargs):
         super().__init__(*args, **kwargs)
         if allowed is not None:
-            self.fields["to"].choices = [(s, IncidentState(s).label) for s in allowed]
+            cast(forms.ChoiceField, self.fields["to"]).choices = [
+                (s, IncidentState(s).label) for s in allowed
+            ]
         if incident is not None:
             self.fields["version"].initial = incident.version
         self.helper = _helper(_("Change state"))
@@ -139,7 +145,9 @@ class TaskForm(forms.Form):
 
 
 class TaskUpdateForm(VersionedForm):
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False)
+    owner: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        label=_("Owner"), queryset=None, required=False
+    )
     due_at = _when(_("Due at"), required=False)
     state = forms.ChoiceField(label=_("State"), choices=TaskState.choices)
 
@@ -156,7 +164,8 @@ class TaskUpdateForm(VersionedForm):
         super().__init__(*args, **kwargs)
         roles = TEAM_ROLE_REQUIRES[task.team_role] if task.team_role else TASK_OWNER_ROLES
         # Everyone active is listed so a wrong pick is refused with a reason, not hidden.
-        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True)
+        owner = cast("forms.ModelChoiceField[Any]", self.fields["owner"])
+        owner.queryset = get_user_model().objects.filter(is_active=True)
         self.fields["owner"].help_text = _("Must hold the role: %(roles)s") % {
             "roles": ", ".join(str(Role(r).label) for r in sorted(roles))
         }

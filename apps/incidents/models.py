@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
@@ -57,6 +58,10 @@ ASSESSMENT_FIELDS = (
 
 class Incident(models.Model):
     """A failed upgrade, from the first alarm to the review."""
+
+    # Set before save(); django-simple-history writes them on the history row (reason, author).
+    _change_reason: str
+    _history_user: "AbstractBaseUser | None"
 
     title = models.CharField(_("what failed"), max_length=200)
     description = models.TextField(_("what we know"), blank=True)
@@ -195,6 +200,10 @@ class TeamMember(models.Model):
 class TaskTemplate(models.Model):
     """One checklist item of the recovery plan; copied onto every new incident."""
 
+    # Set before save(); django-simple-history writes them on the history row (reason, author).
+    _change_reason: str
+    _history_user: "AbstractBaseUser | None"
+
     phase = models.CharField(_("phase"), max_length=30, choices=Phase.choices)
     title_zh = models.CharField(_("title (Chinese)"), max_length=200)
     title_en = models.CharField(_("title (English)"), max_length=200)
@@ -220,6 +229,9 @@ class TaskTemplate(models.Model):
 
 
 class Task(models.Model):
+    # Set before save(); django-simple-history writes them on the history row (reason, author).
+    _change_reason: str
+    _history_user: "AbstractBaseUser | None"
     incident = models.ForeignKey(
         Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="tasks"
     )
@@ -348,7 +360,9 @@ class Meeting(models.Model):
     )
     held_at = models.DateTimeField(_("held at"))
     title = models.CharField(_("subject"), max_length=200)
-    attendees = models.ManyToManyField(USER, verbose_name=_("attendees"), related_name="+")
+    attendees: "models.ManyToManyField[AbstractBaseUser, models.Model]" = models.ManyToManyField(
+        USER, verbose_name=_("attendees"), related_name="+"
+    )
     minutes = models.TextField(_("minutes"), blank=True)
     recorded_by = _user_fk(_("recorded by"))
     history = HistoricalRecords(m2m_fields=[attendees])

@@ -1,5 +1,9 @@
 """Thin views: parse with a form, check the role's permission, call one service, render."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -8,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
+from django.views.generic.base import ContextMixin
 
 from apps.core.errors import DomainError
 from apps.core.mixins import StaffPageMixin
@@ -40,13 +45,16 @@ from .models import (
     TeamMember,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def _form_error(form, exc: DomainError) -> None:
     field = exc.field if exc.field in form.fields else None
     form.add_error(field, str(exc))
 
 
-class IncidentMixin:
+class IncidentMixin(ContextMixin, View):
     """Views under /incidents/<pk>/: loads the incident once."""
 
     def dispatch(self, request, *args, **kwargs):
@@ -67,8 +75,8 @@ class IncidentFormView(StaffPageMixin, IncidentMixin, FormView):
 
     permission_required = "incidents.change_incident"
     template_name = "incidents/incident_form.html"
-    heading = ""
-    success_message = ""
+    heading: StrOrPromise = ""
+    success_message: StrOrPromise = ""
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
@@ -84,6 +92,10 @@ class IncidentFormView(StaffPageMixin, IncidentMixin, FormView):
         if self.success_message:
             messages.success(self.request, self.success_message)
         return redirect(self.get_success_url())
+
+    def perform(self, form: Any) -> None:
+        """Call the one service this form is for (each view says which)."""
+        raise NotImplementedError
 
     def get_success_url(self):
         return self.incident_url()
@@ -110,7 +122,7 @@ class DeclareIncidentView(StaffPageMixin, FormView):
     def form_valid(self, form):
         data = dict(form.cleaned_data)
         try:
-            incident = services.declare_incident(by=self.request.user, **data)
+            incident = services.declare_incident(by=self.staff_user, **data)
         except DomainError as exc:
             _form_error(form, exc)
             return self.form_invalid(form)
@@ -187,7 +199,7 @@ class AssessmentView(IncidentFormView):
             services.update_assessment(
                 incident=self.incident,
                 version=form.cleaned_data["version"],
-                by=self.request.user,
+                by=self.staff_user,
                 **data,
             )
         except DomainError as exc:
@@ -210,7 +222,7 @@ class TransitionView(IncidentFormView):
             at=form.cleaned_data["at"],
             note=form.cleaned_data["note"],
             version=form.cleaned_data["version"],
-            by=self.request.user,
+            by=self.staff_user,
         )
 
 
@@ -224,7 +236,7 @@ class AssignMemberView(IncidentFormView):
             incident=self.incident,
             user=form.cleaned_data["user"],
             team_role=form.cleaned_data["team_role"],
-            by=self.request.user,
+            by=self.staff_user,
             incident_url=self.request.build_absolute_uri(self.incident_url()),
         )
         messages.success(self.request, _("%(user)s assigned and notified.") % {"user": member.user})
@@ -236,7 +248,7 @@ class AcknowledgeView(StaffPageMixin, View):
     def post(self, request, pk, member_pk):
         member = get_object_or_404(TeamMember, pk=member_pk, incident_id=pk)
         try:
-            services.acknowledge_assignment(member=member, by=request.user)
+            services.acknowledge_assignment(member=member, by=self.staff_user)
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
@@ -253,7 +265,7 @@ class NoteView(IncidentFormView):
             incident=self.incident,
             text=form.cleaned_data["text"],
             decision=form.cleaned_data["decision"],
-            by=self.request.user,
+            by=self.staff_user,
         )
 
 
@@ -266,10 +278,10 @@ class AddTaskView(IncidentFormView):
     success_message = gettext_lazy("Task added.")
 
     def perform(self, form):
-        services.add_task(incident=self.incident, by=self.request.user, **form.cleaned_data)
+        services.add_task(incident=self.incident, by=self.staff_user, **form.cleaned_data)
 
 
-class TaskMixin:
+class TaskMixin(View):
     def dispatch(self, request, *args, **kwargs):
         self.task = get_object_or_404(Task.objects.select_related("incident"), pk=kwargs["pk"])
         self.incident = self.task.incident
@@ -293,7 +305,7 @@ class TaskUpdateView(StaffPageMixin, TaskMixin, FormView):
 
     def form_valid(self, form):
         try:
-            services.update_task(task=self.task, by=self.request.user, **form.cleaned_data)
+            services.update_task(task=self.task, by=self.staff_user, **form.cleaned_data)
         except DomainError as exc:
             _form_error(form, exc)
             return self.form_invalid(form)
@@ -315,7 +327,9 @@ class TaskStateView(StaffPageMixin, TaskMixin, View):
                 raise DomainError(_("Unknown state."))
             if version is not None and not version.isdigit():
                 raise DomainError(_("The form was incomplete. Reload the page and try again."))
-            services.set_task_state(task=self.task, state=state, version=version, by=request.user)
+            services.set_task_state(
+                task=self.task, state=state, version=version, by=self.staff_user
+            )
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect(self.incident_url() + "#tasks")
@@ -330,7 +344,7 @@ class RequestResourceView(IncidentFormView):
     success_message = gettext_lazy("Resource requested.")
 
     def perform(self, form):
-        services.request_resource(incident=self.incident, by=self.request.user, **form.cleaned_data)
+        services.request_resource(incident=self.incident, by=self.staff_user, **form.cleaned_data)
 
 
 class ResourceActionView(StaffPageMixin, View):
@@ -342,7 +356,7 @@ class ResourceActionView(StaffPageMixin, View):
         try:
             if to not in ResourceState.values:
                 raise DomainError(_("Unknown state."))
-            services.move_resource(resource=resource, to=to, by=request.user)
+            services.move_resource(resource=resource, to=to, by=self.staff_user)
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect(
@@ -364,7 +378,7 @@ class RecordMeetingView(IncidentFormView):
             attendees=data["attendees"],
             minutes=data["minutes"],
             decisions=form.decision_lines(),
-            by=self.request.user,
+            by=self.staff_user,
         )
 
     def get_success_url(self):
@@ -390,7 +404,7 @@ class DecisionTaskView(StaffPageMixin, FormView):
     def form_valid(self, form):
         try:
             services.task_from_decision(
-                decision=self.decision, by=self.request.user, **form.cleaned_data
+                decision=self.decision, by=self.staff_user, **form.cleaned_data
             )
         except DomainError as exc:
             _form_error(form, exc)
@@ -423,7 +437,7 @@ class TemplateEditView(StaffPageMixin, FormView):
 
     def form_valid(self, form):
         try:
-            services.save_task_template(template=form.instance, by=self.request.user)
+            services.save_task_template(template=form.instance, by=self.staff_user)
         except DomainError as exc:
             _form_error(form, exc)
             return self.form_invalid(form)
@@ -455,7 +469,7 @@ class StartReadinessView(StaffPageMixin, FormView):
     form_class = ReadinessCheckForm
 
     def form_valid(self, form):
-        check = services.start_readiness_check(by=self.request.user, **form.cleaned_data)
+        check = services.start_readiness_check(by=self.staff_user, **form.cleaned_data)
         return redirect("incidents:readiness-detail", pk=check.pk)
 
 
@@ -482,32 +496,28 @@ class ReadinessActionView(StaffPageMixin, View):
 
     def post(self, request, pk):
         check = get_object_or_404(ReadinessCheck, pk=pk)
-        action = request.POST.get("action")
+        action = request.POST.get("action", "")
+        item = None
+        if action in ("pass", "fail"):
+            item_pk = request.POST.get("item", "")
+            if not item_pk.isdigit():
+                raise Http404("No such readiness item.")
+            item = get_object_or_404(ReadinessItem, pk=item_pk, readiness=check)
+        form = SignOffForm(request.POST)
+        signed = form.is_valid()
         try:
-            if action == "recheck":
-                services.run_automatic_checks(check=check)
-            elif action in ("pass", "fail"):
-                item_pk = request.POST.get("item", "")
-                if not item_pk.isdigit():
-                    raise Http404("No such readiness item.")
-                item = get_object_or_404(ReadinessItem, pk=item_pk, readiness=check)
-                services.record_readiness_item(
-                    item=item,
-                    passed=action == "pass",
-                    detail=request.POST.get("detail", ""),
-                    by=request.user,
-                )
-            elif action == "sign_off":
-                form = SignOffForm(request.POST)
-                if not form.is_valid():
-                    raise DomainError(_("Choose go or no go."))
-                services.sign_off_readiness(
-                    check=check,
-                    go=form.cleaned_data["result"] == "go",
-                    note=form.cleaned_data["note"],
-                    by=request.user,
-                )
-                messages.success(request, _("Readiness check signed off."))
+            services.act_on_readiness_check(
+                check=check,
+                action=action,
+                item=item,
+                detail=request.POST.get("detail", ""),
+                go=form.cleaned_data["result"] == "go" if signed else None,
+                note=form.cleaned_data["note"] if signed else "",
+                by=self.staff_user,
+            )
         except DomainError as exc:
             messages.error(request, str(exc))
+        else:
+            if action == "sign_off":
+                messages.success(request, _("Readiness check signed off."))
         return redirect("incidents:readiness-detail", pk=pk)

@@ -53,11 +53,11 @@ CENT = Decimal("0.01")
 
 # --- settings --------------------------------------------------------------------------------------
 def block_on_no_stock() -> bool:
-    return bool(getattr(settings, "MANUAL_ORDERS_BLOCK_ON_NO_STOCK", False))
+    return settings.MANUAL_ORDERS_BLOCK_ON_NO_STOCK
 
 
 def duplicate_window() -> timedelta:
-    return timedelta(minutes=getattr(settings, "MANUAL_ORDERS_DUPLICATE_WINDOW_MINUTES", 30))
+    return timedelta(minutes=settings.MANUAL_ORDERS_DUPLICATE_WINDOW_MINUTES)
 
 
 # --- errors ----------------------------------------------------------------------------------------

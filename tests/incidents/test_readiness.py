@@ -104,3 +104,56 @@ def test_no_go_may_be_signed_with_items_still_open(make_user, settings):
     check = services.start_readiness_check(title="5.0", by=lead)
     check = services.sign_off_readiness(check=check, go=False, by=lead)
     assert check.result == ReadinessResult.NO_GO
+
+
+def test_the_readiness_buttons_go_through_one_service_that_refuses_what_it_cannot_do(
+    make_user, reachable_order_db
+):
+    _verified_backups(timedelta(hours=1))
+    manager = make_user(Role.MANAGER)
+    check = services.start_readiness_check(title="5.0", by=manager)
+    other = services.start_readiness_check(title="5.1", by=manager)
+    manual, *others = check.items.filter(automatic=False).order_by("pk")
+    with translation.override("en"):
+        with pytest.raises(DomainError, match="Unknown action"):
+            services.act_on_readiness_check(check=check, action="explode", by=manager)
+        with pytest.raises(DomainError, match="Choose an item of this check"):
+            services.act_on_readiness_check(check=check, action="pass", by=manager)
+        with pytest.raises(DomainError, match="Choose an item of this check"):
+            services.act_on_readiness_check(check=other, action="pass", item=manual, by=manager)
+        with pytest.raises(DomainError, match="Choose go or no go"):
+            services.act_on_readiness_check(check=check, action="sign_off", by=manager)
+    services.act_on_readiness_check(check=check, action="recheck", by=manager)
+    services.act_on_readiness_check(
+        check=check, action="pass", item=manual, detail="trained on Monday", by=manager
+    )
+    manual.refresh_from_db()
+    assert manual.state == ReadinessItemState.PASSED and manual.detail == "trained on Monday"
+    for item in others:
+        services.act_on_readiness_check(check=check, action="pass", item=item, by=manager)
+    check = services.act_on_readiness_check(
+        check=check, action="sign_off", go=True, note="Go at 02:00", by=manager
+    )
+    assert check.result == ReadinessResult.GO and check.signed_off_by == manager
+
+
+def test_an_unknown_readiness_button_is_answered_with_a_message_and_changes_nothing(
+    client, make_user, reachable_order_db
+):
+    from django.contrib.messages import get_messages
+    from django.urls import reverse
+
+    manager = make_user(Role.MANAGER, language="en")
+    check = services.start_readiness_check(title="5.0", by=manager)
+    client.force_login(manager)
+    act = reverse("incidents:readiness-act", args=[check.pk])
+    response = client.post(act, {"action": "explode", "result": "go"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302
+    assert any("Unknown action" in str(m) for m in get_messages(response.wsgi_request))
+    check.refresh_from_db()
+    assert check.result == ReadinessResult.PENDING
+    response = client.post(act, {"action": "sign_off"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert any("Choose go or no go" in str(m) for m in get_messages(response.wsgi_request))
+    response = client.post(act, {"action": "sign_off", "result": "no_go"})
+    check.refresh_from_db()
+    assert check.result == ReadinessResult.NO_GO and check.signed_off_by == manager

@@ -6,6 +6,7 @@ idempotency key) and made only once, so ``make run`` twice changes nothing.
 """
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -71,7 +72,7 @@ ORDERS = [
     (0, OrderType.STANDARD, OrderState.DELIVERED),
     (2, OrderType.STANDARD, OrderState.CANCELLED),
 ]
-PATH = {
+PATH: dict[str, list[str]] = {
     OrderState.CAPTURED: [],
     OrderState.CONFIRMED: [OrderState.CONFIRMED],
     OrderState.ALLOCATED: [OrderState.CONFIRMED, OrderState.ALLOCATED],
@@ -132,7 +133,8 @@ class Command(BaseCommand):
                 if not price:
                     continue
                 product.unit_cost = (price * COST_SHARE).quantize(Decimal("0.01"))
-                product._change_reason = "demo unit cost"
+                # django-simple-history reads it; Product joins the type check with its app.
+                product._change_reason = "demo unit cost"  # type: ignore[attr-defined]
                 product.save(update_fields=["unit_cost"])
                 changed += 1
         return Product.objects.filter(unit_cost__gt=0).count()
@@ -308,7 +310,7 @@ class Command(BaseCommand):
         incident = incidents.declare_incident(
             title=CLOSED_INCIDENT,
             severity=Severity.MEDIUM,
-            detected_at=timezone.now() - timezone.timedelta(hours=3),
+            detected_at=timezone.now() - timedelta(hours=3),
             description="积分服务升级后，部分订单的会员积分被扣减两次。",
             cause_category=CauseCategory.DATA_MIGRATION,
             cause_detail=CauseDetail.MIGRATION_ERROR,
@@ -344,7 +346,7 @@ class Command(BaseCommand):
         incident = incidents.declare_incident(
             title=OPEN_INCIDENT,
             severity=Severity.CRITICAL,
-            detected_at=timezone.now() - timezone.timedelta(minutes=40),
+            detected_at=timezone.now() - timedelta(minutes=40),
             description="升级到 4.0 后，下单接口返回 500，网站和 App 都无法下单。",
             by=lead,
         )

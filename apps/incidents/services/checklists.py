@@ -1,0 +1,40 @@
+"""Checklist templates: edited by managers, copied onto each new incident as tasks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+
+from ..models import Incident, Task, TaskTemplate
+from .common import _to_minute
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
+
+
+def instantiate_templates(*, incident: Incident) -> list[Task]:
+    """Copy every active checklist template onto the incident as a task."""
+    tasks = [
+        Task(
+            incident=incident,
+            phase=t.phase,
+            title_zh=t.title_zh,
+            title_en=t.title_en,
+            template=t,
+            team_role=t.team_role,
+            due_at=_to_minute(incident.declared_at + timedelta(minutes=t.due_after_minutes)),
+        )
+        for t in TaskTemplate.objects.filter(is_active=True)
+    ]
+    return Task.objects.bulk_create(tasks)
+
+
+@transaction.atomic
+def save_task_template(*, template: TaskTemplate, by: User) -> TaskTemplate:
+    template.full_clean()
+    template._change_reason = "edited on the templates page"
+    template._history_user = by
+    template.save()
+    return template
