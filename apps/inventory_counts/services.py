@@ -489,14 +489,10 @@ def recheck_count_sheet(*, sheet: CountSheetImport, by) -> CountSheetImport:
 def _run_sheet(sheet: CountSheetImport, *, dry_run: bool, progress: Progress | None):
     session = sheet.session
     try:
-        dataset = read_dataset(bytes(sheet.content), sheet.input_format)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same answer to staff
-        message = (
-            str(exc)
-            if isinstance(exc, DomainError)
-            else _("The file cannot be read: %(error)s") % {"error": exc}
-        )
-        return None, [{"row": None, "errors": [message]}], 0
+        # Bounded while it streams (apps.core.tabular): "The file could not be read: <why>".
+        dataset = read_dataset(bytes(sheet.content), sheet.input_format, progress=progress)
+    except DomainError as exc:
+        return None, [{"row": None, "errors": [str(exc)]}], 0
     resource = CountSheetResource(
         session=session, clerk=sheet.created_by, sheet=sheet, progress=progress
     )
