@@ -188,8 +188,11 @@ RQ_SHOW_ADMIN_LINK = False
 # --- uploads and exports -----------------------------------------------------------------------
 # Uploaded spreadsheets are checked on a worker, row by row, against these limits while they are
 # read (apps/core/tabular.py): beyond them a file is refused with a message naming the limit.
-UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=200_000)
-UPLOAD_MAX_COLUMNS = env.int("UPLOAD_MAX_COLUMNS", default=100)
+# The defaults keep a worker under 256 MiB for any file within them (tests/*/test_upload_memory.py).
+UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=100_000)
+UPLOAD_MAX_COLUMNS = env.int("UPLOAD_MAX_COLUMNS", default=50)
+# Rows × columns (the header's width): what the check holds in memory grows with it.
+UPLOAD_MAX_CELLS = env.int("UPLOAD_MAX_CELLS", default=800_000)
 # What an .xlsx (a zip) may unpack to, and the largest CSV.
 UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("UPLOAD_MAX_UNCOMPRESSED_BYTES", default=64 * 1024 * 1024)
 # The admin's exports use the same formats as the pages: formulas are neutralised.

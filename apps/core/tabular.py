@@ -21,6 +21,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 import tablib
 from django.conf import settings
@@ -32,7 +33,12 @@ from .errors import DomainError
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 # A real workbook has a dozen parts; thousands of them only make the zip directory itself large.
 MAX_ZIP_MEMBERS = 1000
+# Parts that openpyxl loads whole (styles, workbook, relationships…) stay small in real files.
+MAX_WHOLE_PART_BYTES = 8 * 1024 * 1024
+# Excel's own column count: a row with more cells than this (even empty ones) is not from Excel.
+EXCEL_MAX_CELLS_PER_ROW = 16_384
 PROGRESS_EVERY_ROWS = 10_000
+XML_CHUNK = 1 << 16
 
 
 # --- writing: formulas never leave the house ------------------------------------------------------
@@ -130,6 +136,7 @@ def export_content(resource, queryset, fmt: base_formats.Format) -> bytes:
 class UploadLimits:
     max_rows: int
     max_columns: int
+    max_cells: int
     max_uncompressed_bytes: int
 
     @classmethod
@@ -137,6 +144,7 @@ class UploadLimits:
         return cls(
             max_rows=settings.UPLOAD_MAX_ROWS,
             max_columns=settings.UPLOAD_MAX_COLUMNS,
+            max_cells=settings.UPLOAD_MAX_CELLS,
             max_uncompressed_bytes=settings.UPLOAD_MAX_UNCOMPRESSED_BYTES,
         )
 
@@ -197,9 +205,45 @@ def _zip_member_count(content: bytes) -> int | None:
     return int.from_bytes(tail[at + 10 : at + 12], "little")
 
 
+def _too_many_rows(limits: UploadLimits) -> UnreadableFile:
+    return UnreadableFile(
+        _("it has more than %(max)s rows, the limit for an upload. Split it into smaller files.")
+        % {"max": f"{limits.max_rows:,}"}
+    )
+
+
+def _too_many_cells(limits: UploadLimits) -> UnreadableFile:
+    return UnreadableFile(
+        _(
+            "it has more than %(max)s cells (rows × columns), the limit for an upload. "
+            "Split it into smaller files."
+        )
+        % {"max": f"{limits.max_cells:,}"}
+    )
+
+
+def _scan_xml(archive: zipfile.ZipFile, name: str, start: Callable[[str], None]) -> None:
+    """Stream one part through expat (constant memory), calling ``start`` with each tag."""
+    import xml.parsers.expat
+
+    def no_doctype(*_args) -> None:  # a spreadsheet part never declares entities
+        raise UnreadableFile(
+            _("the workbook is damaged or incomplete (%(detail)s).") % {"detail": "DOCTYPE"}
+        )
+
+    parser = xml.parsers.expat.ParserCreate()
+    parser.StartElementHandler = lambda tag, _attrs: start(tag.rpartition(":")[2])
+    parser.StartDoctypeDeclHandler = no_doctype
+    with archive.open(name) as part:
+        while chunk := part.read(XML_CHUNK):
+            parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+
+
 def _check_workbook_archive(content: bytes, limits: UploadLimits) -> None:
-    """The zip's declared sizes bound what can come out of it (Python's zipfile never returns
-    more than a member declares), so they are checked before anything is unpacked."""
+    """Before openpyxl builds anything: the zip's declared sizes (Python's zipfile never returns
+    more than a member declares), then a streaming pass over the sheets and shared strings that
+    counts rows, cells and strings, so one giant row or a million tiny strings is refused too."""
     count = _zip_member_count(content)
     if count is None or not zipfile.is_zipfile(io.BytesIO(content)):
         raise UnreadableFile(
@@ -211,15 +255,64 @@ def _check_workbook_archive(content: bytes, limits: UploadLimits) -> None:
             % {"max": MAX_ZIP_MEMBERS}
         )
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
-        unpacked = sum(info.file_size for info in archive.infolist())
-    if unpacked > limits.max_uncompressed_bytes:
-        raise UnreadableFile(
-            _(
-                "it unpacks to more than %(max)s MB, the limit for an upload. "
-                "Split it into smaller files."
+        members = archive.infolist()
+        unpacked = sum(info.file_size for info in members)
+        if unpacked > limits.max_uncompressed_bytes:
+            raise UnreadableFile(
+                _(
+                    "it unpacks to more than %(max)s MB, the limit for an upload. "
+                    "Split it into smaller files."
+                )
+                % {"max": _megabytes(limits.max_uncompressed_bytes)}
             )
-            % {"max": _megabytes(limits.max_uncompressed_bytes)}
-        )
+        for info in members:
+            name = info.filename.lower()
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                _scan_sheet(archive, info.filename, limits)
+            elif name.endswith("sharedstrings.xml"):
+                _scan_shared_strings(archive, info.filename, limits)
+            elif name.endswith((".xml", ".rels", ".vml")) and info.file_size > (
+                MAX_WHOLE_PART_BYTES
+            ):
+                raise UnreadableFile(
+                    _("its part %(name)s is larger than %(max)s MB; it is not a normal Excel file.")
+                    % {"name": info.filename, "max": _megabytes(MAX_WHOLE_PART_BYTES)}
+                )
+
+
+def _scan_sheet(archive: zipfile.ZipFile, name: str, limits: UploadLimits) -> None:
+    state = {"rows": 0, "cells": 0, "in_row": 0}
+
+    def start(tag: str) -> None:
+        if tag == "row":
+            state["rows"] += 1
+            state["in_row"] = 0
+            if state["rows"] > limits.max_rows + 1:  # + the header row
+                raise _too_many_rows(limits)
+        elif tag == "c":
+            state["in_row"] += 1
+            state["cells"] += 1
+            if state["in_row"] > EXCEL_MAX_CELLS_PER_ROW:
+                raise UnreadableFile(
+                    _("row %(row)s has more than %(max)s cells; it is not a normal Excel file.")
+                    % {"row": f"{state['rows']:,}", "max": f"{EXCEL_MAX_CELLS_PER_ROW:,}"}
+                )
+            if state["cells"] > limits.max_cells + EXCEL_MAX_CELLS_PER_ROW:
+                raise _too_many_cells(limits)
+
+    _scan_xml(archive, name, start)
+
+
+def _scan_shared_strings(archive: zipfile.ZipFile, name: str, limits: UploadLimits) -> None:
+    state = {"strings": 0}
+
+    def start(tag: str) -> None:
+        if tag == "si":
+            state["strings"] += 1
+            if state["strings"] > limits.max_cells + EXCEL_MAX_CELLS_PER_ROW:
+                raise _too_many_cells(limits)
+
+    _scan_xml(archive, name, start)
 
 
 def _xlsx_rows(content: bytes, limits: UploadLimits) -> Iterator[Sequence[Any]]:
@@ -285,7 +378,7 @@ def read_dataset(
         return _bounded_dataset(rows, limits, filler=filler, progress=progress)
     except DomainError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, EOFError, ExpatError) as exc:
         raise UnreadableFile(
             _("the workbook is damaged or incomplete (%(detail)s).")
             % {"detail": str(exc) or type(exc).__name__}
@@ -307,13 +400,7 @@ def _bounded_dataset(
     width: int | None = None
     for number, raw in enumerate(rows):  # 0 is the header row
         if number > limits.max_rows:
-            raise UnreadableFile(
-                _(
-                    "it has more than %(max)s rows, the limit for an upload. "
-                    "Split it into smaller files."
-                )
-                % {"max": f"{limits.max_rows:,}"}
-            )
+            raise _too_many_rows(limits)
         values = _trimmed(raw)
         if len(values) > limits.max_columns:
             where = (
@@ -335,6 +422,8 @@ def _bounded_dataset(
                 % {"row": f"{number:,}", "n": len(values), "width": width}
             )
         values.extend([filler] * (width - len(values)))
+        if (len(dataset) + 1) * width > limits.max_cells:
+            raise _too_many_cells(limits)
         dataset.append(values)
         if progress is not None and number % PROGRESS_EVERY_ROWS == 0:
             progress(None, _("Reading the file: %(n)s rows") % {"n": f"{number:,}"})
