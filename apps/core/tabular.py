@@ -92,13 +92,9 @@ class TSV(SafeExportFormat, base_formats.TSV):
     pass
 
 
-class ODS(SafeExportFormat, base_formats.ODS):
-    pass
-
-
 IMPORT_FORMATS: tuple[type[base_formats.Format], ...] = (CSV, XLSX)
 # What the admin offers (settings.EXPORT_FORMATS points here): every one of them is safe.
-EXPORT_FORMATS: tuple[type[base_formats.Format], ...] = (CSV, XLSX, TSV, ODS, JSON)
+EXPORT_FORMATS: tuple[type[base_formats.Format], ...] = (CSV, XLSX, TSV, JSON)
 
 
 def available_formats(

@@ -116,7 +116,9 @@ class OrderLineExportResource(resources.ModelResource):
     tracking_number = fields.Field(
         attribute="order__tracking_number", column_name="tracking_number"
     )
-    order_total = fields.Field(attribute="order__total", column_name="order_total")
+    order_total = fields.Field(
+        attribute="order__total", column_name="order_total", widget=widgets.DecimalWidget()
+    )
 
     class Meta:
         model = OrderLine
