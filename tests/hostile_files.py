@@ -13,7 +13,7 @@ ROW_XML = (
 )
 
 
-def zip_bomb_xlsx(rows: int = 3_000_000) -> bytes:
+def zip_bomb_xlsx(rows: int = 3_000_000, row_xml: bytes = ROW_XML) -> bytes:
     """A valid workbook whose one sheet repeats a row ``rows`` times: 3,000,000 rows are
     ~1.1 MB zipped and ~330 MB of XML unpacked (the shape of the file in issue 12 §4)."""
     book = openpyxl.Workbook()
@@ -32,12 +32,17 @@ def zip_bomb_xlsx(rows: int = 3_000_000) -> bytes:
             tail = rest.partition(b"</sheetData>")[2]
             with archive.open(info.filename, "w", force_zip64=True) as sheet:
                 sheet.write(head + b"<sheetData>")
-                block = ROW_XML * 10_000
+                block = row_xml * 10_000
                 for _ in range(rows // 10_000):
                     sheet.write(block)
-                sheet.write(ROW_XML * (rows % 10_000))
+                sheet.write(row_xml * (rows % 10_000))
                 sheet.write(b"</sheetData>" + tail)
     return out.getvalue()
+
+
+def giant_row_xlsx(cells: int) -> bytes:
+    """A workbook whose only row has ``cells`` empty cells (a few KB zipped)."""
+    return zip_bomb_xlsx(1, row_xml=b"<row>" + b"<c/>" * cells + b"</row>")
 
 
 def wide_xlsx(columns: int) -> bytes:

@@ -407,6 +407,8 @@ def _bounded_dataset(
                 % {"where": where, "max": limits.max_columns}
             )
         if width is None:
+            if not values:
+                raise UnreadableFile(_("its first row (the header) is empty."))
             dataset.headers = ["" if h is None else h for h in values]
             width = len(values)
             continue
@@ -425,6 +427,4 @@ def _bounded_dataset(
             progress(None, _("Reading the file: %(n)s rows") % {"n": f"{number:,}"})
     if width is None:
         raise UnreadableFile(_("it is empty."))
-    if width == 0:
-        raise UnreadableFile(_("its first row (the header) is empty."))
     return dataset
