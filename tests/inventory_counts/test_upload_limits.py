@@ -12,6 +12,13 @@ from tests.hostile_files import giant_row_xlsx, wide_xlsx
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english_uploader(baseline):
+    """Jobs speak the language of the user who started them."""
+    baseline.manager.language = "en"
+    baseline.manager.save()
+
+
 def _upload(client, session, content: bytes, name="sheet.csv", fmt="csv") -> CountSheetImport:
     response = client.post(
         reverse("inventory_counts:sheet-upload", args=[session.pk]),
