@@ -130,8 +130,10 @@ def main() -> None:
             ),
         ),
         (
-            f"products reference CSV at the row limit: {rows:,} rows × 5 columns",
-            lambda: reference(products_csv(rows)),
+            # One query or more per row (import-export's ModelResource): 100,000 rows take
+            # half an hour on a busy 2-core machine, so a tenth of the limit is measured.
+            f"products reference CSV: {rows // 10:,} rows × 5 columns (valid)",
+            lambda: reference(products_csv(rows // 10)),
         ),
     ]
     results = []
