@@ -17,7 +17,7 @@ LIMIT_MIB = 256
 
 
 def _peak_rss(func: str, **kwargs) -> dict:
-    report = measure(func, env=subprocess_env(), **kwargs)
+    report = measure(func, env=subprocess_env(DEFAULT_LANGUAGE="en"), **kwargs)
     print(report)
     return report
 
