@@ -192,9 +192,9 @@ RQ_SHOW_ADMIN_LINK = False
 UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=100_000)
 UPLOAD_MAX_COLUMNS = env.int("UPLOAD_MAX_COLUMNS", default=50)
 # Rows × columns (the header's width): what the check holds in memory grows with it.
-UPLOAD_MAX_CELLS = env.int("UPLOAD_MAX_CELLS", default=800_000)
+UPLOAD_MAX_CELLS = env.int("UPLOAD_MAX_CELLS", default=600_000)
 # What an .xlsx (a zip) may unpack to, and the largest CSV.
-UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("UPLOAD_MAX_UNCOMPRESSED_BYTES", default=64 * 1024 * 1024)
+UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("UPLOAD_MAX_UNCOMPRESSED_BYTES", default=20 * 1024 * 1024)
 # The admin's exports use the same formats as the pages: formulas are neutralised.
 from apps.core.tabular import EXPORT_FORMATS as _SAFE_EXPORT_FORMATS  # noqa: E402
 

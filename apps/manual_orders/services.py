@@ -551,7 +551,10 @@ def _check_reference(imp: ReferenceImport, *, dry_run: bool, progress=None):
     from .resources import REFERENCE_RESOURCES
 
     # Bounded while it streams; any reason it cannot be read is a DomainError naming it.
-    dataset = read_dataset(bytes(imp.content), imp.input_format, progress=progress)
+    # The bytes are held by no model instance, so they are freed once the file has been read.
+    content = ReferenceImport.objects.values_list("content", flat=True).get(pk=imp.pk)
+    dataset = read_dataset(bytes(content), imp.input_format, progress=progress)
+    del content
     if progress:
         progress(10, _("Checking %(n)s rows") % {"n": len(dataset)})
     if dataset.headers:
@@ -604,7 +607,7 @@ def check_reference(*, import_id: int, progress=None) -> dict:
     or too large file, a crash), the file ends FAILED with the reason instead of "checking"."""
     try:
         with transaction.atomic():
-            imp = ReferenceImport.objects.select_for_update().get(pk=import_id)
+            imp = ReferenceImport.objects.select_for_update().defer("content").get(pk=import_id)
             if imp.state != ImportState.CHECKING:
                 raise DomainError(_("This file is not waiting to be checked."))
             dataset, result, errors = _check_reference(imp, dry_run=True, progress=progress)
@@ -639,7 +642,7 @@ def mark_reference_failed(*, import_id: int, reason: str) -> bool:
 def confirm_reference_import(*, imp: ReferenceImport, by, progress=None) -> ReferenceImport:
     """Write a checked file: every row or, if any row turned out wrong, none."""
     with transaction.atomic():
-        imp = ReferenceImport.objects.select_for_update().get(pk=imp.pk)
+        imp = ReferenceImport.objects.select_for_update().defer("content").get(pk=imp.pk)
         if imp.state != ImportState.CHECKED:
             raise DomainError(_("Only a checked file without errors can be imported."))
         _dataset, _result, errors = _check_reference(imp, dry_run=False, progress=progress)

@@ -47,7 +47,7 @@ def test_a_zip_bomb_count_sheet_is_refused_before_unpacking_with_flat_memory(cou
     sheet.refresh_from_db()
     assert sheet.state == SheetState.INVALID
     assert sheet.errors[0]["errors"] == [
-        "The file could not be read: it unpacks to more than 64 MB, the limit for an upload. "
+        "The file could not be read: it unpacks to more than 20 MB, the limit for an upload. "
         "Split it into smaller files."
     ]
     assert report["peak_mib"] < LIMIT_MIB
@@ -57,7 +57,7 @@ def test_a_zip_bomb_count_sheet_is_refused_before_unpacking_with_flat_memory(cou
 def test_a_count_sheet_over_the_row_limit_is_refused_while_streaming_with_flat_memory(
     counting_committed,
 ):
-    bomb = zip_bomb_xlsx(500_000)  # ~55 MB of XML: within the unpacked limit, over the rows
+    bomb = zip_bomb_xlsx(170_000)  # ~19 MB of XML: within the unpacked limit, over the rows
     assert len(bomb) < 1024 * 1024
     sheet = _sheet(counting_committed, bomb, "xlsx")
     report = _peak_rss("apps.inventory_counts.services.check_count_sheet", sheet_id=sheet.pk)
@@ -76,12 +76,21 @@ def test_a_count_sheet_at_the_limits_is_checked_under_256_mib(counting_committed
     products = Product.objects.bulk_create(
         [Product(sku=f"M-SKU-{i:04d}", name=f"Item {i}") for i in range(500)]
     )
-    width = settings.UPLOAD_MAX_CELLS // settings.UPLOAD_MAX_ROWS  # 8 columns, 800,000 cells
+    width = settings.UPLOAD_MAX_CELLS // settings.UPLOAD_MAX_ROWS  # 6 columns, 600,000 cells
     content = count_sheet_csv(
         settings.UPLOAD_MAX_ROWS,
         locations=[loc.code for loc in locations],
         skus=[p.sku for p in products],
         extra_columns=width - 3,
+    )
+    # Notes long enough to bring the file to just under the byte limit too.
+    room = settings.UPLOAD_MAX_UNCOMPRESSED_BYTES - len(content) - 1024 * 1024
+    pad = room // (settings.UPLOAD_MAX_ROWS * (width - 3))
+    content = content.replace(b",n", b"," + b"n" * pad)
+    assert (
+        settings.UPLOAD_MAX_UNCOMPRESSED_BYTES - 2**21
+        < len(content)
+        < (settings.UPLOAD_MAX_UNCOMPRESSED_BYTES)
     )
     sheet = _sheet(counting_committed, content, "csv")
     report = _peak_rss("apps.inventory_counts.services.check_count_sheet", sheet_id=sheet.pk)

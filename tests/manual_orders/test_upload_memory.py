@@ -22,14 +22,23 @@ def _peak_rss(func: str, **kwargs) -> dict:
     return report
 
 
+@pytest.mark.parametrize(
+    ("megabytes", "why"),
+    [
+        (21, "it is larger than 20 MB, the limit for an upload."),
+        (19, "it has more than 100,000 rows, the limit for an upload."),  # found while streaming
+    ],
+)
 @pytest.mark.usefixtures("transactional_db")
-def test_a_21_mb_reference_csv_is_refused_at_the_row_limit_with_flat_memory(make_user):
+def test_a_large_reference_csv_is_refused_naming_the_limit_with_flat_memory(
+    make_user, megabytes, why
+):
     from apps.accounts.roles import Role
 
     operator = make_user(Role.BUSINESS_SUPPORT, language="en")
     imp = ReferenceImport.objects.create(
         kind="products",
-        content=large_products_csv(21),
+        content=large_products_csv(megabytes),
         original_name="products.csv",
         input_format="csv",
         created_by=operator,
@@ -37,7 +46,5 @@ def test_a_21_mb_reference_csv_is_refused_at_the_row_limit_with_flat_memory(make
     report = _peak_rss("apps.manual_orders.services.check_reference", import_id=imp.pk)
     imp.refresh_from_db()
     assert imp.state == ReferenceState.FAILED
-    assert imp.errors[0]["error"].startswith(
-        "The file could not be read: it has more than 100,000 rows, the limit for an upload."
-    )
+    assert imp.errors[0]["error"].startswith(f"The file could not be read: {why}")
     assert report["peak_mib"] < LIMIT_MIB
