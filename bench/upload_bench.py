@@ -28,7 +28,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("DEFAULT_LANGUAGE", "en")
 
 
-NOTE = "The reference check (django-import-export `ModelResource`) keeps ~1.2 KB a row in its results (85 MiB at 10,000 rows, ~200 MiB extrapolated at the 100,000-row limit) and queries the database for every row: 16 ms a row on this shared machine, so a 100,000-row file takes ~25 minutes — on a worker, with progress. A set-based reference import (as the count sheets have) is the fix if such files become common."
+NOTE = "The reference check (django-import-export `ModelResource`) keeps ~1.2 KB a row in its results (85 MiB at 10,000 rows, ~200 MiB extrapolated at the 100,000-row limit) and queries the database for every row: 8–16 ms a row on this shared machine, so a 100,000-row file takes 13–27 minutes — on a worker, with progress. A set-based reference import (as the count sheets have) is the fix if such files become common."
 
 
 def ensure_database(url: str) -> None:
