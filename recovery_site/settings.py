@@ -187,6 +187,21 @@ _rq_queue = {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 
 RQ_QUEUES = {"default": dict(_rq_queue), "backups": dict(_rq_queue)}
 RQ_SHOW_ADMIN_LINK = False
 
+# --- uploads and exports -----------------------------------------------------------------------
+# Uploaded spreadsheets are checked on a worker, row by row, against these limits while they are
+# read (apps/core/tabular.py): beyond them a file is refused with a message naming the limit.
+# The defaults keep a worker under 256 MiB for any file within them (tests/*/test_upload_memory.py).
+UPLOAD_MAX_ROWS = env.int("UPLOAD_MAX_ROWS", default=100_000)
+UPLOAD_MAX_COLUMNS = env.int("UPLOAD_MAX_COLUMNS", default=50)
+# Rows × columns (the header's width): what the check holds in memory grows with it.
+UPLOAD_MAX_CELLS = env.int("UPLOAD_MAX_CELLS", default=600_000)
+# What an .xlsx (a zip) may unpack to, and the largest CSV.
+UPLOAD_MAX_UNCOMPRESSED_BYTES = env.int("UPLOAD_MAX_UNCOMPRESSED_BYTES", default=20 * 1024 * 1024)
+# The admin's exports use the same formats as the pages: formulas are neutralised.
+from apps.core.tabular import EXPORT_FORMATS as _SAFE_EXPORT_FORMATS  # noqa: E402
+
+EXPORT_FORMATS = list(_SAFE_EXPORT_FORMATS)
+
 # --- backups -------------------------------------------------------------------------------------
 # The order system being protected lives in its own database, reached by URL (not a Django
 # connection): the backup engine works on table names and introspection only.

@@ -17,7 +17,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from import_export import fields, resources
+from import_export import fields, resources, widgets
 
 from apps.core.tabular import (  # noqa: F401 - this app's views and forms import them here
     available_formats,
@@ -344,13 +344,26 @@ class VarianceReportResource(resources.Resource):
     sku = fields.Field(attribute="product__sku", column_name="sku")
     name = fields.Field(attribute="product__name", column_name="name")
     category = fields.Field(attribute="product__category", column_name="category")
-    unit_cost = fields.Field(attribute="product__unit_cost", column_name="unit_cost")
-    expected = fields.Field(attribute="expected_qty", column_name="expected")
-    counted = fields.Field(attribute="counted_qty", column_name="counted")
-    recounted = fields.Field(attribute="recount_qty", column_name="recounted")
-    final = fields.Field(attribute="final", column_name="final")
-    variance = fields.Field(attribute="variance_qty", column_name="variance_qty")
-    value = fields.Field(attribute="variance_value", column_name="variance_value")
+    # Quantities and values are numbers in an XLSX (a negative variance stays a number).
+    unit_cost = fields.Field(
+        attribute="product__unit_cost", column_name="unit_cost", widget=widgets.DecimalWidget()
+    )
+    expected = fields.Field(
+        attribute="expected_qty", column_name="expected", widget=widgets.DecimalWidget()
+    )
+    counted = fields.Field(
+        attribute="counted_qty", column_name="counted", widget=widgets.DecimalWidget()
+    )
+    recounted = fields.Field(
+        attribute="recount_qty", column_name="recounted", widget=widgets.DecimalWidget()
+    )
+    final = fields.Field(attribute="final", column_name="final", widget=widgets.DecimalWidget())
+    variance = fields.Field(
+        attribute="variance_qty", column_name="variance_qty", widget=widgets.DecimalWidget()
+    )
+    value = fields.Field(
+        attribute="variance_value", column_name="variance_value", widget=widgets.DecimalWidget()
+    )
     recount = fields.Field(attribute="needs_recount", column_name="needs_recount")
 
     class Meta:

@@ -562,17 +562,19 @@ def recheck_count_sheet(*, sheet: CountSheetImport, by) -> CountSheetImport:
     return sheet
 
 
+def _sheet_content(sheet_id: int) -> bytes:
+    """The file's bytes, held by no model instance: freed as soon as it has been read."""
+    content = CountSheetImport.objects.values_list("content", flat=True).get(pk=sheet_id)
+    return bytes(content)
+
+
 def _run_sheet(sheet: CountSheetImport, *, dry_run: bool, progress: Progress | None):
     session = sheet.session
     try:
-        dataset = read_dataset(bytes(sheet.content), sheet.input_format)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the same answer to staff
-        message = (
-            str(exc)
-            if isinstance(exc, DomainError)
-            else _("The file cannot be read: %(error)s") % {"error": exc}
-        )
-        return None, [{"row": None, "errors": [message]}], 0
+        # Bounded while it streams (apps.core.tabular): "The file could not be read: <why>".
+        dataset = read_dataset(_sheet_content(sheet.pk), sheet.input_format, progress=progress)
+    except DomainError as exc:
+        return None, [{"row": None, "errors": [str(exc)]}], 0
     resource = CountSheetResource(
         session=session, clerk=sheet.created_by, sheet=sheet, progress=progress
     )
@@ -603,7 +605,11 @@ def check_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> dic
 
 def _check_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> dict:
     """The dry run: every row checked, row errors kept with their row numbers, nothing written."""
-    sheet = CountSheetImport.objects.select_related("session", "created_by").get(pk=sheet_id)
+    sheet = (
+        CountSheetImport.objects.select_related("session", "created_by")
+        .defer("content")
+        .get(pk=sheet_id)
+    )
     with transaction.atomic():
         dataset, errors, total = _run_sheet(sheet, dry_run=True, progress=progress)
     preview = []
@@ -632,7 +638,7 @@ def _import_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> d
     check) rolls everything back and the sheet is marked as having errors."""
     errors: list[dict] = []
     with transaction.atomic():
-        sheet = CountSheetImport.objects.select_for_update().get(pk=sheet_id)
+        sheet = CountSheetImport.objects.select_for_update().defer("content").get(pk=sheet_id)
         session = CountSession.objects.select_for_update().get(pk=sheet.session_id)
         if sheet.state != ImportState.IMPORTING:
             raise DomainError(_("This sheet is not waiting to be imported."))

@@ -15,6 +15,7 @@ from apps.core.choices import JobState
 from apps.core.errors import DomainError
 from apps.core.jobs import refresh_job_state
 from apps.core.mixins import StaffPageMixin
+from apps.core.tabular import export_content
 
 from . import selectors, services
 from .choices import ENTRY_STATES, ImportState, SessionState
@@ -293,14 +294,12 @@ class SheetExportView(StaffPageMixin, _SessionMixin, View):
         lines = session.lines.select_related("location", "product").order_by(
             "location__code", "product__sku"
         )
-        data = CountSheetExportResource().export(lines)
-        return _download(data, fmt, f"count-sheet-{session.pk}")
+        return _download(CountSheetExportResource(), lines, fmt, f"count-sheet-{session.pk}")
 
 
-def _download(dataset, fmt, stem: str) -> HttpResponse:
-    content = fmt.export_data(dataset)
-    if isinstance(content, str):
-        content = content.encode("utf-8-sig")  # Excel opens UTF-8 CSV with a BOM correctly
+def _download(resource, rows, fmt, stem: str) -> HttpResponse:
+    # Formulas neutralised, CSV with a BOM (Excel then opens UTF-8 correctly).
+    content = export_content(resource, rows, fmt)
     response = HttpResponse(content, content_type=fmt.get_content_type())
     response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt.get_extension()}"'
     return response
@@ -420,8 +419,8 @@ class VarianceExportView(StaffPageMixin, _SessionMixin, View):
     def get(self, request, pk):
         session = self.get_session()
         fmt = format_by_name(request.GET.get("format") or "csv") or format_by_name("csv")
-        data = VarianceReportResource().export(selectors.variance_lines(session))
-        return _download(data, fmt, f"variance-report-{session.pk}")
+        rows = selectors.variance_lines(session)
+        return _download(VarianceReportResource(), rows, fmt, f"variance-report-{session.pk}")
 
 
 class StockListView(StaffPageMixin, ListView):

@@ -60,6 +60,8 @@ class ReferenceKind(models.TextChoices):
 
 
 class ImportState(models.TextChoices):
+    CHECKING = "checking", _("Being checked")
+    FAILED = "failed", _("Could not be checked")
     CHECKED = "checked", _("Checked")
     HAS_ERRORS = "has_errors", _("Has errors")
     IMPORTED = "imported", _("Imported")

@@ -18,10 +18,15 @@ def load_reference_from_backup_job(*, progress=None) -> dict:
     return services.load_reference_from_latest_backup(progress=progress)
 
 
+def check_reference_job(*, progress=None, import_id: int) -> dict:
+    progress(1, "…")
+    return services.check_reference(import_id=import_id, progress=progress)
+
+
 def confirm_reference_import_job(*, progress=None, import_id: int) -> dict:
     from .models import ReferenceImport
 
     imp = ReferenceImport.objects.defer("content").get(pk=import_id)
     progress.update(percent=5, step=str(imp))
-    imp = services.confirm_reference_import(imp=imp, by=None)
+    imp = services.confirm_reference_import(imp=imp, by=None, progress=progress)
     return {"import_id": imp.pk, "rows": imp.total_rows, "state": imp.state}

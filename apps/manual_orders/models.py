@@ -304,7 +304,9 @@ class ReferenceImport(models.Model):
     content = models.BinaryField(_("content"))
     original_name = models.CharField(_("file name"), max_length=255)
     input_format = models.CharField(_("format"), max_length=10)
-    state = models.CharField(_("state"), max_length=12, choices=ImportState.choices)
+    state = models.CharField(
+        _("state"), max_length=12, choices=ImportState.choices, default=ImportState.CHECKING
+    )
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
     errors = models.JSONField(_("row errors"), default=list, blank=True)
     preview = models.JSONField(_("preview"), default=list, blank=True)
@@ -313,6 +315,10 @@ class ReferenceImport(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     imported_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    # The check runs on a worker (a file is never read inside the web request).
+    job = models.ForeignKey(
+        "core.JobRecord", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("reference import")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.choices import Channel
 from apps.core.errors import DomainError
 from apps.core.events import json_safe
+from apps.core.jobs import start_job
 from apps.core.notifications import send_notification
 from apps.core.timeline import post_to_timeline
 from apps.inventory_counts.models import Product, Warehouse
@@ -582,22 +583,24 @@ def record_hand_back(*, pushed: int, conflicts: int, by) -> None:
 
 # --- reference data -------------------------------------------------------------------------------
 PREVIEW_ROWS = 50
+ERRORS_KEPT = 500
 
 
-def _check_reference(imp: ReferenceImport, *, dry_run: bool):
+def _check_reference(imp: ReferenceImport, *, dry_run: bool, progress=None):
     from apps.core.tabular import read_dataset
 
     from .resources import REFERENCE_RESOURCES
 
-    try:
-        dataset = read_dataset(bytes(imp.content), imp.input_format)
-    except DomainError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's to fix
-        raise DomainError(_("The file could not be read: %(error)s") % {"error": exc}) from exc
+    # Bounded while it streams; any reason it cannot be read is a DomainError naming it.
+    # The bytes are held by no model instance, so they are freed once the file has been read.
+    content = ReferenceImport.objects.values_list("content", flat=True).get(pk=imp.pk)
+    dataset = read_dataset(bytes(content), imp.input_format, progress=progress)
+    del content
+    if progress:
+        progress(10, _("Checking %(n)s rows") % {"n": len(dataset)})
     if dataset.headers:
         dataset.headers = [str(h or "").strip().lower() for h in dataset.headers]
-    resource = REFERENCE_RESOURCES[imp.kind]()
+    resource = REFERENCE_RESOURCES[imp.kind](progress=progress)
     result = resource.import_data(
         dataset, dry_run=dry_run, raise_errors=False, use_transactions=True
     )
@@ -617,34 +620,73 @@ def _check_reference(imp: ReferenceImport, *, dry_run: bool):
 def upload_reference(
     *, kind: str, content: bytes, name: str, input_format: str, by
 ) -> ReferenceImport:
-    """Check a whole reference file without writing anything, and keep it with its preview."""
+    """Keep an uploaded reference file and check all of it on a worker (a tracked job that
+    writes nothing); the page shows the job's progress, then the preview and row errors."""
     imp = ReferenceImport(
         kind=kind,
         content=content,
         original_name=name[:255],
         input_format=input_format,
+        state=ImportState.CHECKING,
         created_by=by,
     )
-    dataset, result, errors = _check_reference(imp, dry_run=True)
-    imp.total_rows = len(dataset)
-    imp.errors = errors[:500]
-    imp.state = ImportState.HAS_ERRORS if errors else ImportState.CHECKED
-    imp.preview = {
-        "headers": list(dataset.headers or []),
-        "rows": [[str(v) if v is not None else "" for v in row] for row in dataset[:PREVIEW_ROWS]],
-        "actions": [str(r.import_type) for r in result.rows[:PREVIEW_ROWS]],
-    }
+    imp.full_clean(exclude=["content", "job"])
     imp.save()
-    return imp
+    job = start_job(
+        kind="manual_orders.reference_check",
+        title=_("Check %(name)s") % {"name": imp.original_name},
+        func="apps.manual_orders.jobs.check_reference_job",
+        kwargs={"import_id": imp.pk},
+        by=by,
+    )
+    ReferenceImport.objects.filter(pk=imp.pk).update(job=job)
+    return ReferenceImport.objects.defer("content").get(pk=imp.pk)
 
 
-def confirm_reference_import(*, imp: ReferenceImport, by) -> ReferenceImport:
+def check_reference(*, import_id: int, progress=None) -> dict:
+    """The dry run of an uploaded reference file, on a worker. Whatever stops it (an unreadable
+    or too large file, a crash), the file ends FAILED with the reason instead of "checking"."""
+    try:
+        with transaction.atomic():
+            imp = ReferenceImport.objects.select_for_update().defer("content").get(pk=import_id)
+            if imp.state != ImportState.CHECKING:
+                raise DomainError(_("This file is not waiting to be checked."))
+            dataset, result, errors = _check_reference(imp, dry_run=True, progress=progress)
+            imp.total_rows = len(dataset)
+            imp.errors = errors[:ERRORS_KEPT]
+            imp.state = ImportState.HAS_ERRORS if errors else ImportState.CHECKED
+            imp.preview = {
+                "headers": list(dataset.headers or []),
+                "rows": [
+                    [str(v) if v is not None else "" for v in row] for row in dataset[:PREVIEW_ROWS]
+                ],
+                "actions": [str(r.import_type) for r in result.rows[:PREVIEW_ROWS]],
+            }
+            imp.save(update_fields=["total_rows", "errors", "state", "preview"])
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, DomainError) else exc.__class__.__name__
+        mark_reference_failed(import_id=import_id, reason=reason)
+        raise
+    return {"rows": imp.total_rows, "errors": len(errors), "state": imp.state}
+
+
+def mark_reference_failed(*, import_id: int, reason: str) -> bool:
+    """A file whose check stopped (unreadable, too large, or its worker died) says why."""
+    return bool(
+        ReferenceImport.objects.filter(pk=import_id, state=ImportState.CHECKING).update(
+            state=ImportState.FAILED,
+            errors=[{"row": None, "field": "", "error": str(reason)}],
+        )
+    )
+
+
+def confirm_reference_import(*, imp: ReferenceImport, by, progress=None) -> ReferenceImport:
     """Write a checked file: every row or, if any row turned out wrong, none."""
     with transaction.atomic():
-        imp = ReferenceImport.objects.select_for_update().get(pk=imp.pk)
+        imp = ReferenceImport.objects.select_for_update().defer("content").get(pk=imp.pk)
         if imp.state != ImportState.CHECKED:
             raise DomainError(_("Only a checked file without errors can be imported."))
-        _dataset, _result, errors = _check_reference(imp, dry_run=False)
+        _dataset, _result, errors = _check_reference(imp, dry_run=False, progress=progress)
         if errors:
             transaction.set_rollback(True)
             raise DomainError(_("The file has errors now; nothing was imported."))
@@ -847,10 +889,11 @@ def push_to_order_system(
     return counts
 
 
-def export_orders(
-    *, file_format: str, push_state: str = "", state: str = ""
-) -> tuple[bytes | str, str]:
-    """The order lines for re-entry, in CSV, XLSX or JSON: (content, content type)."""
+def export_orders(*, file_format: str, push_state: str = "", state: str = "") -> tuple[bytes, str]:
+    """The order lines for re-entry, in CSV, XLSX or JSON: (content, content type). Cells that
+    a spreadsheet would run as formulas are neutralised (``apps.core.tabular``)."""
+    from apps.core.tabular import export_content
+
     from .resources import EXPORT_FORMATS, OrderLineExportResource, formats
 
     fmt = formats(EXPORT_FORMATS).get(file_format)
@@ -861,5 +904,4 @@ def export_orders(
         qs = qs.filter(order__push_state=push_state)
     if state:
         qs = qs.filter(order__state=state)
-    dataset = OrderLineExportResource().export(queryset=qs)
-    return fmt.export_data(dataset), fmt.get_content_type()
+    return export_content(OrderLineExportResource(), qs, fmt), fmt.get_content_type()

@@ -11,9 +11,10 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from apps.core.choices import JobState
 from apps.core.errors import DomainError
 from apps.core.events import message
-from apps.core.jobs import start_job
+from apps.core.jobs import refresh_job_state, start_job
 from apps.core.mixins import StaffPageMixin
 from apps.inventory_counts.models import Warehouse
 
@@ -360,9 +361,7 @@ class ExportOrdersView(StaffPageMixin, View):
         except DomainError as exc:
             messages.error(request, str(exc))
             return redirect("manual_orders:reconciliation")
-        if isinstance(content, str) and file_format == "csv":
-            # A BOM, as the stock counts' downloads: Excel then shows Chinese names correctly.
-            content = content.encode("utf-8-sig")
+        if file_format == "csv":  # UTF-8 with a BOM (apps.core.tabular.export_content)
             content_type = f"{content_type}; charset=utf-8"
         response = HttpResponse(content, content_type=content_type)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -419,10 +418,16 @@ class ReferenceDetailView(StaffPageMixin, DetailView):
     context_object_name = "imp"
 
     def get_queryset(self):
-        return ReferenceImport.objects.defer("content")
+        return ReferenceImport.objects.select_related("job").defer("content")
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
+        if self.object.job is not None:
+            ctx["job"] = refresh_job_state(self.object.job)
+            if ctx["job"].state == JobState.FAILED and services.mark_reference_failed(
+                import_id=self.object.pk, reason=ctx["job"].error or _("Failed")
+            ):
+                self.object.refresh_from_db(fields=["state", "errors"])
         preview = self.object.preview or {}
         actions = preview.get("actions", [])
         ctx["headers"] = preview.get("headers", [])
