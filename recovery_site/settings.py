@@ -328,6 +328,9 @@ CACHES = {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "recovery_site:ratelimit",
+            # A Redis that accepts but never answers must not hang the public reset page: the
+            # limiter then lets the request through (apps.accounts.ratelimit).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}

@@ -244,11 +244,15 @@ class _Heartbeat(threading.Thread):
     def run(self) -> None:
         try:
             while not self.stopped.wait(self.interval):
-                JobRecord.objects.filter(pk=self.record_id, state=JobState.RUNNING).update(
-                    heartbeat_at=timezone.now()
-                )
-        except Exception:  # noqa: BLE001 - a missed heartbeat must not kill the job
-            logger.exception("heartbeat failed for job %s", self.record_id)
+                # One failed beat (a database blip) must neither kill the job nor end the beats:
+                # a silent heartbeat gets a job that is still working declared dead.
+                try:
+                    JobRecord.objects.filter(pk=self.record_id, state=JobState.RUNNING).update(
+                        heartbeat_at=timezone.now()
+                    )
+                except Exception:  # noqa: BLE001
+                    logger.exception("heartbeat failed for job %s", self.record_id)
+                    connection.close()  # the next beat opens a fresh connection
         finally:
             connection.close()
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role
+from apps.core.forms import MinuteField
 
 from .choices import (
     TASK_OWNER_ROLES,
@@ -22,16 +23,10 @@ from .choices import (
 )
 from .models import ASSESSMENT_FIELDS, Incident, TaskTemplate
 
-LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
-
-def _when(label, *, required=True, help_text=""):
-    return forms.DateTimeField(
-        label=label,
-        required=required,
-        help_text=help_text,
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_FORMAT),
-    )
+def _when(label, *, required=True, help_text=None):
+    # One text box (one Tab stop), not a datetime-local input whose parts are seven stops.
+    return MinuteField(label=label, required=required, help_text=help_text)
 
 
 def _staff(roles):

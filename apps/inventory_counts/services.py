@@ -617,7 +617,9 @@ def _check_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> di
         for row in dataset[:PREVIEW_ROWS]:
             preview.append([str(v) if v is not None else "" for v in row])
         preview = [list(dataset.headers or []), *preview]
-    CountSheetImport.objects.filter(pk=sheet.pk).update(
+    # Only a sheet still being checked takes the result: a late or repeated check job must never
+    # turn an importing or imported sheet back into a valid one (it could be imported twice).
+    CountSheetImport.objects.filter(pk=sheet.pk, state=ImportState.VALIDATING).update(
         state=ImportState.INVALID if errors else ImportState.VALID,
         total_rows=total,
         errors=errors[:ERRORS_KEPT],

@@ -9,12 +9,12 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.forms import MinuteField
 from apps.inventory_counts.models import Product, Warehouse
 
 from .choices import NotifyBy, OrderChannel, OrderState, OrderType, PushState, ReferenceKind
 from .models import MAX_LINE_QUANTITY, AllocationRule, Customer
 
-LOCAL_FORMAT = "%Y-%m-%d %H:%M"
 MAX_LINES = 50
 MAX_QUANTITY = MAX_LINE_QUANTITY
 # Money fields are max_digits 12, 2 decimals: anything at or above 10^10 does not fit.
@@ -60,14 +60,7 @@ class OrderEntryForm(forms.Form):
         label=_("Order type"), choices=OrderType.choices, initial=OrderType.STANDARD
     )
     # One text field (one Tab stop), not a datetime-local input whose parts are seven stops.
-    received_at = forms.DateTimeField(
-        label=_("Received at"),
-        input_formats=[LOCAL_FORMAT, "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M"],
-        help_text=_("Year-month-day hours:minutes, for example 2026-11-25 14:30."),
-        widget=forms.DateTimeInput(
-            attrs={"autocomplete": "off", "spellcheck": "false"}, format=LOCAL_FORMAT
-        ),
-    )
+    received_at = MinuteField(label=_("Received at"))
     email_reference = forms.CharField(
         label=_("E-mail text or reference"),
         required=False,

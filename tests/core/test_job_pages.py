@@ -149,3 +149,14 @@ def test_a_title_given_as_a_message_is_rendered_from_its_kind_and_parameters(cli
     client.force_login(user)
     assert "校验 20261125订单数据实时备份.bak" in _job_page(client, job, "zh-hans")
     assert "Verify 20261125订单数据实时备份.bak" in _job_page(client, job, "en")
+
+
+@pytest.mark.django_db
+def test_a_failed_jobs_error_is_announced_to_screen_readers(client, make_user):
+    user = make_user(Role.TECH_SUPPORT)
+    job = JobRecord.objects.create(
+        kind="t", title="t", error="Scope has no tables", started_by=user, state=JobState.FAILED
+    )
+    client.force_login(user)
+    page = _job_page(client, job, "en")
+    assert '<div class="alert alert-danger mt-2 mb-0" role="alert" data-testid="job-error">' in page

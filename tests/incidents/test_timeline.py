@@ -159,7 +159,10 @@ def test_a_failing_timeline_receiver_never_aborts_the_callers_transaction(make_u
     def duplicate_row(**kwargs):
         return TimelineEntry.objects.create(pk=first.pk, incident=incident, kind="note")
 
-    monkeypatch.setattr(incident_services, "post_event", duplicate_row)
+    # The receiver calls the timeline module's own post_event (services is a package now).
+    from apps.incidents.services import timeline as timeline_services
+
+    monkeypatch.setattr(timeline_services, "post_event", duplicate_row)
     with transaction.atomic():
         user = make_user("business_support")  # the caller's own work, before and after
         assert post_to_timeline(kind="note", text="x", by=user) == 0

@@ -224,3 +224,21 @@ def test_csv_encoding_an_undecodable_sheet_gets_a_translated_message(client, bas
     message = sheet.errors[0]["errors"][0]
     assert "codec" not in message and "0xff" not in message
     assert "encoding" in message or "编码" in message
+
+
+def test_a_late_check_job_never_turns_an_imported_sheet_valid_again(client, baseline, counting):
+    """A repeated or late check must not reopen a sheet: it could then be imported twice."""
+    from apps.inventory_counts import services
+
+    client.force_login(baseline.manager)
+    _upload(client, counting, _sheet(["A-01,TEA-1,98"]))
+    sheet = CountSheetImport.objects.get()
+    client.post(reverse("inventory_counts:sheet-confirm", args=[sheet.pk]))
+    sheet.refresh_from_db()
+    assert sheet.state == ImportState.IMPORTED, sheet.errors
+
+    services.check_count_sheet(sheet_id=sheet.pk)  # the late job
+
+    sheet.refresh_from_db()
+    assert sheet.state == ImportState.IMPORTED
+    assert CountEntry.objects.filter(sheet=sheet).count() == 1

@@ -84,9 +84,9 @@ def _choose_customer(page: Page, phone: str) -> None:
 
 
 @contextmanager
-def _suggestions_held(page: Page):
-    """The product suggestions answer only after the block's keys: the operator is always
-    faster than the server, whatever the machine's load."""
+def _suggestions_held(page: Page, what: str = "products"):
+    """The suggestions answer only after the block's keys: the operator is always faster than
+    the server, whatever the machine's load."""
     held, released = [], False
 
     def hold(route):
@@ -95,12 +95,28 @@ def _suggestions_held(page: Page):
         else:
             held.append(route)
 
-    page.route("**/orders/products/search/**", hold)
+    page.route(f"**/orders/{what}/search/**", hold)
     yield
     released = True
     for route in held:
         route.continue_()
-    page.unroute("**/orders/products/search/**", hold)
+    page.unroute(f"**/orders/{what}/search/**", hold)
+
+
+@pytest.mark.parametrize("delay", [100, 30], ids=["typist-100ms", "scanner-30ms"])
+def test_enter_on_a_whole_phone_number_before_the_suggestions_chooses_that_customer(
+    live_server, page: Page, make_user, delay
+):
+    operator = make_user(Role.BUSINESS_SUPPORT, username="li.na", language="en")
+    customer = CustomerFactory(name="赵敏", phone="13812345678", address="杭州市文化路 8 号")
+    CustomerFactory(name="钱多", phone="13812340000")  # shares the prefix: a prefix is no pick
+    _sign_in(page, live_server, operator)
+    page.goto(f"{live_server.url}/orders/new/")
+    page.get_by_test_id("customer-search").focus()
+    with _suggestions_held(page, "customers"):
+        _keys(page, f"{customer.phone}\n", delay)
+    expect(page.get_by_test_id("customer-chosen")).to_contain_text("赵敏")
+    expect(page.locator("input[name=line_sku]").first).to_be_focused()
 
 
 @pytest.fixture

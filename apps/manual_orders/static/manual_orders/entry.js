@@ -93,6 +93,7 @@
       },
       show,
       close,
+      choose: (item) => { close(); onPick(item); },
     };
   }
 
@@ -157,6 +158,10 @@
     let found;
     try { found = await customerAc.lookUp(q); } catch (err) { return; }
     if (!found.current || customerInput.value.trim() !== q) return;
+    // Exactly one customer with exactly this phone number: that is the one the operator means.
+    const digits = (s) => s.replace(/[\s-]/g, "");
+    const exact = found.results.filter((c) => digits(c.phone) === digits(q));
+    if (found.results.length === 1 && exact.length === 1) { customerAc.choose(exact[0]); return; }
     if (found.results.length) { customerAc.show(found.results, q); return; }
     carry();
     (newName.value ? newPhone.value ? form.querySelector("[name=new_email]") : newPhone : newName).focus();
