@@ -315,15 +315,21 @@ def refresh_run_state(run: BackupRun | RestoreRun) -> BackupRun | RestoreRun:
     if run.state in (RunState.QUEUED, RunState.RUNNING) and run.job_id:
         job = refresh_job_state(run.job)
         if job.is_finished and job.state == JobState.FAILED:
-            run.state = RunState.FAILED
-            run.error = job.error
-            run.finished_at = job.finished_at or timezone.now()
-            run._change_reason = "job failed"
-            run.save()
-            if isinstance(run, RestoreRun) and run.into_order_system:
-                _set_status(
-                    [b.scope for b in run.backups.all()], SystemStatus.RESTORE_FAILED, job.error
-                )
+            with transaction.atomic():
+                # Locked and checked again: the worker may have just finished the run itself,
+                # and a page view must never overwrite its outcome.
+                run = type(run).objects.select_for_update().get(pk=run.pk)
+                if run.state not in (RunState.QUEUED, RunState.RUNNING):
+                    return run
+                run.state = RunState.FAILED
+                run.error = job.error
+                run.finished_at = job.finished_at or timezone.now()
+                run._change_reason = "job failed"
+                run.save()
+                if isinstance(run, RestoreRun) and run.into_order_system:
+                    _set_status(
+                        [b.scope for b in run.backups.all()], SystemStatus.RESTORE_FAILED, job.error
+                    )
     return run
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from apps.accounts.roles import Role
 from apps.backups import services
@@ -131,3 +131,21 @@ def test_a_backup_declared_dead_stays_failed_when_its_worker_finishes_after_all(
     assert run.state == RunState.FAILED
     assert JobRecord.objects.get(pk=run.job_id).state == JobState.FAILED
     assert services.propose_restore(scope=scope("products")).backup is None
+
+
+@pytest.mark.django_db
+def test_a_page_view_never_overwrites_a_backup_its_worker_has_just_completed(make_user):
+    """The page's copy says running, the job record says failed (declared dead), but the worker
+    completed the run in the meantime: the completed row stands."""
+    user = make_user("tech_support")
+    job = JobRecord.objects.create(
+        kind="t", title="t", started_by=user, state=JobState.FAILED, finished_at=timezone.now()
+    )
+    run = BackupRunFactory(state=RunState.COMPLETE, job=job)
+    seen_by_the_page = type(run).objects.get(pk=run.pk)
+    seen_by_the_page.state = RunState.RUNNING  # what the page loaded before the worker finished
+
+    services.refresh_run_state(seen_by_the_page)
+
+    run.refresh_from_db()
+    assert run.state == RunState.COMPLETE and not run.error
