@@ -50,6 +50,19 @@ def measure(func_path: str, *, env: dict[str, str], timeout: float = 600, **kwar
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+# What a worker may reach checking any upload within the limits (issue 12, section 4).
+LIMIT_MIB = 256
+
+
+def measure_on_test_db(func_path: str, **kwargs) -> dict:
+    """``measure`` in a child that sees this test's database, with messages in English."""
+    from tests.conftest import subprocess_env
+
+    report = measure(func_path, env=subprocess_env(DEFAULT_LANGUAGE="en"), **kwargs)
+    print(report)
+    return report
+
+
 def main() -> None:
     if sys.argv[1] == "--child":
         child(sys.argv[2], sys.argv[3])

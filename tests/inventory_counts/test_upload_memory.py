@@ -9,17 +9,9 @@ import pytest
 
 from apps.inventory_counts.choices import ImportState as SheetState
 from apps.inventory_counts.models import CountSheetImport, Location, Product
-from tests.conftest import subprocess_env
 from tests.hostile_files import count_sheet_csv, zip_bomb_xlsx
-from tests.peak_rss import measure
-
-LIMIT_MIB = 256
-
-
-def _peak_rss(func: str, **kwargs) -> dict:
-    report = measure(func, env=subprocess_env(DEFAULT_LANGUAGE="en"), **kwargs)
-    print(report)
-    return report
+from tests.peak_rss import LIMIT_MIB
+from tests.peak_rss import measure_on_test_db as _peak_rss
 
 
 def _sheet(counting, content: bytes, fmt: str) -> CountSheetImport:

@@ -9,17 +9,9 @@ import pytest
 
 from apps.manual_orders.choices import ImportState as ReferenceState
 from apps.manual_orders.models import ReferenceImport
-from tests.conftest import subprocess_env
 from tests.hostile_files import large_products_csv
-from tests.peak_rss import measure
-
-LIMIT_MIB = 256
-
-
-def _peak_rss(func: str, **kwargs) -> dict:
-    report = measure(func, env=subprocess_env(DEFAULT_LANGUAGE="en"), **kwargs)
-    print(report)
-    return report
+from tests.peak_rss import LIMIT_MIB
+from tests.peak_rss import measure_on_test_db as _peak_rss
 
 
 @pytest.mark.parametrize(
