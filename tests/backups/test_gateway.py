@@ -142,3 +142,17 @@ def test_ping_names_the_database_without_its_password_or_says_why_not():
     assert gateway.ping(pg_server_url("postgres")).display.endswith("/postgres")
     with pytest.raises(gateway.SourceUnreachableError):
         gateway.ping("postgresql://someone:secret@127.0.0.1:1/nowhere", timeout=1)
+
+
+def test_the_demo_seed_counts_orders_through_the_gateway_and_zero_when_there_are_none(tmp_path):
+    from apps.backups import demo_order_system
+
+    path = tmp_path / "orders.sqlite3"
+    assert demo_order_system.count_orders(f"sqlite:///{path}") == 0  # no file: not created
+    assert not path.exists()
+    with gateway.connect(f"sqlite:///{path}") as db:
+        db.q("CREATE TABLE unrelated (id INTEGER)")
+    assert demo_order_system.count_orders(f"sqlite:///{path}") == 0  # no orders table yet
+    demo_order_system.seed_sqlite(str(path), orders=40)
+    assert demo_order_system.count_orders(f"sqlite:///{path}") == 40
+    assert demo_order_system.count_orders("postgresql://someone@127.0.0.1:1/nowhere") == 0
