@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 
 import psycopg
 
+from .engine import EngineError, gateway
+
 TABLES = ["customers", "products", "orders", "order_items", "payments"]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
@@ -332,16 +334,12 @@ def seed(url: str, *, orders: int) -> dict[str, int]:
 
 def count_orders(url: str) -> int:
     """Orders in the order system, 0 when it has no orders table yet."""
+    if urlparse(url).scheme == "sqlite" and not Path(sqlite_path(url)).exists():
+        return 0
     try:
-        if urlparse(url).scheme == "sqlite":
-            path = sqlite_path(url)
-            if not Path(path).exists():
-                return 0
-            with sqlite3.connect(path) as conn:
-                return conn.execute("SELECT count(*) FROM orders").fetchone()[0]
-        with psycopg.connect(url) as conn:
-            return conn.execute("SELECT count(*) FROM orders").fetchone()[0]
-    except (sqlite3.Error, psycopg.Error):
+        with gateway.connect(url) as db:
+            return int(db.q("SELECT count(*) FROM orders")[0][0])
+    except (*gateway.DB_ERRORS, EngineError):
         return 0
 
 

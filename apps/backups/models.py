@@ -8,8 +8,8 @@ from simple_history.models import HistoricalRecords
 from apps.core.models import JobRecord
 
 from .choices import BackupKind, CopyState, ErrorCode, RunState, SystemStatus
-from .engine.checks import check_shape
-from .engine.errors import CheckError
+from .engine import CheckError
+from .engine.gateway import check_shape
 from .errors import error_text, explain
 
 

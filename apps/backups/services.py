@@ -10,19 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
-import sqlite3
-import tempfile
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 from django.conf import settings
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
@@ -38,6 +32,7 @@ from apps.core.timeline import post_to_timeline
 
 from . import engine, errors, events
 from .choices import PLAN_KIND_WORDS, BackupKind, CopyState, RunState, SystemStatus
+from .engine import gateway
 from .models import BackupAudit, BackupPolicy, BackupRun, BackupScope, RestoreRun
 
 logger = logging.getLogger(__name__)
@@ -241,7 +236,7 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
             progress.update(percent=88, step=gettext_lazy("Copying to the remote store"))
             remote_name, remote_state = _copy_to_remote(result.path, result.sha256)
             progress.log(_("Remote copy verified: %(name)s") % {"name": remote_name})
-    except (engine.EngineError, OSError, DomainError, psycopg.Error, sqlite3.Error) as exc:
+    except (engine.EngineError, OSError, DomainError, *gateway.DB_ERRORS) as exc:
         reason = explain(exc)
         _fail_backup(run.pk, exc)
         raise JobFailure(reason) from exc
@@ -773,19 +768,13 @@ def _resolve_target(target: str | None, target_url: str | None) -> str:
 
 
 def ensure_scratch_database(url: str) -> None:
-    """A rehearsal target may not exist yet: create an empty PostgreSQL database for it."""
-    parsed = engine.parse_url(url)
-    if parsed.engine != "postgresql":
-        return
-    name = urlsplit(url).path.lstrip("/")
-    admin_url = urlunsplit(urlsplit(url)._replace(path="/postgres"))
-    try:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
-            if not exists:
-                conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error:
-        pass  # the restore itself reports an unreachable target clearly
+    """A rehearsal target may not exist yet: create an empty PostgreSQL database for it.
+
+    Only configured scratch names are created (the gateway refuses any other); a target given
+    as a URL that is not one must already exist.
+    """
+    if gateway.is_scratch_url(url):
+        gateway.create_scratch_database(url)
 
 
 @contextmanager
@@ -801,36 +790,21 @@ def latest_backups_opened(*, slugs: list[str], progress: Progress | None = None)
         if proposal.backup is None:
             raise DomainError(f"{proposal.scope.name}: {proposal.reason}")
         runs.append(proposal.backup)
-    source = urlsplit(settings.ORDER_SYSTEM_DATABASE_URL)
-    tmpdir = None
-    if source.scheme.startswith("postgres"):
-        name = f"{source.path.lstrip('/')}_from_backup_{uuid.uuid4().hex[:8]}"
-        url = urlunsplit(source._replace(path=f"/{name}"))
-        ensure_scratch_database(url)
-    else:
-        tmpdir = tempfile.mkdtemp(prefix="from-backup-")
-        url = f"sqlite:///{tmpdir}/order_system.sqlite3"
-    try:
-        engine.restore_files(
-            [verified_file_for(run) for run in runs],
-            target_url=url,
-            keyring=get_keyring(),
-            progress=(
-                lambda pct, step: progress.update(percent=int(pct * 0.6), step=step_text(step))
+    with gateway.scratch_database() as url:
+        try:
+            engine.restore_files(
+                [verified_file_for(run) for run in runs],
+                target_url=url,
+                keyring=get_keyring(),
+                progress=(
+                    lambda pct, step: progress.update(percent=int(pct * 0.6), step=step_text(step))
+                )
+                if progress
+                else None,
             )
-            if progress
-            else None,
-        )
-        yield url
-    except (engine.EngineError, OSError) as exc:
-        raise DomainError(explain(exc)) from exc
-    finally:
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
-        else:
-            admin_url = urlunsplit(source._replace(path="/postgres"))
-            with psycopg.connect(admin_url, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            yield url
+        except (engine.EngineError, OSError) as exc:
+            raise DomainError(explain(exc)) from exc
 
 
 def _set_status(scopes, status: str, note: str = "") -> None:
@@ -853,7 +827,7 @@ def run_checks(*, url: str, scopes) -> list[dict[str, Any]]:
     checks = [c for scope in scopes for c in scope.checks]
     if not checks:
         return results
-    with engine.ReadOnlyQueries(url, timeout_ms=settings.BACKUP_CHECK_TIMEOUT_MS) as queries:
+    with gateway.read_only_queries(url, timeout_ms=settings.BACKUP_CHECK_TIMEOUT_MS) as queries:
         for check in checks:
             if check["sql"] in seen:
                 continue
@@ -887,14 +861,11 @@ def validate_check(*, sql: str, url: str | None = None) -> None:
     when it answers, so a typo in a table name is caught now, not after a restore.
     """
     try:
-        engine.check_shape(sql)
+        gateway.check_shape(sql)
     except engine.CheckError as exc:
         raise DomainError(explain(exc)) from exc
     try:
-        queries = engine.ReadOnlyQueries(
-            url or settings.ORDER_SYSTEM_DATABASE_URL,
-            timeout_ms=settings.BACKUP_CHECK_TIMEOUT_MS,
-        )
+        queries = gateway.read_only_queries(url, timeout_ms=settings.BACKUP_CHECK_TIMEOUT_MS)
     except engine.EngineError:
         logger.warning("check saved untried: the order system database cannot be reached")
         return
@@ -959,12 +930,12 @@ def perform_restore(
         progress.update(percent=93, step=gettext_lazy("Running integrity and business checks"))
         try:
             report["checks"] = run_checks(url=url, scopes=scopes)
-        except (engine.EngineError, psycopg.Error, sqlite3.Error) as exc:
+        except (engine.EngineError, *gateway.DB_ERRORS) as exc:
             # The data is restored: report that the checks could not run, do not fail.
             report["checks"] = [
                 {"name": _("Checks"), "name_en": "Checks", "error": explain(exc), "ok": False}
             ]
-    except (engine.EngineError, OSError, DomainError, psycopg.Error, sqlite3.Error) as exc:
+    except (engine.EngineError, OSError, DomainError, *gateway.DB_ERRORS) as exc:
         reason = explain(exc)
         _fail_restore(restore, scopes, exc, report)
         raise JobFailure(reason) from exc

@@ -1,24 +1,18 @@
 """Hand manual orders back to the restored order system, straight into its database.
 
-Plain DB-API work on the order system's tables (PostgreSQL through psycopg, SQLite through
-sqlite3), no Django connection. Each manual order is inserted under its own ``order_no`` (the
-manual order number) with ``ON CONFLICT (order_no) DO NOTHING``, so pushing twice inserts
+Plain DB-API work on the order system's tables through the backups gateway
+(``apps.backups.engine.gateway.connect``), no Django connection. Each manual order is inserted
+under its own ``order_no`` (the manual order number) with ``ON CONFLICT (order_no) DO NOTHING``, so pushing twice inserts
 nothing the second time; an order whose SKUs the restored system does not know is a conflict,
 with the reason, and nothing of it is written.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 
-import psycopg
-
-from apps.backups.engine.sources import parse_url
+from apps.backups.engine.gateway import OrderDb, connect
 
 PUSHED, CONFLICT = "pushed", "conflict"
 # An arbitrary constant: pushes from several workers take turns at allocating ids.
@@ -56,59 +50,11 @@ class PushOutcome:
     created: bool = False
 
 
-class _Db:
-    def __init__(self, url: str) -> None:
-        parsed = parse_url(url)
-        self.kind = parsed.engine
-        if self.kind == "postgresql":
-            self.conn = psycopg.connect(
-                url.replace("postgres://", "postgresql://", 1), autocommit=True
-            )
-        else:
-            self.conn = sqlite3.connect(parsed.path, timeout=30, isolation_level=None)
-
-    def q(self, sql: str, params=()) -> list[tuple]:
-        if self.kind != "postgresql":
-            sql = sql.replace("%s", "?")
-            params = tuple(_sqlite_value(p) for p in params)
-        cur = self.conn.execute(sql, params)
-        try:
-            return list(cur.fetchall())
-        except (psycopg.ProgrammingError, sqlite3.ProgrammingError):
-            return []
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        if self.kind == "postgresql":
-            with self.conn.transaction():
-                self.q("SELECT pg_advisory_xact_lock(%s)", (ADVISORY_KEY,))
-                yield
-        else:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
-            self.conn.execute("COMMIT")
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-def _sqlite_value(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
-
-
-def _next_id(db: _Db, table: str) -> int:
+def _next_id(db: OrderDb, table: str) -> int:
     return int(db.q(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")[0][0])  # noqa: S608
 
 
-def _customer_id(db: _Db, order: PushOrder) -> int:
+def _customer_id(db: OrderDb, order: PushOrder) -> int:
     if order.customer_external_id is not None:
         rows = db.q("SELECT id FROM customers WHERE id = %s", (order.customer_external_id,))
         if rows:
@@ -138,7 +84,7 @@ def _customer_id(db: _Db, order: PushOrder) -> int:
 
 def push_orders(url: str, orders: list[PushOrder]) -> list[PushOutcome]:
     """Insert each order (with its items and, when unknown, its customer) once."""
-    db = _Db(url)
+    db = connect(url)
     outcomes: list[PushOutcome] = []
     try:
         skus = sorted({item.sku for order in orders for item in order.items})
@@ -155,7 +101,7 @@ def push_orders(url: str, orders: list[PushOrder]) -> list[PushOutcome]:
                     PushOutcome(order.order_no, CONFLICT, "unknown_sku:" + ",".join(unknown))
                 )
                 continue
-            with db.transaction():
+            with db.transaction(lock_key=ADVISORY_KEY):
                 rows = db.q("SELECT total FROM orders WHERE order_no = %s", (order.order_no,))
                 if rows:
                     same = Decimal(str(rows[0][0])) == order.total
@@ -209,7 +155,7 @@ def push_orders(url: str, orders: list[PushOrder]) -> list[PushOutcome]:
 
 def read_reference(url: str) -> tuple[list[dict], list[dict]]:
     """The order system's products and customers, read as plain rows."""
-    db = _Db(url)
+    db = connect(url)
     try:
         products = [
             dict(zip(("sku", "name", "category", "price", "unit", "active"), row, strict=True))

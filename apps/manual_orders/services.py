@@ -3,14 +3,12 @@ and told to the customer in the customer's language."""
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import psycopg
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -18,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.backups.engine import gateway
 from apps.core.choices import Channel
 from apps.core.errors import DomainError
 from apps.core.events import json_safe
@@ -705,8 +704,8 @@ def load_reference_from_order_system(*, url: str | None = None, progress=None) -
     url = url or settings.ORDER_SYSTEM_DATABASE_URL
     try:
         products, customers = read_reference(url)
-    except (psycopg.errors.UndefinedTable, sqlite3.OperationalError) as exc:
-        if isinstance(exc, sqlite3.OperationalError) and "no such table" not in str(exc):
+    except gateway.DB_ERRORS as exc:
+        if not gateway.is_missing_table(exc):
             raise DomainError(
                 _("The order system's database cannot be read: %(error)s") % {"error": exc}
             ) from exc
@@ -716,10 +715,6 @@ def load_reference_from_order_system(*, url: str | None = None, progress=None) -
                 "Load the order system first, or load the reference data from its latest "
                 "backups instead."
             )
-        ) from exc
-    except psycopg.Error as exc:
-        raise DomainError(
-            _("The order system's database cannot be read: %(error)s") % {"error": exc}
         ) from exc
     if progress:
         progress(

@@ -157,3 +157,28 @@ def test_an_unknown_readiness_button_is_answered_with_a_message_and_changes_noth
     response = client.post(act, {"action": "sign_off", "result": "no_go"})
     check.refresh_from_db()
     assert check.result == ReadinessResult.NO_GO and check.signed_off_by == manager
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_order_database_probe_never_opens_a_connection_inside_a_transaction(
+    make_user, settings, monkeypatch
+):
+    """A slow order server must not hold the site's transaction (and its row locks) open."""
+    import psycopg
+    from django.db import connection
+
+    order_db = settings.ORDER_SYSTEM_DATABASE_URL.rsplit("/", 1)[1].split("?")[0]
+    real_connect = psycopg.connect
+    in_transaction: list[bool] = []
+
+    def watching_connect(conninfo="", *args, **kwargs):
+        if str(conninfo).rsplit("/", 1)[-1].split("?")[0] == order_db:
+            in_transaction.append(connection.in_atomic_block)
+        return real_connect(conninfo, *args, **kwargs)
+
+    monkeypatch.setattr(psycopg, "connect", watching_connect)
+    manager = make_user(Role.MANAGER)
+    check = services.start_readiness_check(title="5.0", by=manager)
+    services.act_on_readiness_check(check=check, action="recheck", by=manager)
+    assert in_transaction == [False, False]
+    assert _items(check)[K.ORDER_DB_REACHABLE].state == ReadinessItemState.PASSED

@@ -10,6 +10,7 @@ See docs/backup-format.md for the file format. Public API::
 """
 
 from .backup import BackupResult, remove_stale_partials, run_backup
+from .base import TableResult, parse_url
 from .checks import ReadOnlyQueries, check_shape, run_check
 from .container import ContainerReader, ContainerWriter, read_manifest
 from .errors import (
@@ -33,7 +34,6 @@ from .errors import (
 )
 from .keys import Keyring, generate_key_line
 from .restore import RestoreReport, restore_file, restore_files
-from .sources import TableResult, parse_url
 from .verify import FileCheck, TableCheck, VerifyReport, verify_file
 
 __all__ = [

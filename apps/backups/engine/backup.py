@@ -24,7 +24,8 @@ from .container import DEFAULT_FRAME_SIZE, DEFAULT_LEVEL, DEFAULT_WORKERS, Conta
 from .container import FORMAT_VERSION as CONTAINER_VERSION
 from .errors import BackupError, SourceError
 from .keys import Keyring
-from .sources import _fsync_dir, find_log_files, open_source, read_file_blocks
+from .logfiles import find_log_files, fsync_dir, read_file_blocks
+from .sources import open_source
 
 Progress = Callable[[int, str], None]
 MANIFEST_FORMAT = "recovery-site-backup"
@@ -234,7 +235,7 @@ def run_backup(
                 writer.finish(manifest)
                 os.fsync(f.fileno())
             os.replace(tmp, out)
-            _fsync_dir(out.parent)
+            fsync_dir(out.parent)
         except BaseException:
             if writer is not None:
                 writer.close()

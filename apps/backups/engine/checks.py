@@ -18,8 +18,8 @@ from pathlib import Path
 import psycopg
 import sqlparse
 
+from .base import parse_url
 from .errors import CheckError, TargetUnreachableError
-from .sources import parse_url
 
 DEFAULT_TIMEOUT_MS = 30_000
 

@@ -27,6 +27,7 @@ from typing import Any
 import psycopg
 from psycopg import IsolationLevel
 
+from .base import BackupSource, DbUrl, RestoreTarget, TableResult
 from .errors import (
     ChecksumMismatchError,
     ForeignKeyError,
@@ -35,7 +36,6 @@ from .errors import (
     SourceUnreachableError,
     TargetUnreachableError,
 )
-from .sources import BackupSource, DbUrl, RestoreTarget, TableResult
 
 ROW_FORMAT = "pg-copy-text"
 CHECKSUM_ALGORITHM = "pg-sum-xor-column-hash-v1"

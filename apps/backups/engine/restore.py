@@ -20,11 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .base import Hook, RestoreTarget, TableResult, match_tables
 from .container import DEFAULT_WORKERS, ContainerReader
 from .errors import ChecksumMismatchError, EngineError, RestoreError
 from .keys import Keyring
+from .logfiles import LogStager
 from .payload import PayloadReader, check_against_manifest
-from .sources import Hook, LogStager, RestoreTarget, TableResult, match_tables, open_target
+from .sources import open_target
 
 Progress = Callable[[int, str], None]
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from .base import BackupSource, DbUrl, RestoreTarget, TableResult
 from .errors import (
     ChecksumMismatchError,
     ForeignKeyError,
@@ -27,7 +28,6 @@ from .errors import (
     SourceUnreachableError,
     TargetUnreachableError,
 )
-from .sources import BackupSource, DbUrl, RestoreTarget, TableResult
 
 ROW_FORMAT = "jsonl"
 CHECKSUM_ALGORITHM = "sqlite-sum-blake2b64-jsonl-v1"

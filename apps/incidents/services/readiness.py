@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,26 +37,12 @@ class CheckOutcome:
 
 
 def check_order_db_reachable() -> CheckOutcome:
-    """Open a connection to the order system's database with a short timeout."""
-    from apps.backups.engine.sources import parse_url
+    """Open a connection to the order system's database with a short timeout (the gateway's
+    ping); callers run it outside any transaction."""
+    from apps.backups.engine import gateway
 
     try:
-        db = parse_url(settings.ORDER_SYSTEM_DATABASE_URL)
-        if db.engine == "postgresql":
-            import psycopg
-
-            with psycopg.connect(db.url, connect_timeout=3) as conn:
-                conn.execute("SELECT 1")
-        else:
-            from pathlib import Path
-
-            if not Path(db.path).exists():
-                raise OSError(f"no database file at {db.path}")
-            lite = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, timeout=3)
-            try:
-                lite.execute("SELECT 1")
-            finally:
-                lite.close()
+        db = gateway.ping(timeout=3)
     except Exception as exc:  # noqa: BLE001 - any failure means "not reachable", with the reason
         return CheckOutcome(ReadinessItemState.FAILED, f"{type(exc).__name__}: {exc}"[:500])
     return CheckOutcome(ReadinessItemState.PASSED, db.display)
@@ -108,36 +93,43 @@ NOT_AUTOMATIC_YET: dict[str, StrOrPromise] = {
 }
 
 
-@transaction.atomic
 def start_readiness_check(
     *, title: str, by: User, planned_for: datetime | None = None
 ) -> ReadinessCheck:
-    check = ReadinessCheck.objects.create(title=title, planned_for=planned_for, created_by=by)
-    for kind in ReadinessItemKind.values:
-        ReadinessItem.objects.create(
-            readiness=check,
-            kind=kind,
-            automatic=kind in AUTOMATIC_READINESS_ITEMS,
-            detail=str(NOT_AUTOMATIC_YET.get(kind, "")),
-        )
+    with transaction.atomic():
+        check = ReadinessCheck.objects.create(title=title, planned_for=planned_for, created_by=by)
+        for kind in ReadinessItemKind.values:
+            ReadinessItem.objects.create(
+                readiness=check,
+                kind=kind,
+                automatic=kind in AUTOMATIC_READINESS_ITEMS,
+                detail=str(NOT_AUTOMATIC_YET.get(kind, "")),
+            )
     run_automatic_checks(check=check)
     return check
 
 
-@transaction.atomic
 def run_automatic_checks(*, check: ReadinessCheck) -> ReadinessCheck:
+    """Probe first (the order-database ping opens a network connection: never inside a
+    transaction, where a slow server would hold row locks), then record in one transaction."""
     if check.result != ReadinessResult.PENDING:
         raise DomainError(_("This check is already signed off."))
+    kinds = set(check.items.filter(automatic=True).values_list("kind", flat=True))
+    outcomes = {kind: AUTOMATIC_CHECKS[kind]() for kind in kinds}
     now = timezone.now()
-    for item in check.items.filter(automatic=True):
-        outcome = AUTOMATIC_CHECKS[item.kind]()
-        item.state, item.detail, item.checked_at, item.checked_by = (
-            outcome.state,
-            outcome.detail,
-            now,
-            None,
-        )
-        item.save()
+    with transaction.atomic():
+        check = ReadinessCheck.objects.select_for_update().get(pk=check.pk)
+        if check.result != ReadinessResult.PENDING:
+            raise DomainError(_("This check is already signed off."))
+        for item in check.items.filter(automatic=True):
+            outcome = outcomes[item.kind]
+            item.state, item.detail, item.checked_at, item.checked_by = (
+                outcome.state,
+                outcome.detail,
+                now,
+                None,
+            )
+            item.save()
     return check
 
 
