@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -18,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.backups.engine import gateway
 from apps.core.choices import Channel
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, full_clean_or_refuse
 from apps.core.events import json_safe
 from apps.core.jobs import start_job
 from apps.core.notifications import send_notification
@@ -117,11 +116,7 @@ def create_customer(
         language=language,
         notify_by=notify_by,
     )
-    try:
-        customer.full_clean()
-    except ValidationError as exc:
-        field_name, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(messages[0], field=field_name) from exc
+    full_clean_or_refuse(customer)
     customer.save()
     return customer
 

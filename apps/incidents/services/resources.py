@@ -6,12 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, full_clean_or_refuse
 
 from .. import events
 from ..choices import RESOURCE_TRANSITIONS, ResourceState
@@ -50,12 +49,7 @@ def request_resource(
         requested_at=at,
         requested_by=by,
     )
-    try:
-        resource.full_clean()
-    except ValidationError as exc:
-        # E.g. a quantity with more digits than the column holds: say so instead of a 500.
-        field, errors = next(iter(exc.message_dict.items()))
-        raise DomainError(errors[0], field=field) from None
+    full_clean_or_refuse(resource)
     resource.save()
     post_event(
         incident=incident,
