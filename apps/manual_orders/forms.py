@@ -193,7 +193,10 @@ class OrderFilterForm(forms.Form):
         label=_("Hand-back"), required=False, choices=[("", _("Any")), *PushState.choices]
     )
     warehouse = forms.ModelChoiceField(
-        label=_("Warehouse"), required=False, queryset=Warehouse.objects.all()
+        label=_("Warehouse"),
+        required=False,
+        queryset=Warehouse.objects.all(),
+        empty_label=_("All warehouses"),
     )
     received_from = forms.DateField(
         label=_("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
