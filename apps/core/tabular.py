@@ -157,6 +157,21 @@ def _megabytes(n: int) -> str:
     return f"{n / (1024 * 1024):,.0f}"
 
 
+def refuse_oversized_upload(size: int) -> None:
+    """The upload forms' size check: the same limit the checking job applies.
+
+    A file above it would only be stored and then refused by the job, so the form answers at once.
+    """
+    from django.core.exceptions import ValidationError
+
+    limit = settings.UPLOAD_MAX_UNCOMPRESSED_BYTES
+    if size > limit:
+        raise ValidationError(
+            _("The file is larger than %(max)s MB, the limit for an upload.")
+            % {"max": _megabytes(limit)}
+        )
+
+
 def detect_encoding(content: bytes) -> str:
     """UTF-8 (with or without a BOM), else GB18030 (a superset of GBK/GB2312), found by
     decoding in chunks without keeping the text."""

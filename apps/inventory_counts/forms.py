@@ -5,12 +5,11 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role
+from apps.core.tabular import refuse_oversized_upload
 
 from .models import Location, Product, Warehouse
 from .resources import available_formats
 from .services import recount_threshold_pct
-
-MAX_SHEET_BYTES = 50 * 1024 * 1024
 
 
 class SessionForm(forms.Form):
@@ -97,6 +96,5 @@ class SheetUploadForm(forms.Form):
 
     def clean_file(self):
         file = self.cleaned_data["file"]
-        if file.size > MAX_SHEET_BYTES:
-            raise forms.ValidationError(_("The file is larger than 50 MB."))
+        refuse_oversized_upload(file.size)
         return file

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.forms import MinuteField
+from apps.core.tabular import refuse_oversized_upload
 from apps.inventory_counts.models import Product, Warehouse
 
 from .choices import NotifyBy, OrderChannel, OrderState, OrderType, PushState, ReferenceKind
@@ -259,6 +260,5 @@ class ReferenceUploadForm(forms.Form):
             self.input_format = "xlsx"
         else:
             raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
-        if upload.size > 20 * 1024 * 1024:
-            raise forms.ValidationError(_("The file is larger than 20 MB."))
+        refuse_oversized_upload(upload.size)
         return upload
