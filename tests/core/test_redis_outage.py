@@ -123,6 +123,19 @@ def _default_scopes() -> None:
     migration.create_scopes(django_apps, None)
 
 
+def _order_for_a_new_customer(client, product, name: str, phone: str, quantity: int = 1):
+    """Key a phone order for a new customer who wants SMS notices, as the order page posts it."""
+    data = entry_data(
+        new_name=name,
+        new_phone=phone,
+        new_notify_by="sms",
+        line_sku=[product.sku],
+        line_product=[str(product.pk)],
+        line_qty=[str(quantity)],
+    )
+    return client.post("/orders/new/", data, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+
+
 def test_with_redis_down_an_order_is_saved_shown_and_its_notice_sent_once_when_redis_returns(
     private_redis, worker, sms_dir, client, make_user
 ):
@@ -131,15 +144,7 @@ def test_with_redis_down_an_order_is_saved_shown_and_its_notice_sent_once_when_r
     private_redis.stop()
 
     client.force_login(operator)
-    data = entry_data(
-        new_name="李雷",
-        new_phone="139 0000 1234",
-        new_notify_by="sms",
-        line_sku=[product.sku],
-        line_product=[str(product.pk)],
-        line_qty=["2"],
-    )
-    response = client.post("/orders/new/", data, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+    response = _order_for_a_new_customer(client, product, "李雷", "139 0000 1234", quantity=2)
 
     assert response.status_code == 200
     order = ManualOrder.objects.get()
@@ -333,15 +338,7 @@ def test_a_redis_that_accepts_but_never_answers_costs_a_page_seconds_not_minutes
         assert not BackupRun.objects.exists()
 
         started = time.monotonic()
-        data = entry_data(
-            new_name="韩梅梅",
-            new_phone="139 0000 5678",
-            new_notify_by="sms",
-            line_sku=[product.sku],
-            line_product=[str(product.pk)],
-            line_qty=["1"],
-        )
-        response = client.post("/orders/new/", data, HTTP_ACCEPT_LANGUAGE="en", follow=True)
+        response = _order_for_a_new_customer(client, product, "韩梅梅", "139 0000 5678")
         assert time.monotonic() - started < 8
         order = ManualOrder.objects.get()
         assert f">{order.number}<" in response.content.decode()
