@@ -59,6 +59,10 @@ def test_the_demo_seed_gives_stock_costs_rules_incidents_orders_and_an_approved_
 
     approved = CountSession.objects.filter(state=SessionState.APPROVED)
     assert approved.exists()
+    # A clerk signing in to the demo has an open count to scan into.
+    assert CountSession.objects.filter(
+        state=SessionState.COUNTING, clerks__username="demo_warehouse_clerk"
+    ).exists()
     # Costs and a count after the first one: the variance report has real values.
     assert (
         CountLine.objects.filter(

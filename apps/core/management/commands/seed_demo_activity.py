@@ -42,6 +42,8 @@ PRODUCTS_PER_WAREHOUSE = 40
 
 FIRST_COUNT = "演示：{code} 首次盘点"
 WEEKLY_COUNT = "演示：{code} 周盘点"
+# Left open, so a warehouse clerk signing in to the demo has a count to scan into.
+OPEN_COUNT = "演示：{code} 月度盘点"
 
 RULES = [
     # name, warehouse code, carrier, priority, order type, destination
@@ -170,9 +172,24 @@ class Command(BaseCommand):
                     clerk,
                     lambda n, qty: qty - 1 if n % 3 == 0 else qty + 1 if n % 5 == 0 else qty,
                 )
+            if warehouse.code == "GZ01":
+                self._open_count(warehouse, stocked, manager, clerk)
         return CountSession.objects.filter(
             name__startswith="演示", state=SessionState.APPROVED
         ).count()
+
+    def _open_count(self, warehouse, stocked, manager, clerk) -> None:
+        name = OPEN_COUNT.format(code=warehouse.code)
+        if CountSession.objects.filter(name=name, warehouse=warehouse).exists():
+            return
+        session = counts.create_session(
+            name=name,
+            warehouse=warehouse,
+            locations={loc.pk: loc for loc, _p, _q in stocked}.values(),
+            clerks=[clerk],
+            by=manager,
+        )
+        counts.start_session(session=session, by=manager)
 
     def _count(self, name, warehouse, stocked, manager, clerk, counted) -> None:
         name = name.format(code=warehouse.code)
