@@ -1,19 +1,114 @@
-from typing import TYPE_CHECKING
+"""Domain errors carry a code; the sentence staff read is rendered from it when shown.
+
+Each app declares its codes once, as ``ErrorCode`` (a ``TextChoices`` whose label is the
+message template, lazily translated, with ``%(name)s`` parameters)::
+
+    class CareError(ErrorCode):
+        CASE_CLOSED = "case_closed", _("Case %(reference)s is closed.")
+
+    raise DomainError(CareError.CASE_CLOSED, params={"reference": case.reference})
+
+Tests assert ``exc.code``; views show ``str(exc)`` (rendered in the reader's language) through
+``add_domain_error``. Anchors: Saleor's ``order/error_codes.py``, Zulip's ``JsonableError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
+    from django import forms
     from django.db.models import Model
 
 
-class DomainError(Exception):
-    """A business rule said no. ``message`` is (lazily) translated and safe to show to staff."""
+class ErrorCode(models.TextChoices):
+    """Base for each app's error codes: value = stable code, label = message template."""
 
-    def __init__(self, message, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+
+class CoreError(ErrorCode):
+    INVALID = "invalid", _("%(detail)s")
+    QUEUE_UNAVAILABLE = (
+        "queue_unavailable",
+        _(
+            "The job queue is not answering (Redis is down or unreachable), so nothing was "
+            "started. Try again in a minute; if it persists, ask an administrator to check Redis."
+        ),
+    )
+    INCOMPLETE_FORM = (
+        "incomplete_form",
+        _("The form was incomplete. Reload the page and try again."),
+    )
+    STALE = (
+        "stale",
+        _("Someone else changed this in the meantime. Reload the page and try again."),
+    )
+
+
+class DomainError(Exception):
+    """A business rule said no; safe to show to staff.
+
+    ``DomainError(SomeError.CODE, params={...}, field="name")`` is the form to use; a plain
+    (lazily translated) message is still accepted and carries ``CoreError.INVALID`` (or the
+    ``code`` given), for validation messages that Django already rendered.
+    """
+
+    default_code: str = CoreError.INVALID
+
+    def __init__(
+        self,
+        message: Any = None,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        if isinstance(message, ErrorCode):
+            code, message = message, None
+        # Subclasses may fix their code as a class attribute (``code = EntryProblem.DUPLICATE``).
+        self.code: str = code or getattr(type(self), "code", None) or self.default_code
+        self.params: dict[str, Any] = dict(params or {})
+        self._message = message
         self.field = field
+        super().__init__(code if message is None else message)
+
+    @property
+    def message(self) -> str | Promise:
+        """The sentence in the active language, rendered from the code when there is one."""
+        if self._message is not None:
+            return self._message
+        label = getattr(self.code, "label", None)
+        if label is None:
+            return str(self.code)
+        return _Rendered(label, self.params)
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+class _Rendered(Promise):
+    """A lazy ``label % params``: rendered in whichever language is active when shown."""
+
+    def __init__(self, label: Any, params: Mapping[str, Any]) -> None:
+        self.label, self.params = label, params
+
+    def __str__(self) -> str:
+        text = str(self.label)
+        params = {k: str(v) if isinstance(v, Promise) else v for k, v in self.params.items()}
+        try:
+            return text % params if params or "%(" in text else text
+        except (KeyError, ValueError, TypeError):
+            return text
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
 
 
 class JobFailure(DomainError):
@@ -23,16 +118,38 @@ class JobFailure(DomainError):
     the job was about (the backup a failed verification checked, say).
     """
 
-    def __init__(self, message, *, field: str | None = None, result=None) -> None:
-        super().__init__(message, field=field)
+    def __init__(
+        self,
+        message: Any = None,
+        *,
+        code: str | None = None,
+        field: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        result: Any = None,
+    ) -> None:
+        super().__init__(message, code=code, field=field, params=params)
         self.result = result
 
 
 class QueueUnavailable(DomainError):
     """The job queue (Redis) did not answer: nothing was started, the caller may try again."""
 
+    default_code = CoreError.QUEUE_UNAVAILABLE
 
-def full_clean_or_refuse(instance: "Model") -> None:
+
+class StaleRecord(DomainError):
+    """Optimistic locking said no: the row changed since the form was loaded."""
+
+    default_code = CoreError.STALE
+
+
+def add_domain_error(form: forms.BaseForm, exc: DomainError) -> None:
+    """Show a refused change on the form: next to its field when the form has it, else on top."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, str(exc))
+
+
+def full_clean_or_refuse(instance: Model) -> None:
     """``full_clean()`` whose first problem is a ``DomainError`` on its field.
 
     E.g. a quantity with more digits than the column holds: the service says so in the user's

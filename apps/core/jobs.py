@@ -24,7 +24,6 @@ from django.db.models import F, Value
 from django.db.models.functions import Concat
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .choices import JobState
@@ -130,13 +129,6 @@ def queue_errors() -> tuple[type[BaseException], ...]:
     return (RedisError, OSError)
 
 
-def queue_unavailable_message() -> str:
-    return _(
-        "The job queue is not answering (Redis is down or unreachable), so nothing was started. "
-        "Try again in a minute; if it persists, ask an administrator to check Redis."
-    )
-
-
 # The web side talks to Redis with short timeouts: a Redis that is unreachable or hangs must cost
 # a page a few seconds, not the minutes of an operating system's TCP timeout. (Workers keep their
 # own connections: their blocking reads must not time out.)
@@ -173,7 +165,7 @@ def ensure_queue_available(queue: str = "default") -> None:
         _rq_queue(queue).connection.ping()
     except queue_errors() as exc:
         logger.warning("queue %s unavailable: %s", queue, exc)
-        raise QueueUnavailable(queue_unavailable_message()) from exc
+        raise QueueUnavailable() from exc
 
 
 def _dispatch_or_park(

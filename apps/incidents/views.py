@@ -14,7 +14,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django.views.generic.base import ContextMixin
 
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, add_domain_error
 from apps.core.mixins import StaffPageMixin
 
 from . import selectors, services
@@ -47,11 +47,6 @@ from .models import (
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
-
-
-def _form_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc))
 
 
 class IncidentMixin(ContextMixin, View):
@@ -87,7 +82,7 @@ class IncidentFormView(StaffPageMixin, IncidentMixin, FormView):
         try:
             self.perform(form)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         if self.success_message:
             messages.success(self.request, self.success_message)
@@ -124,7 +119,7 @@ class DeclareIncidentView(StaffPageMixin, FormView):
         try:
             incident = services.declare_incident(by=self.staff_user, **data)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Incident declared. Now staff the emergency team."))
         return redirect("incidents:incident-detail", pk=incident.pk)
@@ -203,7 +198,7 @@ class AssessmentView(IncidentFormView):
                 **data,
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Cause and impact saved."))
         return redirect(self.incident_url())
@@ -307,7 +302,7 @@ class TaskUpdateView(StaffPageMixin, TaskMixin, FormView):
         try:
             services.update_task(task=self.task, by=self.staff_user, **form.cleaned_data)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Task saved."))
         return redirect(self.incident_url())
@@ -407,7 +402,7 @@ class DecisionTaskView(StaffPageMixin, FormView):
                 decision=self.decision, by=self.staff_user, **form.cleaned_data
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Task added."))
         return redirect("incidents:incident-detail", pk=self.decision.meeting.incident_id)
@@ -439,7 +434,7 @@ class TemplateEditView(StaffPageMixin, FormView):
         try:
             services.save_task_template(template=form.instance, by=self.staff_user)
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Template saved."))
         return redirect("incidents:template-list")

@@ -12,7 +12,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from apps.core.choices import JobState
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, add_domain_error
 from apps.core.jobs import refresh_job_state
 from apps.core.mixins import StaffPageMixin
 from apps.core.tabular import export_content
@@ -55,7 +55,7 @@ class SessionCreateView(StaffPageMixin, FormView):
                 by=self.request.user,
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Count session created."))
         return redirect("inventory_counts:session-detail", pk=session.pk)
@@ -327,7 +327,7 @@ class SheetUploadView(StaffPageMixin, _SessionMixin, FormView):
                 by=self.request.user,
             )
         except DomainError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, str(exc))
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         return redirect("inventory_counts:sheet-detail", pk=sheet.pk)
 

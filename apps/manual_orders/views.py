@@ -12,7 +12,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from apps.core.choices import JobState
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, add_domain_error
 from apps.core.events import message
 from apps.core.jobs import refresh_job_state, start_job
 from apps.core.mixins import StaffPageMixin
@@ -30,11 +30,6 @@ from .forms import (
     ReferenceUploadForm,
 )
 from .models import AllocationRule, ManualOrder, ReferenceImport
-
-
-def _form_error(form, exc: DomainError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, str(exc))
 
 
 # --- entry ------------------------------------------------------------------------------------------
@@ -105,7 +100,7 @@ class OrderEntryView(StaffPageMixin, FormView):
                     **order_fields,
                 )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         for warning in placed.warnings:
             messages.warning(self.request, _("Stock is short: %(detail)s") % {"detail": warning})
@@ -407,7 +402,7 @@ class ReferenceUploadView(StaffPageMixin, FormView):
                 by=self.request.user,
             )
         except DomainError as exc:
-            _form_error(form, exc)
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         return redirect("manual_orders:reference-detail", pk=imp.pk)
 

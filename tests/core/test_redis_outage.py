@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 
 from apps.accounts.roles import Role
 from apps.backups.choices import BackupKind, RunState
@@ -290,7 +291,7 @@ def test_the_periodic_command_refuses_clearly_while_redis_is_down_then_sweeps_th
     notice.refresh_from_db()
     assert notice.state == NotificationState.WAITING
 
-    with pytest.raises(CommandError, match=QUEUE_DOWN_EN):
+    with translation.override("en"), pytest.raises(CommandError, match=QUEUE_DOWN_EN):
         call_command("run_due_backups", stdout=io.StringIO(), stderr=io.StringIO())
     assert not BackupRun.objects.exists()
     assert not JobRecord.objects.exists()

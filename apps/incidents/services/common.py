@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import roles_of
-from apps.core.errors import DomainError
+from apps.core.errors import CoreError, DomainError, StaleRecord
 
 from ..choices import CAUSE_TREE, IncidentState
 from ..models import Incident, Task
@@ -61,14 +61,10 @@ def _lock(model: type[_Versioned], obj: _Versioned, version: int | str | None) -
         try:
             version = int(version)
         except (TypeError, ValueError):
-            raise DomainError(
-                _("The form was incomplete. Reload the page and try again.")
-            ) from None
+            raise DomainError(CoreError.INCOMPLETE_FORM) from None
     locked = model.objects.select_for_update().get(pk=obj.pk)
     if version is not None and locked.version != version:
-        raise DomainError(
-            _("Someone else changed this in the meantime. Reload the page and try again.")
-        )
+        raise StaleRecord()
     return locked
 
 
