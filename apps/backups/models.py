@@ -16,6 +16,9 @@ from .errors import error_text, explain
 class BackupScope(models.Model):
     """A part of the order system backed up as one file: some tables, or the log files."""
 
+    # Set before save(); django-simple-history writes it on the history row.
+    _change_reason: str
+
     slug = models.SlugField(_("slug"), unique=True, help_text=_("Used on the command line."))
     name_zh = models.CharField(
         _("name (Chinese)"), max_length=60, help_text=_("Also used in file names, e.g. 订单数据.")
@@ -111,6 +114,9 @@ class BackupPolicy(models.Model):
 class BackupRun(models.Model):
     """One backup: the job that made it and the artifact it left (local and remote)."""
 
+    # Set before save(); django-simple-history writes it on the history row.
+    _change_reason: str
+
     scope = models.ForeignKey(
         BackupScope, verbose_name=_("scope"), on_delete=models.PROTECT, related_name="backups"
     )
@@ -186,6 +192,9 @@ class BackupRun(models.Model):
 
 class RestoreRun(models.Model):
     """One restore of one or more scopes into the order system or a scratch database."""
+
+    # Set before save(); django-simple-history writes it on the history row.
+    _change_reason: str
 
     backups = models.ManyToManyField(BackupRun, verbose_name=_("backups"), related_name="restores")
     target_label = models.CharField(

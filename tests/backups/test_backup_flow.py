@@ -13,6 +13,7 @@ from apps.backups import services
 from apps.backups.choices import BackupKind, CopyState, RunState, SystemStatus
 from apps.backups.models import BackupAudit, BackupRun, BackupScope, RestoreRun
 from apps.core.choices import JobState
+from apps.core.errors import DomainError
 from apps.core.models import JobRecord
 from tests.conftest import wait_for
 
@@ -379,7 +380,7 @@ def test_a_missing_master_key_does_not_mark_a_good_backup_damaged(order_db, sett
 def test_a_second_restore_of_a_scope_under_way_is_refused(order_db):
     run = backup_inline("orders")
     RestoreRun.objects.create(target_label="x", state=RunState.RUNNING).backups.add(run)
-    with pytest.raises(services.DomainError):
+    with pytest.raises(DomainError):
         services.start_restore(scopes=[scope("orders")])
 
 

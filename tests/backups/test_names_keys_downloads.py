@@ -119,13 +119,13 @@ def test_a_backup_declared_dead_stays_failed_when_its_worker_finishes_after_all(
 ):
     """The reaper runs while the worker is still copying to a slow remote store."""
     settings.JOB_STALE_AFTER_SECONDS = 0
-    copy = services._copy_to_remote
+    copy = services.backup._copy_to_remote
 
     def slow_remote(path, sha256):
         assert services.reconcile_runs() == 1  # the heartbeat looked silent: declared dead
         return copy(path, sha256)
 
-    monkeypatch.setattr(services, "_copy_to_remote", slow_remote)
+    monkeypatch.setattr(services.backup, "_copy_to_remote", slow_remote)
     run = services.start_backup(scope=scope("products"))
     run.refresh_from_db()
     assert run.state == RunState.FAILED
