@@ -5,12 +5,13 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.core.events import render_event
 from apps.core.models import JobRecord
 
-from .choices import BackupKind, CopyState, ErrorCode, RunState, SystemStatus
+from .choices import BackupKind, CopyState, RunState, SystemStatus
 from .engine import CheckError
 from .engine.gateway import check_shape
-from .errors import error_text, explain
+from .errors import BackupsError, error_text, explain
 
 
 class BackupScope(models.Model):
@@ -152,7 +153,7 @@ class BackupRun(models.Model):
     manifest = models.JSONField(_("manifest"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     error_code = models.CharField(
-        _("error code"), max_length=24, choices=ErrorCode.choices, blank=True
+        _("error code"), max_length=24, choices=BackupsError.choices, blank=True
     )
     error_params = models.JSONField(_("error parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -221,10 +222,13 @@ class RestoreRun(models.Model):
         related_name="+",
     )
     reason = models.TextField(_("why these backups"), blank=True)
+    # The same as data ([{"kind", "params"}], one per scope), shown in the reader's language;
+    # ``reason`` keeps the text as written (and is what restores made before show).
+    reasons = models.JSONField(default=list, blank=True, editable=False)
     report = models.JSONField(_("verification report"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     error_code = models.CharField(
-        _("error code"), max_length=24, choices=ErrorCode.choices, blank=True
+        _("error code"), max_length=24, choices=BackupsError.choices, blank=True
     )
     error_params = models.JSONField(_("error parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -245,6 +249,15 @@ class RestoreRun(models.Model):
         if self.error_code:
             return error_text(self.error_code, self.error_params)
         return self.error
+
+    @property
+    def reason_text(self) -> str:
+        """Why these backups, in the reader's language (older restores: the text as written)."""
+        if not self.reasons:
+            return self.reason
+        return "\n".join(
+            render_event(item.get("kind", ""), item.get("params")) for item in self.reasons
+        )
 
     @property
     def checks_passed(self) -> bool | None:

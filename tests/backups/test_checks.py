@@ -5,11 +5,11 @@ import sqlite3
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from apps.accounts.roles import ROLE_PERMISSIONS, Role
 from apps.backups import demo_order_system, services
 from apps.backups.choices import RunState
+from apps.backups.errors import BackupsError
 from apps.backups.models import BackupScope
 
 from .conftest import _create_db, _drop_db, fingerprint
@@ -64,6 +64,11 @@ def test_checks_cannot_write_to_a_postgresql_rehearsal_database(rehearsal_pg):
     results = services.run_checks(url=rehearsal_pg, scopes=[with_checks("orders", *WRITING)])
     assert fingerprint(rehearsal_pg) == before
     assert [r["ok"] for r in results] == [False] * len(WRITING)
+    assert {r["error_code"] for r in results} <= {
+        BackupsError.CHECK_WRITES,
+        BackupsError.CHECK_NOT_SELECT,
+        BackupsError.CHECK_SEVERAL,
+    }
     assert all(r["error"] for r in results)
 
 
@@ -103,9 +108,8 @@ def test_a_check_that_runs_too_long_is_stopped_and_reported(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000)"
             " SELECT count(*) FROM n"
         )
-    with translation.override("en"):
-        [result] = services.run_checks(url=url, scopes=[with_checks("orders", slow)])
-    assert not result["ok"] and "time limit" in result["error"]
+    [result] = services.run_checks(url=url, scopes=[with_checks("orders", slow)])
+    assert not result["ok"] and result["error_code"] == BackupsError.CHECK_TIMEOUT
 
 
 @pytest.mark.django_db

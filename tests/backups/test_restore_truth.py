@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from apps.accounts.roles import Role
 from apps.backups import services
-from apps.backups.choices import ErrorCode, RunState
+from apps.backups.choices import RunState
+from apps.backups.errors import BackupsError
 from apps.backups.models import BackupScope, RestoreRun
 
 from .factories import RestoreRunFactory
@@ -64,7 +65,7 @@ def test_a_restore_that_breaks_foreign_keys_fails_in_the_readers_language_with_n
     restore = services.start_restore(scopes=[scope("orders")], target="rehearsal")
     restore.refresh_from_db()
     assert restore.state == RunState.FAILED
-    assert restore.error_code == ErrorCode.FOREIGN_KEY
+    assert restore.error_code == BackupsError.FOREIGN_KEY
     assert restore.checks_passed is False
     assert restore.report["checks"] == []
 
@@ -126,7 +127,7 @@ def test_a_failed_backup_explains_itself_in_each_readers_language(client, make_u
     run = services.start_backup(scope=scope("orders"))
     run.refresh_from_db()
     assert run.state == RunState.FAILED
-    assert run.error_code == ErrorCode.SOURCE_UNREACHABLE
+    assert run.error_code == BackupsError.SOURCE_UNREACHABLE
     client.force_login(make_user(Role.TECH_SUPPORT))
     url = reverse("backups:backup-detail", args=[run.pk])
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()

@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role
 from apps.core.choices import Channel, NotificationState
-from apps.core.errors import DomainError
+from apps.core.errors import CoreError
 from apps.core.notifications import send_notification
+from tests.codes import raises_code
 
 # Django ships this message translated, so the test does not depend on our catalog.
 SUBJECT = _("Enter a valid email address.")
@@ -88,7 +89,7 @@ def test_a_failing_gateway_is_recorded_as_failed_not_raised(
 @pytest.mark.django_db
 def test_a_recipient_without_an_address_is_refused_clearly(make_user):
     user = make_user(Role.MANAGER, phone="")
-    with pytest.raises(DomainError):
+    with raises_code(CoreError.NO_ADDRESS):
         send_notification(channel=Channel.SMS, recipient=user, subject="", body="x")
 
 

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.core.files.storage import storages
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.accounts.models import User
 from apps.core.errors import DomainError, JobFailure
 from apps.core.events import message as event_message
 from apps.core.jobs import Progress, start_job
@@ -20,6 +20,7 @@ from apps.core.timeline import post_to_timeline
 
 from .. import engine, errors, events
 from ..choices import PLAN_KIND_WORDS, BackupKind, CopyState, RunState
+from ..errors import BackupsError
 from ..models import BackupPolicy, BackupRun, BackupScope
 from .common import RUN_FAILURES, explain, sha256_of, step_text
 from .keys import get_keyring
@@ -49,7 +50,7 @@ def _reserve_file_name(run: BackupRun) -> str:
             continue
         if updated:
             return name
-    raise DomainError(_("No free file name is left for today's backups of this scope."))
+    raise DomainError(BackupsError.NO_FREE_NAME)
 
 
 # --- backup ----------------------------------------------------------------------------------
@@ -59,10 +60,12 @@ def default_kind(scope: BackupScope) -> str:
 
 
 @transaction.atomic
-def start_backup(*, scope: BackupScope, kind: str | None = None, by=None) -> BackupRun:
+def start_backup(
+    *, scope: BackupScope, kind: str | None = None, by: User | None = None
+) -> BackupRun:
     kind = kind or default_kind(scope)
     if kind not in BackupKind.values:
-        raise DomainError(_("Unknown backup kind: %(kind)s") % {"kind": kind})
+        raise DomainError(BackupsError.UNKNOWN_KIND, params={"kind": kind}, field="kind")
     run = BackupRun.objects.create(scope=scope, kind=kind, started_by=by)
     run.job = start_job(
         kind="backup",
@@ -91,7 +94,7 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
         local_dir.mkdir(parents=True, exist_ok=True)
         engine.remove_stale_partials(local_dir, older_than=6 * 3600)
         name = _reserve_file_name(run)
-        progress.log(_("Writing %(name)s") % {"name": name})
+        progress.log(event_message(events.LOG_WRITING, name=name))
         scope = run.scope
         result = engine.run_backup(
             source_url=settings.ORDER_SYSTEM_DATABASE_URL,
@@ -116,19 +119,17 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
             manifest=result.manifest,
         )
         progress.log(
-            _("Local copy written: %(size)s bytes, SHA-256 %(sha)s")
-            % {"size": result.size, "sha": result.sha256[:16]}
+            event_message(events.LOG_LOCAL_WRITTEN, size=result.size, sha=result.sha256[:16])
         )
         policy = _policy(run)
         remote_state, remote_name = str(CopyState.NONE), ""
         if policy is None or policy.keep_remote:
             progress.update(percent=88, step=gettext_lazy("Copying to the remote store"))
             remote_name, remote_state = _copy_to_remote(result.path, result.sha256)
-            progress.log(_("Remote copy verified: %(name)s") % {"name": remote_name})
+            progress.log(event_message(events.LOG_REMOTE_VERIFIED, name=remote_name))
     except RUN_FAILURES as exc:
-        reason = explain(exc)
         _fail_backup(run.pk, exc)
-        raise JobFailure(reason) from exc
+        raise errors.job_failure(exc) from exc
     except Exception as exc:
         _fail_backup(run.pk, exc)
         raise
@@ -137,8 +138,10 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
         run = BackupRun.objects.select_for_update().select_related("scope").get(pk=run.pk)
         if run.state != RunState.RUNNING:
             # Declared dead (heartbeat silent) while it was still working: "failed" stands.
-            progress.log(_("This backup had already been marked failed; it stays failed."))
-            raise JobFailure(run.error or _("This backup had already been marked failed."))
+            progress.log(event_message(events.LOG_BACKUP_STAYS_FAILED))
+            if run.error_code:
+                raise JobFailure(BackupsError(run.error_code), params=run.error_params)
+            raise JobFailure(run.error or BackupsError.BACKUP_ALREADY_FAILED)
         run.state = RunState.COMPLETE
         run.remote_name = remote_name
         run.remote_state = remote_state
@@ -181,7 +184,7 @@ def _copy_to_remote(path: Path, sha256: str) -> tuple[str, str]:
         with storage.open(name, "rb") as f:
             remote_sha = sha256_of(f)
     except Exception as exc:  # noqa: BLE001 - any storage backend error means "remote down"
-        raise DomainError(_("The remote backup store failed: %(error)s") % {"error": exc}) from exc
+        raise DomainError(BackupsError.REMOTE_STORE_FAILED, params={"error": str(exc)}) from exc
     if remote_sha != sha256:
-        raise DomainError(_("The remote copy differs from the local file (SHA-256 mismatch)."))
+        raise DomainError(BackupsError.REMOTE_COPY_DIFFERS)
     return name, CopyState.VERIFIED

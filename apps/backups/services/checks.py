@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 
-from apps.core.errors import DomainError
-
 from .. import engine, errors
 from ..engine import gateway
+from ..models import BackupScope
 from .common import explain
 
 logger = logging.getLogger(__name__)
 
 
-def run_checks(*, url: str, scopes) -> list[dict[str, Any]]:
+def run_checks(*, url: str, scopes: Iterable[BackupScope]) -> list[dict[str, Any]]:
     """The scopes' business and integrity checks on the target; each counts offending rows.
 
     Checks are edited in the admin, so they run as untrusted SQL: one SELECT, in a read-only
@@ -63,7 +63,7 @@ def validate_check(*, sql: str, url: str | None = None) -> None:
     try:
         gateway.check_shape(sql)
     except engine.CheckError as exc:
-        raise DomainError(explain(exc)) from exc
+        raise errors.refusal(exc, field="sql") from exc
     try:
         queries = gateway.read_only_queries(url, timeout_ms=settings.BACKUP_CHECK_TIMEOUT_MS)
     except engine.EngineError:
@@ -73,4 +73,4 @@ def validate_check(*, sql: str, url: str | None = None) -> None:
         try:
             queries.run(sql)
         except engine.CheckError as exc:
-            raise DomainError(explain(exc)) from exc
+            raise errors.refusal(exc, field="sql") from exc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy
@@ -58,7 +58,7 @@ def step_text(step: str) -> Any:
     return step
 
 
-def sha256_of(fileobj) -> str:
+def sha256_of(fileobj: IO[bytes]) -> str:
     digest = hashlib.sha256()
     for block in iter(lambda: fileobj.read(1 << 20), b""):
         digest.update(block)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from apps.core.errors import DomainError
 
 from .. import engine
+from ..errors import BackupsError
 
 
 # --- keys ------------------------------------------------------------------------------------
@@ -29,15 +29,11 @@ def get_keyring() -> engine.Keyring:
     if path and not Path(path).exists():
         path = None
     if not spec and not path:
-        raise DomainError(
-            _("No backup master key is configured: set BACKUP_MASTER_KEYS or BACKUP_KEY_FILE.")
-        )
+        raise DomainError(BackupsError.NO_MASTER_KEY)
     try:
         return engine.Keyring.load(spec=spec, path=path)
     except engine.EngineError as exc:
-        raise DomainError(
-            _("The backup master keys cannot be read: %(error)s") % {"error": exc}
-        ) from exc
+        raise DomainError(BackupsError.KEYS_UNREADABLE, params={"error": str(exc)}) from exc
 
 
 def known_key_ids() -> set[str] | None:

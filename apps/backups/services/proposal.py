@@ -5,25 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from .. import engine
+from apps.core.events import Message, message
+
+from .. import engine, events
 from ..choices import BackupKind, RunState
 from ..models import BackupRun, BackupScope
 from .common import ORDER_SYSTEM, resolve_target
 from .keys import known_key_ids
 
 
-# --- restore ---------------------------------------------------------------------------------
 @dataclass
 class Proposal:
+    """The backup a restore of ``scope`` would use, and why (``why``: a message stored as data)."""
+
     scope: BackupScope
     backup: BackupRun | None
-    reason: str
+    why: Message
+
+    @property
+    def reason(self) -> str:
+        """Why, in the active language."""
+        return str(self.why)
 
 
-def _intact(qs):
+def _intact(qs: QuerySet[BackupRun]) -> QuerySet[BackupRun]:
     return (
         qs.filter(state=RunState.COMPLETE)
         .exclude(last_verify_ok=False)
@@ -51,34 +59,27 @@ def propose_restore(*, scope: BackupScope) -> Proposal:
             skipped.append(run)
         return None
 
-    realtime = newest(BackupKind.REALTIME)
-    if realtime is not None:
-        proposal = Proposal(
-            scope,
-            realtime,
-            _("Newest intact real-time backup (%(when)s).") % {"when": _when(realtime)},
-        )
+    backup = newest(BackupKind.REALTIME)
+    if backup is not None:
+        why = message(events.REASON_REALTIME, when=_when(backup))
     else:
-        daily = newest(BackupKind.DAILY)
-        if daily is not None:
-            proposal = Proposal(
-                scope,
-                daily,
-                _("No intact real-time backup: falling back to the newest daily backup (%(when)s).")
-                % {"when": _when(daily)},
-            )
+        backup = newest(BackupKind.DAILY)
+        if backup is not None:
+            why = message(events.REASON_DAILY, when=_when(backup))
         else:
-            proposal = Proposal(scope, None, _("No intact backup of this scope exists."))
+            why = message(events.REASON_NONE)
     if skipped:
-        proposal.reason += " " + _(
-            "Skipped %(count)s newer backup(s) made with a master key that is not configured "
-            "here (%(keys)s), e.g. %(name)s."
-        ) % {
-            "count": len(skipped),
-            "keys": ", ".join(sorted({r.key_id for r in skipped})),
-            "name": skipped[0].file_name,
-        }
-    return proposal
+        why = message(
+            events.REASON_WITH_SKIPPED,
+            reason=why,
+            skipped=message(
+                events.REASON_SKIPPED,
+                count=len(skipped),
+                keys=", ".join(sorted({r.key_id for r in skipped})),
+                name=skipped[0].file_name,
+            ),
+        )
+    return Proposal(scope, backup, why)
 
 
 def _bare(table: str) -> str:

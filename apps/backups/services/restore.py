@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.accounts.models import User
 from apps.core.errors import DomainError, JobFailure
+from apps.core.events import Message, json_safe, message
 from apps.core.events import message as event_message
 from apps.core.jobs import Progress, start_job
 from apps.core.timeline import post_to_timeline
@@ -21,6 +23,7 @@ from apps.core.timeline import post_to_timeline
 from .. import engine, errors, events
 from ..choices import RunState, SystemStatus
 from ..engine import gateway
+from ..errors import BackupsError
 from ..models import BackupRun, BackupScope, RestoreRun
 from .checks import run_checks
 from .common import (
@@ -34,7 +37,7 @@ from .common import (
     target_label,
 )
 from .keys import get_keyring
-from .proposal import propose_restore
+from .proposal import Proposal, propose_restore
 from .status import refresh_run_state, set_status
 from .verify import verified_file_for
 
@@ -46,51 +49,62 @@ def start_restore(
     target: str = ORDER_SYSTEM,
     target_url: str | None = None,
     backups: dict[str, BackupRun] | None = None,
-    by=None,
+    by: User | None = None,
 ) -> RestoreRun:
     """Queue a restore of ``scopes``; ``backups`` overrides the proposal per scope slug."""
     if not scopes:
-        raise DomainError(_("Choose at least one scope to restore."))
+        raise DomainError(BackupsError.NO_SCOPE_CHOSEN, field="scopes")
     # One restore of a scope at a time: lock the scopes, then look for one under way.
     list(BackupScope.objects.select_for_update().filter(pk__in=[s.pk for s in scopes]))
     for other in RestoreRun.objects.filter(
         state__in=[RunState.QUEUED, RunState.RUNNING], backups__scope__in=scopes
     ).distinct():
         if refresh_run_state(other).state in (RunState.QUEUED, RunState.RUNNING):
-            raise DomainError(
-                _("Restore #%(id)s of these scopes is still under way; wait for it to finish.")
-                % {"id": other.pk}
-            )
-    chosen, reasons = [], []
+            raise DomainError(BackupsError.RESTORE_UNDER_WAY, params={"id": other.pk})
+    chosen: list[BackupRun] = []
+    reasons: list[Message] = []
     for scope in scopes:
         picked = (backups or {}).get(scope.slug)
         if picked is not None:
             if picked.scope_id != scope.pk or picked.state != RunState.COMPLETE:
                 raise DomainError(
-                    _("%(name)s is not a complete backup of %(scope)s.")
-                    % {"name": picked, "scope": scope.name}
+                    BackupsError.NOT_COMPLETE_BACKUP,
+                    params={"name": str(picked), "scope": scope.name},
                 )
             chosen.append(picked)
-            reasons.append(f"{scope.name}: {picked.file_name} — " + _("chosen by staff"))
+            why = message(events.REASON_CHOSEN)
+            reasons.append(
+                message(events.REASON_LINE, scope=scope.name, name=picked.file_name, why=why)
+            )
             continue
         proposal = propose_restore(scope=scope)
         if proposal.backup is None:
-            raise DomainError(f"{scope.name}: {proposal.reason}")
+            raise _no_intact_backup(proposal)
         chosen.append(proposal.backup)
-        reasons.append(f"{scope.name}: {proposal.backup.file_name} — {proposal.reason}")
+        reasons.append(
+            message(
+                events.REASON_LINE,
+                scope=scope.name,
+                name=proposal.backup.file_name,
+                why=proposal.why,
+            )
+        )
     if target_url:
         url, into_order_system = target_url, target_url == settings.ORDER_SYSTEM_DATABASE_URL
     elif target == ORDER_SYSTEM:
         url, into_order_system = settings.ORDER_SYSTEM_DATABASE_URL, True
     else:
         if target not in scratch_targets():
-            raise DomainError(_("Unknown restore target: %(target)s") % {"target": target})
+            raise DomainError(
+                BackupsError.UNKNOWN_TARGET, params={"target": target}, field="target"
+            )
         url, into_order_system = scratch_targets()[target], False
     restore = RestoreRun.objects.create(
         target_label=target_label(url),
         into_order_system=into_order_system,
         started_by=by,
-        reason="\n".join(reasons),
+        reason="\n".join(str(r) for r in reasons),
+        reasons=[{"kind": r.kind, "params": json_safe(r.params)} for r in reasons],
     )
     restore.backups.set(chosen)
     kwargs: dict[str, Any] = {"restore_id": restore.pk}
@@ -119,6 +133,13 @@ def ensure_scratch_database(url: str) -> None:
         gateway.create_scratch_database(url)
 
 
+def _no_intact_backup(proposal: Proposal) -> DomainError:
+    return DomainError(
+        BackupsError.NO_INTACT_BACKUP,
+        params={"scope": proposal.scope.name, "reason": proposal.why},
+    )
+
+
 @contextmanager
 def latest_backups_opened(*, slugs: list[str], progress: Progress | None = None) -> Iterator[str]:
     """Restore the proposed backups of ``slugs`` into a throw-away database; yield its URL.
@@ -130,7 +151,7 @@ def latest_backups_opened(*, slugs: list[str], progress: Progress | None = None)
     for slug in slugs:
         proposal = propose_restore(scope=BackupScope.objects.get(slug=slug))
         if proposal.backup is None:
-            raise DomainError(f"{proposal.scope.name}: {proposal.reason}")
+            raise _no_intact_backup(proposal)
         runs.append(proposal.backup)
     with gateway.scratch_database() as url:
         try:
@@ -146,7 +167,7 @@ def latest_backups_opened(*, slugs: list[str], progress: Progress | None = None)
             )
             yield url
         except (engine.EngineError, OSError) as exc:
-            raise DomainError(explain(exc)) from exc
+            raise errors.refusal(exc) from exc
 
 
 def perform_restore(
@@ -167,7 +188,7 @@ def perform_restore(
             ensure_scratch_database(url)
         paths = [verified_file_for(backup) for backup in backups]
         for backup in backups:
-            progress.log(_("Restoring %(name)s") % {"name": backup.file_name})
+            progress.log(event_message(events.LOG_RESTORING, name=backup.file_name))
         logs = [b for b in backups if b.scope.is_logs]
         logs_to = None
         if logs:
@@ -209,9 +230,8 @@ def perform_restore(
                 {"name": _("Checks"), "name_en": "Checks", "error": explain(exc), "ok": False}
             ]
     except RUN_FAILURES as exc:
-        reason = explain(exc)
         _fail_restore(restore, scopes, exc, report)
-        raise JobFailure(reason) from exc
+        raise errors.job_failure(exc) from exc
     except Exception as exc:
         _fail_restore(restore, scopes, exc, report)
         raise
@@ -221,8 +241,10 @@ def perform_restore(
         if restore.state != RunState.RUNNING:
             # Declared dead while it was still working: "failed" stands; its report is kept.
             RestoreRun.objects.filter(pk=restore.pk).update(report={**report, "checks": []})
-            progress.log(_("This restore had already been marked failed; it stays failed."))
-            raise JobFailure(restore.error or _("This restore had already been marked failed."))
+            progress.log(event_message(events.LOG_RESTORE_STAYS_FAILED))
+            if restore.error_code:
+                raise JobFailure(BackupsError(restore.error_code), params=restore.error_params)
+            raise JobFailure(restore.error or BackupsError.RESTORE_ALREADY_FAILED)
         restore.state = RunState.COMPLETE
         restore.report = report
         restore.finished_at = timezone.now()
@@ -243,7 +265,9 @@ def perform_restore(
     return {"restore_id": restore.pk, "checks_ok": all_ok}
 
 
-def _fail_restore(restore: RestoreRun, scopes, exc: BaseException, report: dict) -> None:
+def _fail_restore(
+    restore: RestoreRun, scopes: list[BackupScope], exc: BaseException, report: dict[str, Any]
+) -> None:
     """Record why, as a code shown in each reader's language; checks that never ran go."""
     reason = explain(exc)
     restore.state = RunState.FAILED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TypeVar, cast
 
 from django.db import transaction
@@ -11,7 +12,7 @@ from apps.core.choices import JobState
 from apps.core.jobs import refresh_job_state
 
 from ..choices import RunState, SystemStatus
-from ..models import BackupRun, RestoreRun
+from ..models import BackupRun, BackupScope, RestoreRun
 
 AnyRun = TypeVar("AnyRun", bound=BackupRun | RestoreRun)
 
@@ -53,7 +54,7 @@ def reconcile_runs() -> int:
     return failed
 
 
-def set_status(scopes, status: str, note: str = "") -> None:
+def set_status(scopes: Iterable[BackupScope], status: str, note: str = "") -> None:
     for scope in scopes:
         scope.system_status = status
         scope.status_note = note[:300]

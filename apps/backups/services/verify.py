@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +13,17 @@ from django.core.files.storage import storages
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.accounts.models import User
 from apps.core.errors import DomainError
 from apps.core.events import message as event_message
+from apps.core.events import render_event
 from apps.core.jobs import start_job
+from apps.core.models import JobRecord
 
 from .. import engine, events
+from ..errors import BackupsError, classify, error_text
 from ..models import BackupAudit, BackupRun
-from .common import explain, sha256_of
+from .common import sha256_of
 from .keys import get_keyring
 
 logger = logging.getLogger(__name__)
@@ -35,13 +39,7 @@ def check_backup_name(name: str) -> str:
         or any(ch in name for ch in ("/", "\\", "\x00"))
         or Path(name).name != name
     ):
-        raise DomainError(
-            _(
-                "%(name)s is not a backup name: give the file name alone, as listed on the "
-                "backups page (to check a file elsewhere, use verify_backup --file)."
-            )
-            % {"name": repr(name)}
-        )
+        raise DomainError(BackupsError.NOT_A_BACKUP_NAME, params={"name": repr(name)})
     return name
 
 
@@ -83,9 +81,7 @@ def local_file_for(run: BackupRun, *, ignore_local: bool = False) -> Path:
         try:
             exists = storage.exists(run.remote_name)
         except Exception as exc:  # noqa: BLE001
-            raise DomainError(
-                _("The remote backup store failed: %(error)s") % {"error": exc}
-            ) from exc
+            raise DomainError(BackupsError.REMOTE_STORE_FAILED, params={"error": str(exc)}) from exc
         if exists:
             target = Path(settings.BACKUP_LOCAL_DIR) / run.file_name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -99,24 +95,14 @@ def local_file_for(run: BackupRun, *, ignore_local: bool = False) -> Path:
                 if sha256_of(f) != run.sha256:
                     tmp.unlink()
                     raise DomainError(
-                        _("The remote copy of %(name)s is damaged (SHA-256 mismatch).")
-                        % {"name": run.file_name}
+                        BackupsError.REMOTE_COPY_DAMAGED, params={"name": run.file_name}
                     )
             os.replace(tmp, target)
             BackupRun.objects.filter(pk=run.pk).update(local_path=str(target))
             return target
     if ignore_local and run.local_path and Path(run.local_path).exists():
-        raise DomainError(
-            _(
-                "The local copy of %(name)s is damaged and there is no remote copy to "
-                "replace it: it is not served."
-            )
-            % {"name": run.file_name}
-        )
-    raise DomainError(
-        _("Backup %(name)s is missing from both the local and the remote store.")
-        % {"name": run.file_name}
-    )
+        raise DomainError(BackupsError.LOCAL_DAMAGED, params={"name": run.file_name})
+    raise DomainError(BackupsError.BACKUP_MISSING, params={"name": run.file_name})
 
 
 # Errors that prove the file itself is bad (as opposed to this host lacking a key or a store).
@@ -132,23 +118,38 @@ _DAMAGE = (
 
 @dataclass
 class VerifyOutcome:
+    """A verification's outcome: intact, or a ``BackupsError`` code and its parameters."""
+
     ok: bool
-    message: str
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
     report: engine.VerifyReport | None = None
 
+    @property
+    def message(self) -> str:
+        """The outcome in the active language."""
+        if self.ok:
+            return render_event(events.VERIFY_INTACT, self.params)
+        return error_text(self.code, self.params)
 
-def verify_backup(*, name: str, by=None) -> VerifyOutcome:
+    @classmethod
+    def failed(cls, exc: BaseException) -> VerifyOutcome:
+        code, params = classify(exc)
+        return cls(False, code, params)
+
+
+def verify_backup(*, name: str, by: User | None = None) -> VerifyOutcome:
     """End-to-end check of one backup, by name, without restoring; recorded on its run."""
     try:
         run = find_backup(name)
     except DomainError as exc:
-        return VerifyOutcome(False, str(exc))
+        return VerifyOutcome.failed(exc)
     if run is None:
-        return VerifyOutcome(False, _("No backup named %(name)s.") % {"name": repr(name)})
+        return VerifyOutcome(False, BackupsError.NO_SUCH_BACKUP, {"name": repr(name)})
     try:
         path = local_file_for(run)
     except DomainError as exc:
-        outcome, damaged = VerifyOutcome(False, str(exc)), False
+        outcome, damaged = VerifyOutcome.failed(exc), False
     else:
         outcome, damaged = _verify(path, run)
     fields: dict[str, Any] = {"last_verified_at": timezone.now()}
@@ -168,7 +169,7 @@ def verify_file(*, path: str) -> VerifyOutcome:
     """
     file = Path(path)
     if not file.is_file():
-        return VerifyOutcome(False, _("No such file: %(path)s") % {"path": path})
+        return VerifyOutcome(False, BackupsError.NO_SUCH_FILE, {"path": path})
     outcome, _damaged = _verify(file, None)
     return outcome
 
@@ -178,23 +179,21 @@ def _verify(path: Path, run: BackupRun | None) -> tuple[VerifyOutcome, bool]:
     try:
         report = engine.verify_file(path, get_keyring())
     except _DAMAGE as exc:
-        return VerifyOutcome(False, explain(exc)), True
+        return VerifyOutcome.failed(exc), True
     except (engine.EngineError, OSError, DomainError) as exc:
         # A missing key or an unreachable store says nothing about the file itself.
-        return VerifyOutcome(False, explain(exc)), False
+        return VerifyOutcome.failed(exc), False
     if run is not None and run.sha256 and report.sha256 != run.sha256:
-        return VerifyOutcome(
-            False, _("The file's SHA-256 differs from the one recorded when it was made.")
-        ), True
-    message = _("Intact: %(tables)s tables, %(rows)s rows, %(size)s bytes.") % {
+        return VerifyOutcome(False, BackupsError.SHA_DIFFERS_FROM_RECORD), True
+    figures = {
         "tables": len(report.tables),
         "rows": sum(t.rows for t in report.tables),
         "size": report.size,
     }
-    return VerifyOutcome(True, message, report), False
+    return VerifyOutcome(True, "", figures, report), False
 
 
-def start_verify(*, run: BackupRun, by=None):
+def start_verify(*, run: BackupRun, by: User | None = None) -> JobRecord:
     """Verify on a worker: a large file (maybe fetched from the remote store) takes a while."""
     return start_job(
         kind="backup.verify",
@@ -206,5 +205,5 @@ def start_verify(*, run: BackupRun, by=None):
     )
 
 
-def record_download(*, run: BackupRun, by) -> None:
+def record_download(*, run: BackupRun, by: User | None) -> None:
     BackupAudit.objects.create(backup=run, action=BackupAudit.Action.DOWNLOAD, by=by)
