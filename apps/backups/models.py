@@ -11,7 +11,7 @@ from apps.core.models import JobRecord
 from .choices import BackupKind, CopyState, RunState, SystemStatus
 from .engine import CheckError
 from .engine.gateway import check_shape
-from .errors import BackupsError, error_text, explain
+from .errors import error_text, explain
 
 
 class BackupScope(models.Model):
@@ -152,9 +152,8 @@ class BackupRun(models.Model):
     key_id = models.CharField(_("key id"), max_length=64, blank=True)
     manifest = models.JSONField(_("manifest"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
-    error_code = models.CharField(
-        _("error code"), max_length=24, choices=BackupsError.choices, blank=True
-    )
+    # A ``BackupsError`` value (no ``choices``: a new code needs no migration).
+    error_code = models.CharField(_("error code"), max_length=24, blank=True)
     error_params = models.JSONField(_("error parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -227,9 +226,8 @@ class RestoreRun(models.Model):
     reasons = models.JSONField(default=list, blank=True, editable=False)
     report = models.JSONField(_("verification report"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
-    error_code = models.CharField(
-        _("error code"), max_length=24, choices=BackupsError.choices, blank=True
-    )
+    # A ``BackupsError`` value (no ``choices``: a new code needs no migration).
+    error_code = models.CharField(_("error code"), max_length=24, blank=True)
     error_params = models.JSONField(_("error parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
