@@ -11,8 +11,9 @@ from apps.backups import demo_order_system, services
 from apps.backups.choices import RunState
 from apps.backups.errors import BackupsError
 from apps.backups.models import BackupScope
+from tests.conftest import create_database, drop_database
 
-from .conftest import _create_db, _drop_db, fingerprint
+from .conftest import fingerprint
 
 DESTRUCTIVE = "DELETE FROM order_items; DELETE FROM orders; COMMIT; SELECT 0"
 WRITING = [
@@ -36,11 +37,11 @@ def sqlite_counts(path) -> dict[str, int]:
 
 @pytest.fixture
 def rehearsal_pg(settings):
-    name, url = _create_db("test_rehearsal")
+    name, url = create_database("test_rehearsal")
     demo_order_system.seed_postgres(url, orders=40)
     settings.BACKUP_SCRATCH_TARGETS = {"rehearsal": url}
     yield url
-    _drop_db(name)
+    drop_database(name)
 
 
 @pytest.fixture

@@ -115,15 +115,14 @@ def test_the_readiness_buttons_go_through_one_service_that_refuses_what_it_canno
     check = services.start_readiness_check(title="5.0", by=manager)
     other = services.start_readiness_check(title="5.1", by=manager)
     manual, *others = check.items.filter(automatic=False).order_by("pk")
-    with translation.override("en"):
-        with raises_code(IncidentsError.UNKNOWN_ACTION):
-            services.act_on_readiness_check(check=check, action="explode", by=manager)
-        with raises_code(IncidentsError.CHOOSE_ITEM):
-            services.act_on_readiness_check(check=check, action="pass", by=manager)
-        with raises_code(IncidentsError.CHOOSE_ITEM):
-            services.act_on_readiness_check(check=other, action="pass", item=manual, by=manager)
-        with raises_code(IncidentsError.CHOOSE_GO):
-            services.act_on_readiness_check(check=check, action="sign_off", by=manager)
+    with raises_code(IncidentsError.UNKNOWN_ACTION):
+        services.act_on_readiness_check(check=check, action="explode", by=manager)
+    with raises_code(IncidentsError.CHOOSE_ITEM):
+        services.act_on_readiness_check(check=check, action="pass", by=manager)
+    with raises_code(IncidentsError.CHOOSE_ITEM):
+        services.act_on_readiness_check(check=other, action="pass", item=manual, by=manager)
+    with raises_code(IncidentsError.CHOOSE_GO):
+        services.act_on_readiness_check(check=check, action="sign_off", by=manager)
     services.act_on_readiness_check(check=check, action="recheck", by=manager)
     services.act_on_readiness_check(
         check=check, action="pass", item=manual, detail="trained on Monday", by=manager

@@ -74,10 +74,7 @@ def test_a_template_edited_by_a_manager_shapes_the_next_incident_only(make_user)
 # --- team -----------------------------------------------------------------------------------------
 
 
-def test_a_member_is_assigned_by_role_notified_by_mail_and_sms_and_acknowledges(
-    make_user, locmem_mail, settings, tmp_path
-):
-    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+def test_a_member_is_assigned_by_role_notified_by_mail_and_sms_and_acknowledges(make_user, sms_dir):
     lead = make_user(Role.EMERGENCY_LEAD)
     tech = make_user(Role.TECH_SUPPORT, language="en", phone="13900000001")
     incident = _declare(lead)
@@ -91,7 +88,7 @@ def test_a_member_is_assigned_by_role_notified_by_mail_and_sms_and_acknowledges(
     (message,) = mail.outbox
     assert message.to == [tech.email]
     assert "Tech support" in message.subject and "http://x/1/" in message.body
-    (sms,) = list((tmp_path / "sms").glob("*.json"))
+    (sms,) = list(sms_dir.glob("*.json"))
     assert json.loads(sms.read_text())["phone"] == "13900000001"
     assert Notification.objects.filter(recipient=tech).count() == 2
     # Template tasks for that team role now have an owner.
@@ -105,7 +102,7 @@ def test_a_member_is_assigned_by_role_notified_by_mail_and_sms_and_acknowledges(
     assert services.acknowledge_assignment(member=member, by=tech).acknowledged_at == first
 
 
-def test_notices_reach_each_member_in_their_own_language(make_user, locmem_mail):
+def test_notices_reach_each_member_in_their_own_language(make_user):
     lead = make_user(Role.MANAGER)
     zh = make_user(Role.LOGISTICS, language="zh-hans", phone="")
     incident = _declare(lead)
