@@ -32,3 +32,12 @@ class SystemStatus(models.TextChoices):
 
 # Plan names used in file names: <date><scope><type>.bak, e.g. 20210801订单数据实时备份.bak
 PLAN_KIND_WORDS = {BackupKind.REALTIME: "实时备份", BackupKind.DAILY: "每日备份"}
+
+
+def __getattr__(name: str) -> object:
+    """``choices.ErrorCode`` was folded into ``errors.BackupsError`` (same values): old imports work."""
+    if name == "ErrorCode":
+        from .errors import BackupsError
+
+        return BackupsError
+    raise AttributeError(name)

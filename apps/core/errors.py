@@ -117,8 +117,11 @@ def render_stored_error(params: Mapping[str, Any], fallback: str = "") -> str:
     """A stored ``ERROR_KIND`` event in the reader's language; ``fallback`` if the code is gone."""
     from django.utils.module_loading import import_string
 
+    path = str(params.get("enum"))
+    if not path.startswith("apps."):  # only this project's own error enums are looked up
+        return str(fallback)
     try:
-        enum = import_string(str(params.get("enum")))
+        enum = import_string(path)
         code = enum(params.get("code"))
     except (ImportError, ValueError, TypeError):
         return str(fallback)

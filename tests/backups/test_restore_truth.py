@@ -173,3 +173,25 @@ def test_why_a_restore_used_its_backups_written_under_english_reads_in_chinese(
 def test_a_restore_recorded_before_reasons_were_data_still_shows_its_text():
     restore = RestoreRunFactory(reason="订单数据: x.bak — chosen by staff", reasons=[])
     assert restore.reason_text == "订单数据: x.bak — chosen by staff"
+
+
+@pytest.mark.django_db
+def test_runs_stored_with_the_old_error_codes_render_in_each_readers_language():
+    from .factories import BackupRunFactory
+
+    detail = "The master key configured as 'k1' is not the key this backup was encrypted with."
+    coded = BackupRunFactory(
+        state=RunState.FAILED, error_code="wrong_key", error_params={"detail": detail}
+    )
+    with translation.override("en"):
+        english = coded.error_message
+    with translation.override("zh-hans"):
+        chinese = coded.error_message
+    assert english == f"The master key does not open this backup (wrong key). ({detail})"
+    assert chinese != english and chinese.endswith(f"({detail})")
+    plain = BackupRunFactory(state=RunState.FAILED, error="Disk on fire", error_code="")
+    assert plain.error_message == "Disk on fire"  # before error codes: the text as written
+    message = BackupRunFactory(
+        state=RunState.FAILED, error_code="message", error_params={"text": "as it was"}
+    )
+    assert message.error_message == "as it was"
