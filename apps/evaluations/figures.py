@@ -1,0 +1,408 @@
+"""The five dimensions' figures, computed from recorded data (never typed).
+
+``compute_figures(incidents)`` loads what every incident needs in a bounded number of queries
+(whatever the number of incidents) and returns one JSON-safe dictionary per incident:
+times as ISO strings, durations in minutes, ``None`` for "not measured". Reports store it
+(frozen once signed); the periodic review computes it for a whole range.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Min, Prefetch, Q
+from django.utils import timezone
+
+from apps.backups.models import RestoreRun
+from apps.incidents.choices import ResourceState, TaskState
+from apps.incidents.models import Incident, Meeting, ResourceAllocation, TeamMember, TimelineEntry
+from apps.manual_orders.models import ManualOrder
+
+from . import sources
+from .choices import METRIC_SPEC, Dimension, Direction, Metric
+
+TASK_UPDATED = "task.updated"  # apps.incidents.events.TASK_UPDATED
+STARTED_STATES = (TaskState.IN_PROGRESS, TaskState.DONE)
+
+
+def minutes(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() / 60, 1)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _percent(part: float, whole: float) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def incident_end(incident: Incident, now: datetime) -> datetime:
+    """Where the incident's window ends: closed, else recovered, else now."""
+    return incident.closed_at or incident.recovered_at or now
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+
+def _load(incidents: Sequence[Incident], now: datetime) -> dict[str, Any]:
+    ids = [i.pk for i in incidents]
+    first_started = dict(
+        TimelineEntry.objects.filter(
+            incident_id__in=ids, kind=TASK_UPDATED, data__state__in=list(STARTED_STATES)
+        )
+        .values("incident_id")
+        .annotate(first=Min("at"))
+        .values_list("incident_id", "first")
+    )
+    if not incidents:
+        return {"first_started": {}, "restores": [], "orders": []}
+    start = min(i.declared_at for i in incidents)
+    end = max(incident_end(i, now) for i in incidents)
+    restores = list(
+        RestoreRun.objects.filter(created_at__gte=start, created_at__lte=end)
+        .order_by("created_at")
+        .values("pk", "state", "created_at", "finished_at", "target_label")
+    )
+    orders = list(
+        ManualOrder.objects.filter(created_at__gte=start, created_at__lte=end)
+        .order_by("created_at")
+        .values_list("created_at", "pushed_at")
+    )
+    return {"first_started": first_started, "restores": restores, "orders": orders}
+
+
+def with_related(queryset):
+    """The incidents with everything ``compute_figures`` reads, prefetched."""
+    return queryset.select_related(None).prefetch_related(
+        Prefetch("team", queryset=TeamMember.objects.select_related("user")),
+        "tasks",
+        Prefetch("resources", queryset=ResourceAllocation.objects.all()),
+        Prefetch(
+            "meetings",
+            queryset=Meeting.objects.prefetch_related("attendees", "decisions__task"),
+        ),
+    )
+
+
+# --- the dimensions ---------------------------------------------------------------------------
+
+
+def _response(incident: Incident, first_task_at: datetime | None) -> dict[str, Any]:
+    members = []
+    ack_minutes = []
+    for m in incident.team.all():
+        delay = minutes(m.assigned_at, m.acknowledged_at)
+        if delay is not None:
+            ack_minutes.append(delay)
+        members.append(
+            {
+                "member": m.user.get_full_name() or m.user.get_username(),
+                "role": m.team_role,
+                "assigned_at": _iso(m.assigned_at),
+                "acknowledged_at": _iso(m.acknowledged_at),
+                "minutes": delay,
+            }
+        )
+    return {
+        "times": {
+            "detected_at": _iso(incident.detected_at),
+            "declared_at": _iso(incident.declared_at),
+            "team_assembled_at": _iso(incident.team_assembled_at),
+            "first_task_started_at": _iso(first_task_at),
+        },
+        "metrics": {
+            Metric.DETECTED_TO_DECLARED: minutes(incident.detected_at, incident.declared_at),
+            Metric.DECLARED_TO_ASSEMBLED: minutes(incident.declared_at, incident.team_assembled_at),
+            Metric.ASSEMBLED_TO_FIRST_TASK: minutes(incident.team_assembled_at, first_task_at),
+            Metric.MEAN_ACKNOWLEDGEMENT: _mean(ack_minutes),
+        },
+        "acknowledgements": members,
+    }
+
+
+def _backlog(orders: list[tuple[datetime, datetime | None]], start: datetime, end: datetime):
+    """Manual orders taken and handed back over the window, in up to 12 equal steps."""
+    if end <= start:
+        return []
+    steps = 12
+    width = (end - start) / steps
+    taken_times = sorted(o[0] for o in orders)
+    back_times = sorted(o[1] for o in orders if o[1] is not None)
+    points = []
+    for n in range(1, steps + 1):
+        at = start + width * n
+        taken = bisect_right(taken_times, at)
+        back = bisect_right(back_times, at)
+        points.append({"at": at.isoformat(), "taken": taken, "handed_back": back})
+    return points
+
+
+def _recovery(incident: Incident, loaded: dict[str, Any], end: datetime) -> dict[str, Any]:
+    start = incident.declared_at
+    restores = [
+        {
+            "id": r["pk"],
+            "state": r["state"],
+            "target": r["target_label"],
+            "started_at": _iso(r["created_at"]),
+            "minutes": minutes(r["created_at"], r["finished_at"]),
+        }
+        for r in loaded["restores"]
+        if start <= r["created_at"] <= end
+    ]
+    orders = [o for o in loaded["orders"] if start <= o[0] <= end]
+    handed_back = sum(1 for o in orders if o[1] is not None)
+    durations = [r["minutes"] for r in restores if r["minutes"] is not None]
+    return {
+        "times": {
+            "declared_at": _iso(incident.declared_at),
+            "manual_process_at": _iso(incident.manual_process_at),
+            "recovered_at": _iso(incident.recovered_at),
+        },
+        "metrics": {
+            Metric.DECLARED_TO_MANUAL: minutes(incident.declared_at, incident.manual_process_at),
+            Metric.DECLARED_TO_RECOVERED: minutes(incident.declared_at, incident.recovered_at),
+            Metric.RESTORE_MINUTES: max(durations) if durations else None,
+            Metric.HANDED_BACK_PERCENT: _percent(handed_back, len(orders)),
+        },
+        "restores": restores,
+        "orders_taken": len(orders),
+        "orders_handed_back": handed_back,
+        "backlog": _backlog(orders, start, end) if orders else [],
+    }
+
+
+def _overlap_hours(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> float:
+    seconds = (min(a1, b1) - max(a0, b0)).total_seconds()
+    return max(seconds, 0) / 3600
+
+
+def _resources(incident: Incident, end: datetime) -> dict[str, Any]:
+    """Allocated vs used quantity × hours per kind.
+
+    Allocated: quantity × hours from hand-over to release (or the incident's end). Used: the part
+    of that time while the incident still needed it (declared → recovered); not measured until
+    the incident has recovered.
+    """
+    by_kind: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"requested": 0, "allocated_qty_hours": 0.0, "used_qty_hours": 0.0}
+    )
+    total_alloc = total_used = 0.0
+    for r in incident.resources.all():
+        row = by_kind[r.kind]
+        row["requested"] += 1
+        if r.state == ResourceState.CANCELLED or r.allocated_at is None:
+            continue
+        held_until = r.released_at or end
+        qty = float(r.quantity)
+        alloc = qty * max((held_until - r.allocated_at).total_seconds(), 0) / 3600
+        row["allocated_qty_hours"] += alloc
+        total_alloc += alloc
+        if incident.recovered_at:
+            used = qty * _overlap_hours(
+                r.allocated_at, held_until, incident.declared_at, incident.recovered_at
+            )
+            row["used_qty_hours"] += used
+            total_used += used
+    rows = []
+    for kind, row in sorted(by_kind.items()):
+        rows.append(
+            {
+                "kind": kind,
+                "requested": row["requested"],
+                "allocated_qty_hours": round(row["allocated_qty_hours"], 2),
+                "used_qty_hours": (
+                    round(row["used_qty_hours"], 2) if incident.recovered_at else None
+                ),
+            }
+        )
+    use = _percent(total_used, total_alloc) if incident.recovered_at else None
+    return {"metrics": {Metric.RESOURCE_USE_PERCENT: use}, "by_kind": rows}
+
+
+def _collaboration(incident: Incident, end: datetime) -> dict[str, Any]:
+    by_role: dict[str, dict[str, int]] = defaultdict(lambda: {"on_time": 0, "late": 0})
+    for t in incident.tasks.all():
+        if t.due_at is None or t.state == TaskState.SKIPPED:
+            continue
+        role = t.team_role or "-"
+        if t.state == TaskState.DONE and t.completed_at is not None:
+            by_role[role]["on_time" if t.completed_at <= t.due_at else "late"] += 1
+        elif t.due_at < end:
+            by_role[role]["late"] += 1  # still open after its due time
+    on_time = sum(r["on_time"] for r in by_role.values())
+    counted = on_time + sum(r["late"] for r in by_role.values())
+
+    team = list(incident.team.all())
+    acks = [minutes(m.assigned_at, m.acknowledged_at) for m in team]
+    meetings = []
+    expected_total = attended_total = 0
+    decisions_total = decisions_done = 0
+    for meeting in incident.meetings.all():
+        expected = {m.user_id for m in team if m.assigned_at <= meeting.held_at}
+        present = {u.pk for u in meeting.attendees.all()}
+        attended = len(expected & present)
+        expected_total += len(expected)
+        attended_total += attended
+        decisions = list(meeting.decisions.all())
+        done = sum(1 for d in decisions if d.task is not None and d.task.state == TaskState.DONE)
+        decisions_total += len(decisions)
+        decisions_done += done
+        meetings.append(
+            {
+                "title": meeting.title,
+                "held_at": _iso(meeting.held_at),
+                "expected": len(expected),
+                "attended": attended,
+                "decisions": len(decisions),
+                "decisions_done": done,
+            }
+        )
+    return {
+        "metrics": {
+            Metric.TASKS_ON_TIME_PERCENT: _percent(on_time, counted),
+            Metric.ATTENDANCE_PERCENT: _percent(attended_total, expected_total),
+            Metric.DECISIONS_DONE_PERCENT: _percent(decisions_done, decisions_total),
+        },
+        "tasks_by_role": [
+            {"role": role, "on_time": r["on_time"], "late": r["late"]}
+            for role, r in sorted(by_role.items())
+        ],
+        "acknowledgement_delays": {
+            "acknowledged": sum(1 for a in acks if a is not None),
+            "not_acknowledged": sum(1 for a in acks if a is None),
+            "longest_minutes": max((a for a in acks if a is not None), default=None),
+        },
+        "meetings": meetings,
+    }
+
+
+def _satisfaction(start: datetime, end: datetime) -> dict[str, Any]:
+    care = sources.care_figures(start, end)
+    if care is sources.NOT_MEASURED:
+        return {
+            "measured": False,
+            "metrics": {m: None for m in _metrics(Dimension.SATISFACTION)},
+            "compensation": None,
+            "cases": None,
+        }
+    return {
+        "measured": True,
+        "metrics": {
+            Metric.CSAT: care["csat"],
+            Metric.FIRST_RESPONSE_MINUTES: care["first_response_minutes"],
+            Metric.RESOLUTION_MINUTES: care["resolution_minutes"],
+            Metric.COMPLAINTS: care["complaints"],
+        },
+        "compensation": care["compensation"],
+        "cases": care["cases"],
+    }
+
+
+def _metrics(dimension: str) -> list[str]:
+    return [m for m, spec in METRIC_SPEC.items() if spec[0] == dimension]
+
+
+# --- scores -----------------------------------------------------------------------------------
+
+
+def current_targets() -> dict[str, float]:
+    from .models import Target
+
+    targets = {m: float(spec[2]) for m, spec in METRIC_SPEC.items()}
+    targets.update({t.metric: float(t.value) for t in Target.objects.all()})
+    return targets
+
+
+def meets(metric: str, value: float | None, target: float) -> bool | None:
+    if value is None:
+        return None
+    if METRIC_SPEC[metric][1] == Direction.LOWER:
+        return value <= target
+    return value >= target
+
+
+def score(dimension_figures: dict[str, Any], targets: dict[str, float]) -> float | None:
+    """The share (0–100) of the dimension's measured metrics that meet their target."""
+    results = [
+        meets(metric, value, targets[metric])
+        for metric, value in dimension_figures["metrics"].items()
+    ]
+    judged = [r for r in results if r is not None]
+    return round(100 * sum(judged) / len(judged)) if judged else None
+
+
+# --- entry points -----------------------------------------------------------------------------
+
+
+def compute_figures(
+    incidents: Iterable[Incident],
+    *,
+    now: datetime | None = None,
+    targets: dict[str, float] | None = None,
+    with_satisfaction: bool = True,
+) -> dict[int, dict[str, Any]]:
+    """Every dimension's figures for each incident (prefetch with ``with_related``)."""
+    now = now or timezone.now()
+    incidents = list(incidents)
+    loaded = _load(incidents, now)
+    targets = targets if targets is not None else current_targets()
+    out: dict[int, dict[str, Any]] = {}
+    for incident in incidents:
+        end = incident_end(incident, now)
+        dims = {
+            Dimension.RESPONSE: _response(incident, loaded["first_started"].get(incident.pk)),
+            Dimension.RECOVERY: _recovery(incident, loaded, end),
+            Dimension.RESOURCES: _resources(incident, end),
+            Dimension.COLLABORATION: _collaboration(incident, end),
+        }
+        if with_satisfaction:
+            dims[Dimension.SATISFACTION] = _satisfaction(incident.detected_at, end)
+        for dim in dims.values():
+            dim["score"] = score(dim, targets)
+        out[incident.pk] = {
+            "incident": {
+                "id": incident.pk,
+                "title": incident.title,
+                "is_drill": sources.is_drill(incident),
+                "state": incident.state,
+            },
+            "window": {"start": _iso(incident.detected_at), "end": _iso(end)},
+            "computed_at": _iso(now),
+            "targets": {m: targets[m] for m in METRIC_SPEC},
+            "dimensions": {str(k): v for k, v in dims.items()},
+        }
+    return out
+
+
+def figures_for(incident: Incident, *, now: datetime | None = None) -> dict[str, Any]:
+    incident = with_related(Incident.objects.filter(pk=incident.pk)).get()
+    return compute_figures([incident], now=now)[incident.pk]
+
+
+def as_number(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    return float(value)
+
+
+def open_window(start: datetime, end: datetime) -> Q:
+    """Incidents declared within [start, end)."""
+    return Q(declared_at__gte=start, declared_at__lt=end)
+
+
+ONE_DAY = timedelta(days=1)
