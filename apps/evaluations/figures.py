@@ -108,7 +108,8 @@ def _response(incident: Incident, first_task_at: datetime | None) -> dict[str, A
             ack_minutes.append(delay)
         members.append(
             {
-                "member": m.user.get_full_name() or m.user.get_username(),
+                "member": m.user.get_username(),
+                "name": m.user.get_full_name(),
                 "role": m.team_role,
                 "assigned_at": _iso(m.assigned_at),
                 "acknowledged_at": _iso(m.acknowledged_at),
