@@ -75,20 +75,21 @@ def version_for(declared_at: datetime) -> PlanVersion | None:
 
 
 def _clean_fields(fields: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The item fields given; for a change (``partial``) an empty field means "unchanged"."""
     out: dict[str, Any] = {}
     for name in ITEM_FIELDS:
         value = fields.get(name)
-        if value in (None, "") and name != "team_role":
+        if value in (None, ""):
             continue
-        if name == "due_after_minutes":
-            value = int(value)
-        out[name] = value if value is not None else ""
-    if not partial and not all(out.get(n) for n in ("phase", "title_zh", "title_en")):
-        raise DomainError(EvaluationError.ITEM_FIELDS_REQUIRED)
+        out[name] = int(value) if name == "due_after_minutes" else value
+    if not partial:
+        if not all(out.get(n) for n in ("phase", "title_zh", "title_en")):
+            raise DomainError(EvaluationError.ITEM_FIELDS_REQUIRED)
+        out.setdefault("team_role", "")
     if out.get("phase") and out["phase"] not in Phase.values:
         raise DomainError(EvaluationError.ITEM_FIELDS_REQUIRED, field="phase")
     if out.get("team_role") and out["team_role"] not in TeamRole.values:
-        out["team_role"] = ""
+        raise DomainError(EvaluationError.ITEM_FIELDS_REQUIRED, field="team_role")
     return out
 
 
