@@ -74,6 +74,7 @@ def _accessible(svg: str, *, title: str, description: str) -> SafeString:
     if not sep or not head.lstrip().startswith("<svg"):
         raise ValueError("pygal did not produce an <svg> element")
     key = uuid.uuid4().hex[:10]  # several charts on one page: ids stay unique
+    rest = rest.replace('id="activate-serie-', f'id="chart-{key}-serie-')
     labelled = (
         f'{head} role="img" aria-labelledby="chart-title-{key} chart-desc-{key}">'
         f'<title id="chart-title-{key}">{escape(title)}</title>'

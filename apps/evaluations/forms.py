@@ -43,10 +43,10 @@ class ReviewForm(forms.Form):
     month = forms.IntegerField(label=_("Month"), min_value=1, max_value=12, required=False)
     quarter = forms.IntegerField(label=_("Quarter"), min_value=1, max_value=4, required=False)
     start = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("First day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     end = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Last day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def clean(self):
