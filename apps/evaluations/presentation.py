@@ -126,7 +126,7 @@ def _response(dim, rows, charts):
                     _label(TeamRole, a["role"]),
                     local_time(a["assigned_at"]),
                     local_time(a["acknowledged_at"]),
-                    show(a["minutes"]),
+                    a["minutes"],
                 ]
                 for a in dim["acknowledgements"]
             ],
@@ -142,7 +142,7 @@ def _recovery(dim, rows, charts):
             _("Restores"),
             [_("Restore"), _("State"), _("Started"), _("Minutes")],
             [
-                [f"#{r['id']}", r["state"], local_time(r["started_at"]), show(r["minutes"])]
+                [f"#{r['id']}", r["state"], local_time(r["started_at"]), r["minutes"]]
                 for r in dim["restores"]
             ],
         ),
@@ -186,8 +186,8 @@ def _resources(dim, rows, charts):
                 [
                     _label(ResourceKind, k["kind"]),
                     k["requested"],
-                    show(k["allocated_qty_hours"]),
-                    show(k["used_qty_hours"]),
+                    k["allocated_qty_hours"],
+                    k["used_qty_hours"],
                 ]
                 for k in kinds
             ],
@@ -245,7 +245,7 @@ def _collaboration(dim, rows, charts):
                 [
                     delays["acknowledged"],
                     delays["not_acknowledged"],
-                    show(delays["longest_minutes"]),
+                    delays["longest_minutes"],
                 ]
             ],
         ),
@@ -269,7 +269,7 @@ def _satisfaction(dim, rows, charts):
         Table(
             _("Cases"),
             [_("Cases"), _("Compensation")],
-            [[show(dim.get("cases")), show(dim.get("compensation"))]],
+            [[dim.get("cases"), dim.get("compensation")]],
         )
     ]
     chart = None

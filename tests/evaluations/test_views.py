@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def signed_in(client, manager):
+def signed_in(client, manager, settings):
     client.force_login(manager)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
 
