@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -49,8 +50,8 @@ class ReviewForm(forms.Form):
         label=_("Last day"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         period = data.get("period")
         if period == PeriodKind.RANGE:
             if not data.get("start") or not data.get("end"):
@@ -81,9 +82,9 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (
-            get_user_model().objects.filter(is_active=True).order_by("username")
-        )
+        owner = self.fields["owner"]
+        assert isinstance(owner, forms.ModelChoiceField)
+        owner.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
 
 
 class ActionStateForm(forms.Form):

@@ -154,7 +154,7 @@ def periodic_review(start: datetime, end: datetime) -> Review:
                 series[kind].append(_mean(values))
         review.trends[metric] = series
     for metric in COMPARED_METRICS:
-        row = {"metric": metric}
+        row: dict[str, Any] = {"metric": metric}
         for kind in ("real", "drill"):
             values = [
                 r["metrics"][metric]

@@ -31,7 +31,7 @@ ITEM_FIELDS = ("phase", "title_zh", "title_en", "team_role", "due_after_minutes"
 def snapshot_items() -> list[dict[str, Any]]:
     """The live checklist as a version stores it (ordered by phase, then position)."""
     phase_order = {value: n for n, value in enumerate(Phase.values)}
-    items = [
+    items: list[dict[str, Any]] = [
         {
             "template_id": t.pk,
             "phase": t.phase,
@@ -144,6 +144,7 @@ def _apply(change: PlanChange, by: User) -> None:
             else template.position
         )
     else:
+        assert change.template_id is not None  # a change or a retirement names its item
         template = TaskTemplate.objects.select_for_update().get(pk=change.template_id)
         if not template.is_active:
             raise DomainError(EvaluationError.TEMPLATE_RETIRED, params={"title": template.title})
