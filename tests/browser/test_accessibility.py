@@ -45,7 +45,6 @@ FORMS_WITH_ERRORS = [
     "manual_orders:rule-add",
     "evaluations:action-create",
     "evaluations:plan-propose",
-    "evaluations:targets",
 ]
 
 _axe = Axe()
