@@ -18,7 +18,7 @@ from apps.incidents.models import Incident
 from . import sources
 from .choices import ActionState, Metric
 from .errors import EvaluationError
-from .figures import compute_figures, current_targets, with_related
+from .figures import compute_figures, current_targets
 from .models import EvaluationReport, ImprovementAction
 
 TREND_METRICS = (Metric.MEAN_ACKNOWLEDGEMENT, Metric.DECLARED_TO_RECOVERED)
@@ -117,10 +117,8 @@ def periodic_review(start: datetime, end: datetime) -> Review:
     """
     review = Review(start=start, end=end)
     incidents = list(
-        with_related(
-            Incident.objects.filter(declared_at__gte=start, declared_at__lt=end).order_by(
-                "declared_at", "pk"
-            )
+        Incident.objects.filter(declared_at__gte=start, declared_at__lt=end).order_by(
+            "declared_at", "pk"
         )
     )
     targets = current_targets()

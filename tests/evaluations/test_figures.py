@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.evaluations.choices import Dimension, Metric
-from apps.evaluations.figures import compute_figures, figures_for, with_related
+from apps.evaluations.figures import compute_figures, figures_for
 from apps.evaluations.models import Target
 from apps.incidents.models import Incident
 from tests.incidents.factories import IncidentFactory
@@ -132,10 +132,10 @@ def test_figures_for_many_incidents_take_a_bounded_number_of_queries():
     for _ in range(3):
         incident_with_known_times()
     with CaptureQueriesContext(connection) as few:
-        compute_figures(with_related(Incident.objects.all()))
+        compute_figures(Incident.objects.all())
     for _ in range(5):
         incident_with_known_times()
     with CaptureQueriesContext(connection) as many:
-        result = compute_figures(with_related(Incident.objects.all()))
+        result = compute_figures(Incident.objects.all())
     assert len(result) == 8
     assert len(many) == len(few)
