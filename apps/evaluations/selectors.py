@@ -122,7 +122,7 @@ def periodic_review(start: datetime, end: datetime) -> Review:
         )
     )
     targets = current_targets()
-    figures = compute_figures(incidents, targets=targets, with_satisfaction=False)
+    figures = compute_figures(incidents, targets=targets, with_satisfaction=False, detail=False)
     for incident in incidents:
         fig = figures[incident.pk]
         dims = fig["dimensions"]

@@ -139,3 +139,14 @@ def test_figures_for_many_incidents_take_a_bounded_number_of_queries():
         result = compute_figures(Incident.objects.all())
     assert len(result) == 8
     assert len(many) == len(few)
+
+
+def test_the_reviews_summary_gives_the_same_metrics_as_the_report():
+    for _ in range(2):
+        incident_with_known_times()
+    incidents = list(Incident.objects.all())
+    full = compute_figures(incidents)
+    summary = compute_figures(incidents, detail=False)
+    for pk, figures in full.items():
+        for code, dim in figures["dimensions"].items():
+            assert summary[pk]["dimensions"][code]["metrics"] == dim["metrics"], code
