@@ -55,6 +55,16 @@ def median_ms(fn, runs: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
+def median_cpu_ms(fn, runs: int) -> float:
+    """CPU time of this process alone: what wall time would be without the machine's queue."""
+    times = []
+    for _ in range(runs):
+        t0 = time.process_time()
+        fn()
+        times.append((time.process_time() - t0) * 1000)
+    return statistics.median(times)
+
+
 def generate(n: int, start: datetime) -> None:
     from django.contrib.auth.models import Group
 
@@ -230,12 +240,14 @@ def main() -> None:
     n = Incident.objects.filter(declared_at__gte=start, declared_at__lt=end).count()
 
     selector_ms, _ = median_ms(lambda: periodic_review(start, end), args.runs)
+    selector_cpu = median_cpu_ms(lambda: periodic_review(start, end), args.runs)
     client = Client()
     client.force_login(manager)
     url = reverse("evaluations:review")
     params = {"period": "quarter", "year": 2026, "quarter": 3}
     assert client.get(url, params).status_code == 200  # warm-up (templates, translations)
     page_ms, page_runs = median_ms(lambda: client.get(url, params), args.runs)
+    page_cpu = median_cpu_ms(lambda: client.get(url, params), args.runs)
     with CaptureQueriesContext(connection) as queries:
         html = client.get(url, params).content.decode()
     rows = len(re.findall(r"/evaluations/incidents/\d+/", html))
@@ -247,14 +259,20 @@ def main() -> None:
         report_pdf(report)
         first_pdf = (time.perf_counter() - t0) * 1000
         pdf_ms, pdf_runs = median_ms(lambda: report_pdf(report), 3)
+        pdf_cpu = median_cpu_ms(lambda: report_pdf(report), 3)
 
+    sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
+    load = os.getloadavg()[0]
     lines = [
+        f"load average during the run: {load:.1f} on {os.cpu_count()} CPUs",
         f"incidents in the quarter: {n}; review rows on the page: {rows}",
-        f"periodic_review() selector: {selector_ms:.0f} ms (median of {args.runs})",
+        f"periodic_review() selector: {selector_ms:.0f} ms wall, {selector_cpu:.0f} ms CPU"
+        f" (medians of {args.runs})",
         f"review page (test Client): {page_ms:.0f} ms median of {args.runs} "
-        f"({', '.join(f'{t:.0f}' for t in page_runs)}), {len(queries)} queries",
+        f"({', '.join(f'{t:.0f}' for t in page_runs)}), {page_cpu:.0f} ms CPU, "
+        f"{len(queries)} queries taking {sql_ms:.0f} ms",
         f"one report's PDF: {pdf_ms:.0f} ms median of 3 ({', '.join(f'{t:.0f}' for t in pdf_runs)});"
-        f" first in the process {first_pdf:.0f} ms",
+        f" {pdf_cpu:.0f} ms CPU; first in the process {first_pdf:.0f} ms",
     ]
     print("\n".join(lines))
 
