@@ -1,6 +1,7 @@
 """The managers' pages: what they show, what they refuse, who may open them."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -130,3 +131,47 @@ def test_an_admin_reads_and_exports_but_cannot_sign(client, make_user, manager):
     client.force_login(make_user(Role.ADMIN))
     assert client.get(reverse("evaluations:report-xlsx", args=[report.pk])).status_code == 200
     assert client.post(reverse("evaluations:report-sign", args=[report.pk])).status_code == 403
+
+
+def test_the_dashboard_shows_the_running_incidents_figures_open_actions_and_rehearsal(
+    signed_in, manager
+):
+    from .factories import ImprovementActionFactory
+
+    incident_with_known_times(
+        title="Still running", state="manual_process", recovered_at=None, closed_at=None
+    )
+    ImprovementActionFactory(owner=manager, title="Call tree")
+    html = signed_in.get(reverse("evaluations:dashboard")).content.decode()
+    assert "Still running" in html
+    assert "Detected → declared (minutes)" in html and "≤ 15" in html
+    assert "Last restore rehearsal" in html and "not measured" in html
+    assert f"{manager}</strong>: 1" in html
+
+
+def test_the_board_lists_open_actions_by_owner_and_moves_one_along(signed_in, manager):
+    from .factories import ImprovementActionFactory
+
+    late = ImprovementActionFactory(owner=manager, due=timezone.localdate() - timedelta(days=1))
+    html = signed_in.get(reverse("evaluations:action-board")).content.decode()
+    assert late.title in html and "overdue" in html
+    signed_in.post(
+        reverse("evaluations:action-state", args=[late.pk]),
+        {"state": "done", "version": late.version},
+    )
+    late.refresh_from_db()
+    assert late.state == "done"
+    assert late.title not in signed_in.get(reverse("evaluations:action-board")).content.decode()
+
+
+def test_a_negative_target_is_refused_next_to_its_field_and_a_valid_one_saved(signed_in):
+    from apps.evaluations.choices import METRIC_SPEC
+    from apps.evaluations.models import Target
+
+    values = {m: spec[2] for m, spec in METRIC_SPEC.items()}
+    response = signed_in.post(reverse("evaluations:targets"), {**values, "csat": "-1"})
+    assert response.status_code == 400
+    assert "A target cannot be negative." in response.content.decode()
+    assert not Target.objects.exists()
+    signed_in.post(reverse("evaluations:targets"), {**values, "csat": "4.5"})
+    assert Target.objects.get(metric="csat").value == Decimal("4.5")
