@@ -111,3 +111,25 @@ def test_sources_absent_today_answer_not_measured_never_zero():
     assert sources.care_figures(t0 - timezone.timedelta(days=1), t0) is sources.NOT_MEASURED
     assert sources.last_rehearsal() is sources.NOT_MEASURED
     assert sources.NOT_MEASURED != 0 and not sources.NOT_MEASURED
+
+
+def test_drills_are_compared_with_real_incidents_once_incidents_carry_the_drill_flag(
+    monkeypatch,
+):
+    # The drills app (#16) adds Incident.is_drill; until it is merged, flag by title.
+    monkeypatch.setattr(sources, "is_drill", lambda incident: incident.title.startswith("Drill"))
+    incident_with_known_times()  # real: recovered 180 min after declaration
+    incident_with_known_times(
+        title="Drill: restore the orders",
+        detected_at=at(9, 0, day=20),
+        declared_at=at(9, 5, day=20),
+        recovered_at=at(10, 35, day=20),
+        closed_at=at(11, 0, day=20),
+    )
+    review = periodic_review(*month_range(2026, 11))
+    comparison = {r["metric"]: r for r in review.comparison}
+    assert comparison[Metric.DECLARED_TO_RECOVERED]["real"] == 180.0
+    assert comparison[Metric.DECLARED_TO_RECOVERED]["drill"] == 90.0
+    assert [r["is_drill"] for r in review.rows] == [False, True]
+    drill_trend = review.trends[Metric.DECLARED_TO_RECOVERED]["drill"]
+    assert [v for v in drill_trend if v is not None] == [90.0]
