@@ -191,6 +191,12 @@ _rq_queue = {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 
 RQ_QUEUES = {"default": dict(_rq_queue), "backups": dict(_rq_queue)}
 RQ_SHOW_ADMIN_LINK = False
 
+# --- evaluations ---------------------------------------------------------------------------------
+# Improvement actions: owners are reminded this many days before the due date (and once when
+# overdue); a periodic review covers at most this many days.
+EVALUATION_REMINDER_DAYS_BEFORE = env.int("EVALUATION_REMINDER_DAYS_BEFORE", default=3)
+EVALUATION_REVIEW_MAX_DAYS = env.int("EVALUATION_REVIEW_MAX_DAYS", default=731)
+
 # --- uploads and exports -----------------------------------------------------------------------
 # Uploaded spreadsheets are checked on a worker, row by row, against these limits while they are
 # read (apps/core/tabular.py): beyond them a file is refused with a message naming the limit.

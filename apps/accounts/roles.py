@@ -66,6 +66,24 @@ _ORDERS_HAND_BACK = _ORDERS_READ | {
 }
 _ORDERS_ALL = _ORDERS_TAKE | _ORDERS_FULFIL | _ORDERS_HAND_BACK | {"manual_orders.override_price"}
 
+# Evaluation reports: only managers (who write them) and administrators (who read) see them.
+_EVALUATIONS_READ = {
+    "evaluations.view_evaluationreport",
+    "evaluations.export_evaluationreport",
+    "evaluations.view_improvementaction",
+    "evaluations.view_planversion",
+}
+_EVALUATIONS_MANAGE = _EVALUATIONS_READ | {
+    "evaluations.add_evaluationreport",
+    "evaluations.change_evaluationreport",
+    "evaluations.sign_evaluationreport",
+    "evaluations.add_improvementaction",
+    "evaluations.change_improvementaction",
+    "evaluations.manage_targets",
+    "evaluations.add_planchange",
+    "evaluations.approve_planchange",
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.EMERGENCY_LEAD: _SEE_JOBS
     | _BACKUPS_RUN
@@ -89,6 +107,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _INCIDENTS_LEAD
     | _INVENTORY_APPROVE
     | _ORDERS_ALL
+    | _EVALUATIONS_MANAGE
     | {"incidents.manage_templates"},
     Role.ADMIN: _SEE_JOBS
     | _BACKUPS_RUN
@@ -97,6 +116,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _INVENTORY_APPROVE
     | _INVENTORY_COUNT
     | _ORDERS_ALL
+    | _EVALUATIONS_READ
     | {
         # Manual orders' reference data and rules are also kept in the Django admin.
         "manual_orders.view_customer",

@@ -123,6 +123,32 @@ def _warehouse(user):
     return {"pk": WarehouseFactory().pk}
 
 
+def _evaluation_report(user):
+    from apps.evaluations.services import compute_report
+    from tests.factories import UserFactory
+    from tests.incidents.factories import IncidentFactory
+
+    return {"pk": compute_report(incident=IncidentFactory(), by=UserFactory()).pk}
+
+
+def _improvement_action(user):
+    from tests.evaluations.factories import ImprovementActionFactory
+
+    return {"pk": ImprovementActionFactory().pk}
+
+
+def _plan_change(user):
+    from apps.evaluations.services import propose_plan_change
+    from tests.factories import UserFactory
+
+    change = propose_plan_change(
+        kind="add",
+        fields={"phase": "emergency_response", "title_zh": "新", "title_en": "New"},
+        by=UserFactory(),
+    )
+    return {"pk": change.pk}
+
+
 # URL kwargs for pages that show one object, made for the visiting user.
 SAMPLE_KWARGS = {
     "manual_orders:order-detail": _manual_order,
@@ -173,6 +199,15 @@ SAMPLE_KWARGS = {
     "incidents:template-edit": _incident_object("TaskTemplateFactory"),
     "incidents:readiness-detail": _incident_object("ReadinessCheckFactory"),
     "incidents:readiness-act": _incident_object("ReadinessCheckFactory"),
+    "evaluations:incident-report": _incident,
+    "evaluations:report-compute": _incident,
+    "evaluations:report-detail": _evaluation_report,
+    "evaluations:report-narrative": _evaluation_report,
+    "evaluations:report-sign": _evaluation_report,
+    "evaluations:report-pdf": _evaluation_report,
+    "evaluations:report-xlsx": _evaluation_report,
+    "evaluations:action-state": _improvement_action,
+    "evaluations:plan-decide": _plan_change,
 }
 
 
