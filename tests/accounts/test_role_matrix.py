@@ -26,6 +26,7 @@ NOT_STAFF_PAGES = {
     "accounts:password-reset-confirm",
     "accounts:password-reset-complete",
     "core:switch-language",
+    "drills:calendar-feed",  # signed per-user URL for calendar apps (tests/drills/test_calendar.py)
 }
 
 
@@ -123,6 +124,15 @@ def _warehouse(user):
     return {"pk": WarehouseFactory().pk}
 
 
+def _drills(factory_name):
+    def make(user):
+        from tests.drills import factories
+
+        return {"pk": getattr(factories, factory_name)().pk}
+
+    return make
+
+
 # URL kwargs for pages that show one object, made for the visiting user.
 SAMPLE_KWARGS = {
     "manual_orders:order-detail": _manual_order,
@@ -173,6 +183,16 @@ SAMPLE_KWARGS = {
     "incidents:template-edit": _incident_object("TaskTemplateFactory"),
     "incidents:readiness-detail": _incident_object("ReadinessCheckFactory"),
     "incidents:readiness-act": _incident_object("ReadinessCheckFactory"),
+    "drills:plan-detail": _drills("DrillPlanFactory"),
+    "drills:drill-start": _drills("DrillPlanFactory"),
+    "drills:run-detail": _drills("DrillRunFactory"),
+    "drills:phase-record": _drills("DrillRunFactory"),
+    "drills:inject": _drills("DrillRunFactory"),
+    "drills:action-add": _drills("DrillRunFactory"),
+    "drills:run-close": _drills("DrillRunFactory"),
+    "drills:rehearsal-detail": _drills("RestoreRehearsalFactory"),
+    "drills:session-detail": _drills("TrainingSessionFactory"),
+    "drills:attendance-record": _drills("TrainingSessionFactory"),
 }
 
 
