@@ -5,6 +5,7 @@ Kept small here until ``apps/core/charts.py`` (the evaluations issue) is on main
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pygal
@@ -14,6 +15,7 @@ from pygal.style import Style
 
 from .models import RestoreRehearsal
 
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.DOTALL)
 _STYLE = Style(
     background="white",
     plot_background="white",
@@ -45,4 +47,7 @@ def rto_rpo_trend_svg(rehearsals: Sequence[RestoreRehearsal]) -> str:
     ]
     chart.add(_("RTO"), [round((r.rto_seconds or 0) / 60, 2) for r in rehearsals])
     chart.add(_("RPO"), [round((r.rpo_seconds or 0) / 60, 2) for r in rehearsals])
-    return str(chart.render(is_unicode=True))
+    svg = str(chart.render(is_unicode=True))
+    # pygal always embeds its tooltip config as an inline <script>: the site's CSP would block
+    # it anyway, and a chart that must also print in a PDF needs none.
+    return _SCRIPT.sub("", svg)

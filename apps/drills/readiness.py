@@ -44,15 +44,17 @@ def restore_rehearsal_finding() -> Finding:
 def operators_trained_finding() -> Finding:
     """Do the people on duty (every active holder of a role that requires courses) hold current
     certificates of all their required courses? Read from the training readiness matrix."""
-    from .selectors import readiness_matrix, untrained_people
+    from .selectors import readiness_matrix, required_courses_by_role, untrained_people
 
     matrix = readiness_matrix()
-    if not matrix.rows:
+    if not required_courses_by_role(matrix.courses):
         return Finding(False, _("No course is required of any role yet: nothing proves training."))
+    if not matrix.rows:
+        return Finding(False, _("No one holds a role that requires training: no one is on duty."))
     lacking = untrained_people()
     if lacking:
         shown = "; ".join(
-            f"{user.get_full_name() or user.username}: {', '.join(c.title for c in courses)}"
+            f"{_person(user)}: {', '.join(c.title for c in courses)}"
             for user, courses in lacking[:10]
         )
         more = len(lacking) - 10
@@ -66,3 +68,8 @@ def operators_trained_finding() -> Finding:
         _("All %(n)s people on duty hold current certificates of their required courses.")
         % {"n": len(matrix.rows)},
     )
+
+
+def _person(user) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.username})" if full else user.username

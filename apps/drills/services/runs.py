@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
 
 from apps.core.errors import DomainError, StaleRecord
 from apps.incidents import services as incidents
@@ -139,6 +140,10 @@ def add_improvement_action(
     return _add_action(run, ActionInput(description, owner, due_on), by)
 
 
+def labels(phases: list[str]) -> list[Any]:
+    return [DrillPhase(p).label for p in phases]
+
+
 def missing_phases(run: DrillRun) -> list[str]:
     have = set(run.phase_times.values_list("phase", flat=True))
     return [p for p in DrillPhase.values if p not in have]
@@ -166,7 +171,8 @@ def close_drill(
     if still:
         raise DomainError(
             DrillsError.PHASE_TIMES_MISSING,
-            params={"phases": ", ".join(str(DrillPhase(p).label) for p in still)},
+            # Lazy: the labels are rendered in the reader's language when the message is shown.
+            params={"phases": format_lazy(", ".join(["{}"] * len(still)), *labels(still))},
         )
     for action in actions or []:
         if action.description.strip():
