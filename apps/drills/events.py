@@ -18,9 +18,7 @@ REHEARSAL_PASSED = "drills.rehearsal.passed"
 
 
 def register() -> None:
-    register_event_kind(
-        STARTED, _("Drill"), _("Drill started from plan “%(plan)s”."), icon="🚧"
-    )
+    register_event_kind(STARTED, _("Drill"), _("Drill started from plan “%(plan)s”."), icon="🚧")
     # Observers' injects and remarks are free text typed by staff: stored and shown as typed.
     register_event_kind(INJECT, _("Drill inject"), icon="🎯")
     register_event_kind(REMARK, _("Observer remark"), icon="👁")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
 from django import forms
@@ -81,10 +83,10 @@ class PlanDrillForm(forms.Form):
                 required=phase != DrillPhase.DECLARED,
             )
         if not self.is_bound:
-            start = timezone.localtime() + timezone.timedelta(days=7)
+            start = timezone.localtime() + timedelta(days=7)
             self.initial.setdefault("scheduled_at", start.replace(second=0, microsecond=0))
-            for phase, minutes in zip(DrillPhase.values, (5, 30, 90, 120, 240), strict=True):
-                self.initial.setdefault(f"target_{phase}", minutes)
+            for value, minutes in zip(DrillPhase.values, (5, 30, 90, 120, 240), strict=True):
+                self.initial.setdefault(f"target_{value}", minutes)
         self.helper = _helper(_("Plan the drill"))
 
     def service_kwargs(self) -> dict:
@@ -153,7 +155,9 @@ class StartRehearsalForm(forms.Form):
 
     def __init__(self, *args, targets=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = [(t, t) for t in targets]
+        field = self.fields["target"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(t, t) for t in targets]
 
 
 class SessionForm(forms.Form):
@@ -182,7 +186,9 @@ class AttendanceForm(forms.Form):
     def __init__(self, *args, session=None, **kwargs):
         super().__init__(*args, **kwargs)
         if session is not None:
-            self.fields["person"].queryset = session.invitees.order_by("username")
+            field = self.fields["person"]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = session.invitees.order_by("username")
         self.helper = _helper(_("Record"))
 
 

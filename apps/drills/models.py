@@ -35,8 +35,10 @@ class DrillPlan(models.Model):
     objectives = models.TextField(_("objectives"), blank=True)
     # Minutes from the drill's start by which each phase should be reached ({phase: minutes}).
     phase_targets = models.JSONField(_("target times"), default=dict, encoder=DjangoJSONEncoder)
-    participants = models.ManyToManyField(USER, verbose_name=_("participants"), related_name="+")
-    observers = models.ManyToManyField(
+    participants: models.ManyToManyField = models.ManyToManyField(
+        USER, verbose_name=_("participants"), related_name="+"
+    )
+    observers: models.ManyToManyField = models.ManyToManyField(
         USER, verbose_name=_("observers"), related_name="+", blank=True
     )
     templates = models.ManyToManyField(
@@ -287,7 +289,9 @@ class TrainingSession(models.Model):
         null=True,
         blank=True,
     )
-    invitees = models.ManyToManyField(USER, verbose_name=_("invited"), related_name="+")
+    invitees: models.ManyToManyField = models.ManyToManyField(
+        USER, verbose_name=_("invited"), related_name="+"
+    )
     created_by = models.ForeignKey(
         USER, verbose_name=_("planned by"), on_delete=models.PROTECT, related_name="+", null=True
     )

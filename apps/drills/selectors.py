@@ -36,10 +36,14 @@ def list_runs() -> QuerySet[DrillRun]:
 
 
 def get_run(pk: int) -> DrillRun:
-    return list_runs().prefetch_related(
-        Prefetch("phase_times", queryset=PhaseTime.objects.select_related("recorded_by")),
-        Prefetch("actions", queryset=ImprovementAction.objects.select_related("owner")),
-    ).get(pk=pk)
+    return (
+        list_runs()
+        .prefetch_related(
+            Prefetch("phase_times", queryset=PhaseTime.objects.select_related("recorded_by")),
+            Prefetch("actions", queryset=ImprovementAction.objects.select_related("owner")),
+        )
+        .get(pk=pk)
+    )
 
 
 @dataclass
@@ -161,14 +165,14 @@ def readiness_matrix(*, users: QuerySet | None = None, today: date | None = None
     courses = list(list_courses())
     needs = required_courses_by_role(courses)
     User = get_user_model()
-    people = (
+    people_qs = (
         (users if users is not None else User.objects.all())
         .filter(is_active=True, groups__name__in=list(needs))
         .distinct()
         .order_by("username")
         .prefetch_related("groups")
     )
-    people = list(people)
+    people = list(people_qs)
     latest: dict[tuple[int, int], date] = {
         (row["user_id"], row["course_id"]): row["last"]
         for row in Certificate.objects.filter(

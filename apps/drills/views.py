@@ -11,9 +11,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
@@ -21,7 +20,7 @@ from apps.backups import services as backups
 from apps.core.errors import DomainError, add_domain_error
 from apps.core.mixins import StaffPageMixin
 
-from . import calendar, charts, exports, selectors, services
+from . import calendar, charts, exports, feeds, selectors, services
 from .forms import (
     AttendanceForm,
     CloseDrillForm,
@@ -330,7 +329,9 @@ class MatrixView(StaffPageMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         matrix = selectors.readiness_matrix()
         page = Paginator(matrix.rows, self.per_page).get_page(self.request.GET.get("page"))
-        ctx.update(matrix=matrix, page_obj=page, rows=page.object_list, is_paginated=page.has_other_pages())
+        ctx.update(
+            matrix=matrix, page_obj=page, rows=page.object_list, is_paginated=page.has_other_pages()
+        )
         return ctx
 
 
@@ -370,11 +371,13 @@ class CalendarFeedView(View):
         from django.contrib.auth import get_user_model
 
         user_id = calendar.user_from_token(token)
+        if user_id is None:
+            raise Http404
         user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
         if user is None:
             raise Http404
         language = request.GET.get("lang") or user.language or "zh-hans"
-        body = calendar.build_feed(user=user, language=language)
+        body = feeds.build_feed(user=user, language=language)
         return HttpResponse(body, content_type="text/calendar; charset=utf-8")
 
 

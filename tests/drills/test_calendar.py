@@ -52,9 +52,9 @@ def test_the_feed_lists_a_persons_drills_with_repeats_and_training_sessions(clie
 
 def test_the_feed_speaks_the_persons_language(client, make_user):
     person = make_user(Role.TECH_SUPPORT, language="zh-hans")
-    DrillPlanFactory(participants=[person], title="恢复演练")
+    DrillPlanFactory(participants=[person], title="订单迁移演习")
     summary = str(_feed(client, person).walk("VEVENT")[0]["SUMMARY"])
-    assert summary.startswith("演练")
+    assert summary.startswith("演习")
 
 
 def test_a_tampered_or_unknown_token_gets_nothing(client, make_user):

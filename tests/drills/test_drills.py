@@ -49,7 +49,7 @@ def test_planning_a_drill_invites_each_person_in_their_own_language(manager, mak
     plan = _plan(manager, [zh, en], observers=[observer])
     invites = {n.recipient_id: n for n in Notification.objects.all()}
     assert set(invites) == {zh.pk, en.pk, observer.pk}
-    assert "演练" in invites[zh.pk].subject and plan.title in invites[zh.pk].subject
+    assert "演习" in invites[zh.pk].subject and plan.title in invites[zh.pk].subject
     assert invites[en.pk].subject.startswith("Drill planned")
     assert "an observer" in invites[observer.pk].body
     assert "Data migration" in invites[en.pk].body
@@ -59,7 +59,9 @@ def test_an_overlapping_drill_for_the_same_people_is_warned_about(manager, make_
     person = make_user(Role.TECH_SUPPORT)
     first = _plan(manager, [person])
     with pytest.raises(DomainError) as exc:
-        _plan(manager, [person], title="Second", scheduled_at=first.scheduled_at + timedelta(hours=1))
+        _plan(
+            manager, [person], title="Second", scheduled_at=first.scheduled_at + timedelta(hours=1)
+        )
     assert exc.value.code == DrillsError.OVERLAP
     assert exc.value.field == "confirm_overlap"
     second = _plan(
@@ -83,7 +85,12 @@ def test_a_repeating_drill_overlapping_a_later_one_is_warned_about(manager, make
     person = make_user(Role.TECH_SUPPORT)
     weekly = _plan(manager, [person], repeat=Repeat.WEEKLY)
     with pytest.raises(DomainError) as exc:
-        _plan(manager, [person], title="In week three", scheduled_at=weekly.scheduled_at + timedelta(weeks=3))
+        _plan(
+            manager,
+            [person],
+            title="In week three",
+            scheduled_at=weekly.scheduled_at + timedelta(weeks=3),
+        )
     assert exc.value.code == DrillsError.OVERLAP
 
 
@@ -98,7 +105,9 @@ def test_a_repeating_plan_lists_its_dates_until_its_end(manager, make_user):
     )
     dates = plan.occurrences()
     assert len(dates) == 4
-    assert [d.month for d in dates] == [(timezone.localtime(start).month - 1 + i) % 12 + 1 for i in range(4)]
+    assert [d.month for d in dates] == [
+        (timezone.localtime(start).month - 1 + i) % 12 + 1 for i in range(4)
+    ]
 
 
 def test_a_plan_needs_participants_and_a_repetition_that_ends_after_it_starts(manager, make_user):
@@ -173,10 +182,16 @@ def _started_hours_ago(run, hours=3):
 def test_phase_times_are_measured_against_the_plans_targets(manager):
     run = _started_hours_ago(services.start_drill(plan=DrillPlanFactory(), by=manager))
     services.record_phase(
-        run=run, phase=DrillPhase.TEAM_ASSEMBLED, at=run.started_at + timedelta(minutes=45), by=manager
+        run=run,
+        phase=DrillPhase.TEAM_ASSEMBLED,
+        at=run.started_at + timedelta(minutes=45),
+        by=manager,
     )
     services.record_phase(
-        run=run, phase=DrillPhase.PROBLEM_LOCATED, at=run.started_at + timedelta(minutes=60), by=manager
+        run=run,
+        phase=DrillPhase.PROBLEM_LOCATED,
+        at=run.started_at + timedelta(minutes=60),
+        by=manager,
     )
     rows = {r.phase: r for r in phase_rows(run)}
     assert (rows["team_assembled"].minutes, rows["team_assembled"].target) == (45.0, 30)
@@ -217,7 +232,9 @@ def test_phases_worked_on_the_real_incident_tools_count_as_phase_times(manager, 
     run = services.start_drill(plan=DrillPlanFactory(), by=manager)
     incident = run.incident
     lead = make_user(Role.EMERGENCY_LEAD)
-    incident_services.assign_member(incident=incident, user=lead, team_role=TeamRole.LEADER, by=manager)
+    incident_services.assign_member(
+        incident=incident, user=lead, team_role=TeamRole.LEADER, by=manager
+    )
     for state in ("team_assembled", "investigating", "fixing", "manual_process", "recovered"):
         incident = incident_services.transition(incident=incident, to=state, by=manager)
     run = services.close_drill(run=run, by=manager, went_wrong="Slow to find the leader.")
@@ -248,7 +265,10 @@ def test_closing_records_what_went_wrong_and_improvement_actions_for_the_evaluat
     )
     action = list_improvement_actions(open_only=True).get()
     assert (action.description, action.owner, action.due_on, action.run) == (
-        "Update the phone list", owner, due, run
+        "Update the phone list",
+        owner,
+        due,
+        run,
     )
     assert run.went_wrong == "The phone list was out of date."
     assert run.incident.timeline.filter(kind="drills.closed").exists()
@@ -270,7 +290,9 @@ def test_observers_inject_events_and_remarks_as_typed_until_the_drill_closes(man
     run = services.start_drill(plan=DrillPlanFactory(), by=manager)
     services.inject(run=run, text="The payment gateway times out", by=manager)
     services.inject(run=run, text="Leader did not confirm the roll call", by=manager, remark=True)
-    kinds = list(run.incident.timeline.filter(kind__startswith="drills.").values_list("kind", "text"))
+    kinds = list(
+        run.incident.timeline.filter(kind__startswith="drills.").values_list("kind", "text")
+    )
     assert ("drills.inject", "The payment gateway times out") in kinds
     assert ("drills.remark", "Leader did not confirm the roll call") in kinds
     with pytest.raises(DomainError) as exc:

@@ -32,7 +32,10 @@ ALL_SCOPES = ["users", "products", "orders", "transactions", "logs"]
 def _database_exists(url: str) -> bool:
     name = url.rsplit("/", 1)[-1]
     with psycopg.connect(pg_server_url("postgres"), autocommit=True) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+        return (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            is not None
+        )
 
 
 def _backup_everything():
@@ -138,7 +141,9 @@ def test_a_failed_rehearsal_alarms_tech_support_and_posts_to_the_timeline(
 
 @pytest.mark.django_db
 def test_the_restore_order_follows_the_backups_foreign_keys():
-    scopes = list(BackupScope.objects.filter(slug__in=["transactions", "orders", "users", "products"]))
+    scopes = list(
+        BackupScope.objects.filter(slug__in=["transactions", "orders", "users", "products"])
+    )
     manifests = {
         "orders": {"tables": [{"name": "orders", "references": ["customers", "products"]}]},
         "transactions": {"tables": [{"name": "payments", "references": ["orders"]}]},

@@ -179,7 +179,9 @@ def test_operators_trained_follows_the_matrix(make_user):
     person = make_user(Role.TECH_SUPPORT)
     finding = operators_trained_finding()
     assert not finding.ok and person.username in finding.detail
-    CertificateFactory(user=person, course=course, expires_on=timezone.localdate() + timedelta(days=5))
+    CertificateFactory(
+        user=person, course=course, expires_on=timezone.localdate() + timedelta(days=5)
+    )
     assert operators_trained_finding().ok  # expiring soon is still current
     Certificate.objects.update(expires_on=timezone.localdate() - timedelta(days=1))
     assert not operators_trained_finding().ok

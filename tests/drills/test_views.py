@@ -36,7 +36,11 @@ def test_only_managers_and_the_emergency_lead_plan_and_start_drills(client, make
 
 
 def test_only_tech_support_managers_and_admins_start_restore_rehearsals(client, make_user):
-    for role, allowed in ((Role.TECH_SUPPORT, True), (Role.MANAGER, True), (Role.EMERGENCY_LEAD, False)):
+    for role, allowed in (
+        (Role.TECH_SUPPORT, True),
+        (Role.MANAGER, True),
+        (Role.EMERGENCY_LEAD, False),
+    ):
         client.force_login(make_user(role))
         status = client.post(reverse("drills:rehearsal-start"), {"target": "x"}).status_code
         assert (status != 403) is allowed, role

@@ -44,19 +44,17 @@ def overlapping_plans(
     mine = _windows(plan)
     if not mine:
         return []
-    first, last = mine[0][0], mine[-1][1]
+    last = mine[-1][1]
     candidates = (
         DrillPlan.objects.filter(participants__in=people)
         .union(DrillPlan.objects.filter(observers__in=people))
         .values_list("pk", flat=True)
     )
-    others = (
-        DrillPlan.objects.filter(pk__in=list(candidates), scheduled_at__lt=last)
-        .exclude(pk=exclude)
-        .order_by("pk")
-    )
+    others = DrillPlan.objects.filter(pk__in=list(candidates), scheduled_at__lt=last).order_by("pk")
     found = []
     for other in others:
+        if other.pk == exclude:
+            continue
         if any(s < oe and os < e for s, e in mine for os, oe in _windows(other) if os < last):
             found.append(other)
     return found
@@ -161,7 +159,10 @@ def _invite(plan: DrillPlan, person: User, role: Any, by: User) -> None:
 
 
 def _scenario(plan: DrillPlan) -> str:
-    parts = [str(plan.get_scenario_category_display() or ""), str(plan.get_scenario_detail_display() or "")]
+    parts = [
+        str(plan.get_scenario_category_display() or ""),
+        str(plan.get_scenario_detail_display() or ""),
+    ]
     return " / ".join(p for p in parts if p) or "—"
 
 

@@ -68,7 +68,9 @@ def resolve_target(target: str | None) -> tuple[str, str]:
     else:
         raise DomainError(DrillsError.UNKNOWN_TARGET, params={"target": target}, field="target")
     if not gateway.is_scratch_url(url):
-        logger.error("restore rehearsal refused a non-scratch target: %s", backups.target_label(url))
+        logger.error(
+            "restore rehearsal refused a non-scratch target: %s", backups.target_label(url)
+        )
         raise DomainError(
             DrillsError.NOT_SCRATCH, params={"target": backups.target_label(url)}, field="target"
         )

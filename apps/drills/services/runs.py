@@ -65,7 +65,7 @@ def start_drill(*, plan: DrillPlan, by: User) -> DrillRun:
 
 def _lock_open(run: DrillRun, version: int | str | None = None) -> DrillRun:
     locked = DrillRun.objects.select_for_update().select_related("plan", "incident").get(pk=run.pk)
-    if version not in (None, "") and int(version) != locked.version:  # type: ignore[arg-type]
+    if version not in (None, "") and int(version) != locked.version:
         raise StaleRecord()
     if locked.state != RunState.RUNNING:
         raise DomainError(DrillsError.RUN_CLOSED)

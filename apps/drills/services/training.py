@@ -100,8 +100,8 @@ def record_attendance(
     Attendance for a session in the future is refused; a certificate cannot predate its
     session. Recording again corrects the row; the certificate of a session is issued once.
     """
-    session = TrainingSession.objects.select_for_update().select_related("course").get(
-        pk=session.pk
+    session = (
+        TrainingSession.objects.select_for_update().select_related("course").get(pk=session.pk)
     )
     if session.starts_at > timezone.now():
         raise DomainError(DrillsError.SESSION_IN_FUTURE)
