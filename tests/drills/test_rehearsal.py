@@ -84,7 +84,7 @@ def test_a_rehearsal_refuses_the_order_systems_own_database_loudly(settings, ord
         services.start_rehearsal(by=None, target="looks-harmless")
     assert exc.value.code == DrillsError.NOT_SCRATCH
     assert RestoreRehearsal.objects.count() == before
-    with pytest.raises(CommandError, match="not a scratch database"):
+    with pytest.raises(CommandError, match="not a scratch database|不是临时数据库"):
         call_command("rehearse_restore", "--target", order_db)
 
 
