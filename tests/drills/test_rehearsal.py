@@ -159,18 +159,14 @@ def test_the_restore_order_follows_the_backups_foreign_keys():
 
 
 @pytest.mark.django_db
-def test_the_periodic_rehearsal_starts_once_per_interval(settings, scratch_db, monkeypatch):
-    started = []
-    monkeypatch.setattr(
-        "apps.drills.services.rehearsals.start_rehearsal",
-        lambda **kw: started.append(kw) or RestoreRehearsalFactory(state=RehearsalState.QUEUED),
-    )
+def test_the_periodic_rehearsal_starts_once_per_interval(settings, order_db, scratch_db):
     settings.DRILLS_REHEARSAL_EVERY_HOURS = 24
-    assert services.rehearse_if_due() is not None
+    first = services.rehearse_if_due()
+    assert first is not None and first.started_by is None
     assert services.rehearse_if_due() is None  # the second call finds the first
-    assert len(started) == 1
     RestoreRehearsal.objects.update(created_at=timezone.now() - timedelta(hours=25))
-    assert services.rehearse_if_due() is not None
+    call_command("rehearse_if_due")
+    assert RestoreRehearsal.objects.count() == 2
 
 
 def test_the_schedules_and_their_commands_are_registered():
@@ -203,3 +199,27 @@ def test_the_rehearsal_page_shows_the_rto_rpo_trend_as_a_server_side_svg(client,
     html = client.get("/drills/rehearsals/").content.decode()
     assert "<svg" in html and "<script" not in html.split("<svg", 1)[1].split("</svg>", 1)[0]
     assert html.count("#") >= 3
+
+
+@pytest.mark.django_db
+def test_the_worker_refuses_a_target_that_stopped_being_a_scratch_database(
+    settings, order_db, make_user
+):
+    from apps.core.errors import JobFailure
+    from apps.core.jobs import Progress
+    from tests.backups.conftest import fingerprint
+
+    backups.start_backup(scope=BackupScope.objects.get(slug="users"))
+    make_user(Role.TECH_SUPPORT)
+    queued = RestoreRehearsal.objects.create(target="rehearsal")
+    job = JobRecord.objects.create(kind="rehearsal", title="t")
+    # Between queueing and running, the configuration was pointed at the order system.
+    settings.BACKUP_SCRATCH_TARGETS = {"rehearsal": order_db}
+    before = fingerprint(order_db)
+    with pytest.raises(JobFailure):
+        services.perform_rehearsal(rehearsal_id=queued.pk, progress=Progress(job.pk))
+    queued.refresh_from_db()
+    assert queued.state == RehearsalState.FAILED and queued.error_code == DrillsError.NOT_SCRATCH
+    assert not RestoreRun.objects.exists()
+    assert fingerprint(order_db) == before and _database_exists(order_db)
+    assert Notification.objects.filter(channel="email").exists()
