@@ -51,11 +51,10 @@ def operators_trained_finding() -> Finding:
         return Finding(False, _("No course is required of any role yet: nothing proves training."))
     if not matrix.rows:
         return Finding(False, _("No one holds a role that requires training: no one is on duty."))
-    lacking = untrained_people()
+    lacking = untrained_people(matrix=matrix)
     if lacking:
         shown = "; ".join(
-            f"{_person(user)}: {', '.join(c.title for c in courses)}"
-            for user, courses in lacking[:10]
+            f"{user}: {', '.join(c.title for c in courses)}" for user, courses in lacking[:10]
         )
         more = len(lacking) - 10
         return Finding(
@@ -68,8 +67,3 @@ def operators_trained_finding() -> Finding:
         _("All %(n)s people on duty hold current certificates of their required courses.")
         % {"n": len(matrix.rows)},
     )
-
-
-def _person(user) -> str:
-    full = user.get_full_name()
-    return f"{full} ({user.username})" if full else user.username

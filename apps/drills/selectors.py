@@ -183,9 +183,7 @@ def readiness_matrix(*, users: QuerySet | None = None, today: date | None = None
     )
     latest: dict[tuple[int, int], date] = {
         (row[0], row[1]): row[2]
-        for row in Certificate.objects.filter(
-            course__in=[c.pk for c in courses], user__in=holders
-        )
+        for row in Certificate.objects.filter(course__in=[c.pk for c in courses], user__in=holders)
         .values("user_id", "course_id")
         .annotate(last=Max("expires_on"))
         .values_list("user_id", "course_id", "last")
@@ -226,9 +224,11 @@ def readiness_matrix(*, users: QuerySet | None = None, today: date | None = None
     return Matrix(courses, rows, totals)
 
 
-def untrained_people(*, today: date | None = None) -> list[tuple[Any, list[Course]]]:
+def untrained_people(
+    *, today: date | None = None, matrix: Matrix | None = None
+) -> list[tuple[Any, list[Course]]]:
     """Everyone on a role with required courses whose certificate is missing or expired."""
-    matrix = readiness_matrix(today=today)
+    matrix = matrix or readiness_matrix(today=today)
     out = []
     for row in matrix.rows:
         lacking = [
