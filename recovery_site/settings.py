@@ -264,6 +264,11 @@ STORAGES["backups_remote"] = {
 # --- incidents -------------------------------------------------------------------------------
 # Upgrade readiness: every backup scope needs a complete, verified backup this recent (hours).
 READINESS_BACKUP_MAX_AGE_HOURS = env.int("READINESS_BACKUP_MAX_AGE_HOURS", default=24)
+# Drills (apps.drills): the readiness check's backup item needs a passing restore rehearsal this
+# recent; the schedule rehearses this often; certificate reminders go out this many days before.
+DRILLS_REHEARSAL_MAX_AGE_HOURS = env.int("DRILLS_REHEARSAL_MAX_AGE_HOURS", default=24 * 7)
+DRILLS_REHEARSAL_EVERY_HOURS = env.int("DRILLS_REHEARSAL_EVERY_HOURS", default=24 * 7)
+DRILLS_CERTIFICATE_REMINDER_DAYS = env.int("DRILLS_CERTIFICATE_REMINDER_DAYS", default=30)
 
 # --- manual orders -----------------------------------------------------------------------------
 # Short stock warns the operator; set to true to refuse the order instead.

@@ -31,6 +31,7 @@ urlpatterns = [
     path("inventory/", include("apps.inventory_counts.urls")),
     path("orders/", include("apps.manual_orders.urls")),
     path("evaluations/", include("apps.evaluations.urls")),
+    path("drills/", include("apps.drills.urls")),
     path("admin/", admin.site.urls),
     path("rq/", include((_guard_patterns(list(rq_urls.urlpatterns)), "django_rq"))),
 ]

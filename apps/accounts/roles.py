@@ -83,6 +83,18 @@ _EVALUATIONS_MANAGE = _EVALUATIONS_READ | {
     "evaluations.add_planchange",
     "evaluations.approve_planchange",
 }
+_DRILLS_READ = {"drills.view_drillplan"}
+_DRILLS_RUN = _DRILLS_READ | {
+    "drills.add_drillplan",
+    "drills.change_drillplan",
+    "drills.add_drillrun",
+    "drills.change_drillrun",
+    "drills.observe_drill",
+}
+_REHEARSALS_READ = {"drills.view_restorerehearsal"}
+_REHEARSALS_RUN = _REHEARSALS_READ | {"drills.add_restorerehearsal"}
+_TRAINING_READ = {"drills.view_course"}
+_TRAINING_MANAGE = _TRAINING_READ | {"drills.manage_training", "drills.view_readiness_matrix"}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.EMERGENCY_LEAD: _SEE_JOBS
@@ -91,16 +103,33 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _INCIDENTS_LEAD
     | _INVENTORY_REVIEW
     | _ORDERS_TAKE
-    | {"manual_orders.override_price"},
+    | {"manual_orders.override_price"}
+    | _DRILLS_RUN
+    | _REHEARSALS_READ
+    | _TRAINING_READ
+    | {"drills.view_readiness_matrix"},
     Role.TECH_SUPPORT: _SEE_JOBS
     | _BACKUPS_RUN
     | _INCIDENTS_WORK
     | {"incidents.add_incident", "incidents.check_readiness"}
-    | _ORDERS_HAND_BACK,
-    Role.BUSINESS_SUPPORT: _SEE_JOBS | _BACKUPS_READ | _INCIDENTS_WORK | _ORDERS_TAKE,
-    Role.LOGISTICS: _SEE_JOBS | _INCIDENTS_WORK | _INVENTORY_PLAN | _ORDERS_FULFIL,
-    Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT | _ORDERS_READ,
-    Role.CARE_AGENT: _INCIDENTS_READ | _ORDERS_TAKE,
+    | _ORDERS_HAND_BACK
+    | _DRILLS_READ
+    | _REHEARSALS_RUN
+    | _TRAINING_READ,
+    Role.BUSINESS_SUPPORT: _SEE_JOBS
+    | _BACKUPS_READ
+    | _INCIDENTS_WORK
+    | _ORDERS_TAKE
+    | _DRILLS_READ
+    | _TRAINING_READ,
+    Role.LOGISTICS: _SEE_JOBS
+    | _INCIDENTS_WORK
+    | _INVENTORY_PLAN
+    | _ORDERS_FULFIL
+    | _DRILLS_READ
+    | _TRAINING_READ,
+    Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT | _ORDERS_READ | _TRAINING_READ,
+    Role.CARE_AGENT: _INCIDENTS_READ | _ORDERS_TAKE | _TRAINING_READ,
     Role.MANAGER: _SEE_JOBS
     | _BACKUPS_READ
     | _NOTIFICATIONS
@@ -108,7 +137,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _INVENTORY_APPROVE
     | _ORDERS_ALL
     | _EVALUATIONS_MANAGE
-    | {"incidents.manage_templates"},
+    | {"incidents.manage_templates"}
+    | _DRILLS_RUN
+    | _REHEARSALS_RUN
+    | _TRAINING_MANAGE,
     Role.ADMIN: _SEE_JOBS
     | _BACKUPS_RUN
     | _NOTIFICATIONS
@@ -117,7 +149,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _INVENTORY_COUNT
     | _ORDERS_ALL
     | _EVALUATIONS_READ
+    | _REHEARSALS_RUN
+    | _TRAINING_MANAGE
     | {
+        # Courses (which roles need them, pass marks, validity) are kept in the Django admin.
+        "drills.add_course",
+        "drills.change_course",
         # Manual orders' reference data and rules are also kept in the Django admin.
         "manual_orders.view_customer",
         "manual_orders.add_customer",

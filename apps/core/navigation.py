@@ -44,6 +44,8 @@ NAV_ITEMS: list[NavItem] = [
         "evaluations.view_evaluationreport",
         "clipboard-data",
     ),
+    NavItem(_("Drills"), "drills:plan-list", "drills.view_drillplan", "cone-striped"),
+    NavItem(_("Training"), "drills:training", "drills.view_course", "mortarboard"),
     NavItem(_("Jobs"), "core:job-list", "core.view_jobrecord", "hourglass-split"),
     NavItem(_("Notifications"), "core:notification-list", "core.view_notification", "envelope"),
     NavItem(_("Users"), "accounts:user-list", "accounts.manage_users", "people"),

@@ -26,6 +26,7 @@ NOT_STAFF_PAGES = {
     "accounts:password-reset-confirm",
     "accounts:password-reset-complete",
     "core:switch-language",
+    "drills:calendar-feed",  # signed per-user URL for calendar apps (tests/drills/test_calendar.py)
 }
 
 
@@ -147,6 +148,13 @@ def _plan_change(user):
         by=UserFactory(),
     )
     return {"pk": change.pk}
+def _drills(factory_name):
+    def make(user):
+        from tests.drills import factories
+
+        return {"pk": getattr(factories, factory_name)().pk}
+
+    return make
 
 
 # URL kwargs for pages that show one object, made for the visiting user.
@@ -208,6 +216,16 @@ SAMPLE_KWARGS = {
     "evaluations:report-xlsx": _evaluation_report,
     "evaluations:action-state": _improvement_action,
     "evaluations:plan-decide": _plan_change,
+    "drills:plan-detail": _drills("DrillPlanFactory"),
+    "drills:drill-start": _drills("DrillPlanFactory"),
+    "drills:run-detail": _drills("DrillRunFactory"),
+    "drills:phase-record": _drills("DrillRunFactory"),
+    "drills:inject": _drills("DrillRunFactory"),
+    "drills:action-add": _drills("DrillRunFactory"),
+    "drills:run-close": _drills("DrillRunFactory"),
+    "drills:rehearsal-detail": _drills("RestoreRehearsalFactory"),
+    "drills:session-detail": _drills("TrainingSessionFactory"),
+    "drills:attendance-record": _drills("TrainingSessionFactory"),
 }
 
 

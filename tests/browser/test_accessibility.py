@@ -45,6 +45,8 @@ FORMS_WITH_ERRORS = [
     "manual_orders:rule-add",
     "evaluations:action-create",
     "evaluations:plan-propose",
+    "drills:plan-add",
+    "drills:session-add",
 ]
 
 _axe = Axe()

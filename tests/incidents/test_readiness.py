@@ -23,8 +23,17 @@ def reachable_order_db(settings, tmp_path):
     settings.ORDER_SYSTEM_DATABASE_URL = f"sqlite:///{path}"
 
 
-def _verified_backups(age: timedelta):
+def _verified_backups(age: timedelta, *, rehearsed: bool = True):
+    """Verified backups of every scope, a passing restore rehearsal (the backup item needs one)
+    and operators holding current certificates (the training item, read from apps.drills)."""
     from tests.backups.factories import BackupRunFactory
+    from tests.drills.factories import RestoreRehearsalFactory, certify_everyone_on_duty
+    from tests.factories import UserFactory
+
+    if rehearsed:
+        RestoreRehearsalFactory()
+    UserFactory(roles=[Role.TECH_SUPPORT])
+    certify_everyone_on_duty()
 
     for scope in BackupScope.objects.all():
         BackupRunFactory(
@@ -68,15 +77,26 @@ def test_a_stale_or_unverified_backup_fails_the_backup_item(
     assert BackupScope.objects.get(slug="orders").name in item.detail
 
 
-def test_training_is_never_passed_automatically_until_the_drills_app_exists(
+def test_training_is_checked_automatically_from_the_drills_readiness_matrix(
     make_user, reachable_order_db
 ):
     _verified_backups(timedelta(hours=1))
+    check = services.start_readiness_check(title="5.0", by=make_user(Role.MANAGER))
+    item = _items(check)[K.OPERATORS_TRAINED]
+    assert item.automatic and item.state == ReadinessItemState.PASSED
+    untrained = make_user(Role.TECH_SUPPORT, username="untrained_operator")
+    with translation.override("en"):
+        check = services.start_readiness_check(title="5.1", by=make_user(Role.MANAGER))
+    item = _items(check)[K.OPERATORS_TRAINED]
+    assert item.state == ReadinessItemState.FAILED and untrained.username in item.detail
+
+
+def test_the_backup_item_needs_a_passing_restore_rehearsal(make_user, reachable_order_db):
+    _verified_backups(timedelta(hours=1), rehearsed=False)
     with translation.override("en"):
         check = services.start_readiness_check(title="5.0", by=make_user(Role.MANAGER))
-    item = _items(check)[K.OPERATORS_TRAINED]
-    assert not item.automatic and item.state == ReadinessItemState.PENDING
-    assert "drills" in item.detail
+    item = _items(check)[K.RECENT_BACKUPS]
+    assert item.state == ReadinessItemState.FAILED and "rehearsal" in item.detail
 
 
 def test_go_needs_every_item_passed_and_a_signature(make_user, reachable_order_db):

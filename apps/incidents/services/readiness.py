@@ -74,24 +74,36 @@ def check_recent_backups() -> CheckOutcome:
                 % {"hours": hours, "scopes": ", ".join(missing)}
             ),
         )
+    # The backups must also be proven to restore: a passing rehearsal recently (apps.drills).
+    from apps.drills.readiness import restore_rehearsal_finding
+
+    rehearsal = restore_rehearsal_finding()
+    backups = str(
+        _("Verified backups of all %(n)s scopes within %(hours)s hours.")
+        % {"n": len(scopes), "hours": hours}
+    )
     return CheckOutcome(
-        ReadinessItemState.PASSED,
-        str(
-            _("Verified backups of all %(n)s scopes within %(hours)s hours.")
-            % {"n": len(scopes), "hours": hours}
-        ),
+        ReadinessItemState.PASSED if rehearsal.ok else ReadinessItemState.FAILED,
+        f"{backups} {rehearsal.detail}",
+    )
+
+
+def check_operators_trained() -> CheckOutcome:
+    """The people on duty hold current certificates (the drills app's readiness matrix)."""
+    from apps.drills.readiness import operators_trained_finding
+
+    finding = operators_trained_finding()
+    return CheckOutcome(
+        ReadinessItemState.PASSED if finding.ok else ReadinessItemState.FAILED, finding.detail
     )
 
 
 AUTOMATIC_CHECKS: dict[str, Callable[[], CheckOutcome]] = {
     ReadinessItemKind.ORDER_DB_REACHABLE: check_order_db_reachable,
     ReadinessItemKind.RECENT_BACKUPS: check_recent_backups,
+    ReadinessItemKind.OPERATORS_TRAINED: check_operators_trained,
 }
-NOT_AUTOMATIC_YET: dict[str, StrOrPromise] = {
-    ReadinessItemKind.OPERATORS_TRAINED: _(
-        "Not checked automatically yet (needs the drills app): confirm by hand."
-    ),
-}
+NOT_AUTOMATIC_YET: dict[str, StrOrPromise] = {}
 
 
 def start_readiness_check(
