@@ -13,6 +13,7 @@ class IncidentsError(ErrorCode):
     )
     REVIEWED = "reviewed", _("This incident has been reviewed and can no longer be changed.")
     CLOSED = "closed", _("This incident is closed.")
+    NOT_A_DRILL = "not_a_drill", _("Only a drill can be closed this way.")
     SUBCAUSE_MISMATCH = (
         "subcause_mismatch",
         _("That sub-cause does not belong to the chosen cause."),

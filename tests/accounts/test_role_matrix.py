@@ -148,6 +148,8 @@ def _plan_change(user):
         by=UserFactory(),
     )
     return {"pk": change.pk}
+
+
 def _drills(factory_name):
     def make(user):
         from tests.drills import factories

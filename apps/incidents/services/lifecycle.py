@@ -190,7 +190,7 @@ def close_drill_incident(*, incident: Incident, by: User, note: str = "") -> Inc
     """
     incident = _lock(Incident, incident, None)
     if not incident.is_drill:
-        raise DomainError(_("Only a drill can be closed this way."))
+        raise DomainError(IncidentsError.NOT_A_DRILL)
     if incident.state in (IncidentState.CLOSED, IncidentState.REVIEWED):
         return incident
     now = timezone.now()
