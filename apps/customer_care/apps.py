@@ -11,10 +11,13 @@ class CustomerCareConfig(AppConfig):
         from datetime import timedelta
 
         from apps.core.schedules import register_schedule
+        from apps.manual_orders.handback import register_after_push
 
-        from . import events
+        from . import events, services
 
         events.register()
+        # Requests to change or cancel order-system orders are applied by the hand-back.
+        register_after_push("customer_care.order_requests", services.apply_order_system_requests)
         register_schedule(
             "customer_care.poll_mailbox",
             task="apps.customer_care.services.start_mailbox_poll",

@@ -90,10 +90,10 @@ def register() -> None:
     add(
         FIRST_RESPONSE_MISSED,
         _("Target missed"),
-        _("First-response target missed at %(at)s."),
+        _("First-response target missed at %(due)s."),
         icon="⏰",
     )
-    add(RESOLUTION_MISSED, _("Target missed"), _("Resolution target missed at %(at)s."), icon="⏰")
+    add(RESOLUTION_MISSED, _("Target missed"), _("Resolution target missed at %(due)s."), icon="⏰")
     add(LEAD_WARNED, _("Lead warned"), _("%(lead)s told the case is close to its target."))
     add(
         REFUND,
