@@ -4,9 +4,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import textwrap
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -84,7 +86,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def imap_server(tmp_path, settings):
+def imap_server(settings):
     """Debian's dovecot on a free loopback port with one test mailbox in a temp dir.
 
     Plain-text login on loopback only; stopped (by its own pid) after the test.
@@ -93,7 +95,10 @@ def imap_server(tmp_path, settings):
         if os.environ.get("CI"):
             pytest.fail("Debian's dovecot-imapd is missing: .ci/run should have installed it")
         pytest.skip("dovecot-imapd is not installed (apt-get install dovecot-imapd)")
-    root = tmp_path / "dovecot"
+    # A directory of its own under /tmp: pytest's tmp_path is private to root (0700), and as
+    # root dovecot serves mail as its own unprivileged user, who must reach the mailbox.
+    root = Path(tempfile.mkdtemp(prefix="care-dovecot-"))
+    os.chmod(root, 0o755)
     for sub in ("run", "state", "mail", "home"):
         (root / sub).mkdir(parents=True)
     if os.geteuid() == 0:
@@ -102,8 +107,6 @@ def imap_server(tmp_path, settings):
         owner = pwd.getpwnam(mail_user)
         for sub in ("mail", "home"):
             shutil.chown(root / sub, owner.pw_uid, owner.pw_gid)
-        os.chmod(tmp_path, 0o755)
-        os.chmod(root, 0o755)
     else:
         mail_user = internal = login = pwd.getpwuid(os.getuid()).pw_name
     port = _free_port()
@@ -178,3 +181,4 @@ def imap_server(tmp_path, settings):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
+    shutil.rmtree(root, ignore_errors=True)
