@@ -32,7 +32,7 @@ class CareError(ErrorCode):
     ORDER_DISPATCHED = (
         "order_dispatched",
         _(
-            "Order %(number)s has been %(state)s and can no longer be changed: open a return "
+            "Order %(number)s is already %(state)s and can no longer be changed: open a return "
             "or an exchange instead."
         ),
     )

@@ -39,9 +39,11 @@ def save_case(case: Case, *, reason: str = "") -> None:
     case.save()
 
 
-def record(case: Case, kind: str, *, by: User | None, at: datetime | None = None, **params: Any):
+def record(
+    case: Case, event_kind: str, /, *, by: User | None, at: datetime | None = None, **params: Any
+) -> CaseEvent:
     return CaseEvent.objects.create(
-        case=case, kind=kind, params=json_safe(params), by=by, at=at or timezone.now()
+        case=case, kind=event_kind, params=json_safe(params), by=by, at=at or timezone.now()
     )
 
 

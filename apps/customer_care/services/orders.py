@@ -193,7 +193,7 @@ def _refuse_if_gone(order: ManualOrder) -> None:
         raise refuse(
             CareError.ORDER_DISPATCHED,
             number=order.number,
-            state=str(OrderState(order.state).label).lower(),
+            state=OrderState(order.state).label,
         )
 
 
