@@ -90,7 +90,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.LOGISTICS: _SEE_JOBS | _INCIDENTS_WORK | _INVENTORY_PLAN | _ORDERS_FULFIL,
     Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT | _ORDERS_READ,
     # Care agents answer cases, look orders up and change or cancel manual orders from a case.
-    Role.CARE_AGENT: _INCIDENTS_READ | _ORDERS_TAKE | _CARE_WORK,
+    Role.CARE_AGENT: _SEE_JOBS | _INCIDENTS_READ | _ORDERS_TAKE | _CARE_WORK,
     # Care leads also see the team's queue and figures and reassign cases.
     Role.CARE_LEAD: _SEE_JOBS | _NOTIFICATIONS | _INCIDENTS_READ | _ORDERS_TAKE | _CARE_LEAD,
     Role.MANAGER: _SEE_JOBS

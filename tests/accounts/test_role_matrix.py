@@ -123,6 +123,17 @@ def _warehouse(user):
     return {"pk": WarehouseFactory().pk}
 
 
+def _care_case(user):
+    from apps.customer_care.models import Case
+    from apps.customer_care.services.common import start_clock
+    from tests.manual_orders.factories import CustomerFactory
+
+    case = Case(customer=CustomerFactory(), channel="phone", case_type="order_query", subject="s")
+    start_clock(case)
+    case.save()
+    return {"pk": case.pk}
+
+
 # URL kwargs for pages that show one object, made for the visiting user.
 SAMPLE_KWARGS = {
     "manual_orders:order-detail": _manual_order,
@@ -173,6 +184,20 @@ SAMPLE_KWARGS = {
     "incidents:template-edit": _incident_object("TaskTemplateFactory"),
     "incidents:readiness-detail": _incident_object("ReadinessCheckFactory"),
     "incidents:readiness-act": _incident_object("ReadinessCheckFactory"),
+    **{
+        f"customer_care:{name}": _care_case
+        for name in (
+            "case-detail",
+            "case-message",
+            "case-state",
+            "case-assign",
+            "case-link-order",
+            "case-order-change",
+            "case-order-cancel",
+            "case-request",
+            "case-refund",
+        )
+    },
 }
 
 
