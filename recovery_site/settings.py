@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.incidents",
     "apps.backups",
+    "apps.catalog",
     "apps.manual_orders",
     "apps.inventory_counts",
     "apps.customer_care",

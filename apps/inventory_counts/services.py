@@ -21,6 +21,7 @@ from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.catalog.models import Location, Product, Warehouse
 from apps.core.errors import DomainError
 from apps.core.events import event, message
 from apps.core.jobs import Progress, start_job
@@ -41,9 +42,6 @@ from .models import (
     CountLine,
     CountSession,
     CountSheetImport,
-    Location,
-    Product,
-    Warehouse,
 )
 from .resources import MAX_QTY, CountSheetResource, format_by_name, read_dataset
 from .selectors import approved_stock_scope, lines_beyond_threshold

@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
+from apps.catalog.models import Product, Warehouse
 from apps.core import tabular
-from apps.inventory_counts.models import Product, Warehouse
 
 from .choices import ReferenceKind
 from .models import Customer, OrderLine, ProductPrice

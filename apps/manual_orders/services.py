@@ -16,13 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.backups.engine import gateway
+from apps.catalog.models import Product, Warehouse
 from apps.core.choices import Channel
 from apps.core.errors import DomainError, full_clean_or_refuse
 from apps.core.events import json_safe
 from apps.core.jobs import start_job
 from apps.core.notifications import send_notification
 from apps.core.timeline import post_to_timeline
-from apps.inventory_counts.models import Product, Warehouse
 
 from . import events, selectors
 from .choices import (
@@ -692,7 +692,7 @@ def confirm_reference_import(*, imp: ReferenceImport, by, progress=None) -> Refe
 
 def load_reference_from_order_system(*, url: str | None = None, progress=None) -> dict[str, int]:
     """Products (with prices) and customers straight from the order system's database."""
-    from apps.inventory_counts.choices import measure_of_unit
+    from apps.catalog.choices import measure_of_unit
 
     from .handback import read_reference
 

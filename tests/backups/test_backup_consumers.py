@@ -6,8 +6,8 @@ import pytest
 from apps.backups import services
 from apps.backups.models import BackupScope
 from apps.backups.services import latest_backups_opened
+from apps.catalog.models import Product
 from apps.core.errors import DomainError
-from apps.inventory_counts.models import Product
 from apps.manual_orders.models import Customer
 from apps.manual_orders.services import load_reference_from_latest_backup
 

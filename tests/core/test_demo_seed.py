@@ -5,10 +5,11 @@ from django.core.management import call_command
 from django.db.models import F
 
 from apps.backups import demo_order_system
+from apps.catalog.models import Product
 from apps.incidents.choices import IncidentState
 from apps.incidents.models import Incident, TimelineEntry
 from apps.inventory_counts.choices import SessionState
-from apps.inventory_counts.models import ApprovedStock, CountLine, CountSession, Product
+from apps.inventory_counts.models import ApprovedStock, CountLine, CountSession
 from apps.inventory_counts.selectors import approved_stock_map
 from apps.manual_orders.models import AllocationRule, ManualOrder, OrderEvent
 from tests.backups.conftest import _create_db, _drop_db

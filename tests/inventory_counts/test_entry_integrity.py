@@ -9,9 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from apps.catalog.choices import UnitOfMeasure
 from apps.core.errors import DomainError
 from apps.inventory_counts import selectors, services
-from apps.inventory_counts.choices import EntryProblem, SessionState, UnitOfMeasure
+from apps.inventory_counts.choices import EntryProblem, SessionState
 from apps.inventory_counts.models import ApprovedStock, CountEntry, CountLine
 
 from .factories import LocationFactory, ProductFactory
@@ -326,7 +327,7 @@ def test_a_location_created_for_the_count_later_is_hidden_too(client, baseline):
 
 
 def test_unit_names_of_weights_and_lengths_imply_their_unit_of_measure():
-    from apps.inventory_counts.choices import measure_of_unit
+    from apps.catalog.choices import measure_of_unit
 
     assert measure_of_unit("kg") == measure_of_unit("公斤") == UnitOfMeasure.WEIGHT
     assert measure_of_unit(" M ") == measure_of_unit("米") == UnitOfMeasure.LENGTH

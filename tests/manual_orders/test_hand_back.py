@@ -9,7 +9,7 @@ import tablib
 from django.utils import translation
 
 from apps.accounts.roles import Role
-from apps.inventory_counts.models import Product, Warehouse
+from apps.catalog.models import Product, Warehouse
 from apps.manual_orders import services
 from apps.manual_orders.choices import ImportState, PushState
 from apps.manual_orders.models import Customer, ManualOrder, ProductPrice

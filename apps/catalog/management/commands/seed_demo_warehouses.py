@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from apps.inventory_counts.models import Location, Warehouse
+from apps.catalog.models import Location, Warehouse
 
 DEMO = [
     ("SH01", "上海一号仓", "A", 12),
