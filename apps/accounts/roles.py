@@ -152,6 +152,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "auth.view_group",
         "auth.change_group",
         "core.view_all_jobs",
+        # Care teams (hours, lead, members) and response targets are kept in the Django admin.
+        "customer_care.view_team",
+        "customer_care.add_team",
+        "customer_care.change_team",
+        "customer_care.view_responsetarget",
+        "customer_care.add_responsetarget",
+        "customer_care.change_responsetarget",
         # Backup scopes are kept in the Django admin; their checks (SQL run against the
         # order system, read-only) only by administrators.
         "backups.view_backupscope",

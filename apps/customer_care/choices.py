@@ -92,5 +92,22 @@ class RefundMethod(models.TextChoices):
     CASH = "cash", _("Cash")
 
 
+class RmaKind(models.TextChoices):
+    RETURN = "return", _("Return")
+    EXCHANGE = "exchange", _("Exchange")
+
+
+class RmaState(models.TextChoices):
+    OPEN = "open", _("Waiting for the goods")
+    RECEIVED = "received", _("Received")
+
+
+class Condition(models.TextChoices):
+    RESELLABLE = "resellable", _("Re-sellable")
+    DAMAGED = "damaged", _("Damaged")
+    DEFECTIVE = "defective", _("Defective")
+    MISSING = "missing", _("Not in the parcel")
+
+
 # Lane 0 (VIP customers and urgent cases) comes before lane 1 on the queue.
 FAST_LANE, NORMAL_LANE = 0, 1

@@ -30,8 +30,11 @@ from .choices import (
     Direction,
     MailOutcome,
     OrderSource,
+    Condition,
     Priority,
     RefundMethod,
+    RmaKind,
+    RmaState,
     RequestKind,
     RequestState,
 )
@@ -447,3 +450,72 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.amount}"
+
+
+class Rma(models.Model):
+    """A return or exchange (RMA): what comes back, why, and the warehouse it goes back to."""
+
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, related_name="rmas", verbose_name=_("case")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=RmaKind.choices)
+    order_number = models.CharField(_("order number"), max_length=40, blank=True)
+    reason = models.CharField(_("reason"), max_length=300)
+    warehouse = models.ForeignKey(
+        "catalog.Warehouse", on_delete=models.PROTECT, related_name="+", verbose_name=_("warehouse")
+    )
+    state = models.CharField(
+        _("state"), max_length=10, choices=RmaState.choices, default=RmaState.OPEN
+    )
+    idempotency_key = models.UUIDField(_("idempotency key"), unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("received by"),
+    )
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("return")
+        verbose_name_plural = _("returns")
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def reference(self) -> str:
+        return f"RMA-{self.pk:06d}" if self.pk else ""
+
+
+class RmaLine(models.Model):
+    rma = models.ForeignKey(
+        Rma, on_delete=models.CASCADE, related_name="lines", verbose_name=_("return")
+    )
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="+", verbose_name=_("product")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"))
+    condition = models.CharField(
+        _("condition on receipt"), max_length=10, choices=Condition.choices, blank=True
+    )
+    restocked = models.PositiveIntegerField(_("back in stock"), default=0)
+
+    class Meta:
+        verbose_name = _("returned item")
+        verbose_name_plural = _("returned items")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="care_rma_line_positive")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} × {self.quantity}"

@@ -25,12 +25,14 @@ from .orders import (
     find_orders_in_backup,
     request_order_system_change,
 )
+from .returns import ReturnedItem, open_rma, receive_rma
 from .targets import save_response_target, save_team
 
 __all__ = [
     "FoundOrder",
     "LookupResult",
     "OrderRef",
+    "ReturnedItem",
     "add_message",
     "apply_order_system_requests",
     "assign_case",
@@ -44,8 +46,10 @@ __all__ = [
     "ingest_message",
     "link_order",
     "open_case",
+    "open_rma",
     "poll_mailbox",
     "reassign_cases",
+    "receive_rma",
     "receive_message",
     "record_refund",
     "request_order_system_change",
