@@ -27,16 +27,16 @@ from .choices import (
     CaseChannel,
     CaseState,
     CaseType,
+    Condition,
     Direction,
     MailOutcome,
     OrderSource,
-    Condition,
     Priority,
     RefundMethod,
-    RmaKind,
-    RmaState,
     RequestKind,
     RequestState,
+    RmaKind,
+    RmaState,
 )
 
 MONEY = {"max_digits": 12, "decimal_places": 2}
