@@ -1,5 +1,6 @@
 """Customer care's event kinds: case timelines and incident timeline lines, rendered when shown."""
 
+from django.db.models import Choices
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.events import register_event_kind
@@ -31,7 +32,7 @@ VIP_CASE = "care.vip_case"
 
 
 def register() -> None:
-    choices = {
+    choices: dict[str, type[Choices]] = {
         "channel": CaseChannel,
         "type": CaseType,
         "state": CaseState,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -80,12 +81,14 @@ class StateForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    owner = forms.ModelChoiceField(label=_("Owner"), queryset=None, required=False)
+    owner: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Owner"), queryset=None, required=False
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, agents=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = agents
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = agents
 
 
 class LinkOrderForm(forms.Form):
@@ -155,13 +158,13 @@ class RefundForm(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    owner = forms.ModelChoiceField(label=_("Hand to"), queryset=None)
+    owner: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Hand to"), queryset=None)
     cases = forms.TypedMultipleChoiceField(label=_("Cases"), coerce=int, choices=())
 
     def __init__(self, *args, agents=None, case_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = agents
-        self.fields["cases"].choices = case_choices
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = agents
+        cast(forms.ChoiceField, self.fields["cases"]).choices = case_choices
 
 
 class ResponseTargetForm(forms.Form):

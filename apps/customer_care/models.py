@@ -39,7 +39,6 @@ from .choices import (
     RmaState,
 )
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
 REFERENCE_PREFIX = "CS-"
 
 
@@ -224,12 +223,14 @@ class Case(models.Model):
 
     @property
     def customer_name(self) -> str:
-        return self.customer.name if self.customer_id else self.contact_name or self.contact_email
+        customer = self.customer
+        return customer.name if customer else self.contact_name or self.contact_email
 
     @property
     def reply_address(self) -> str:
-        if self.customer_id and self.customer.email:
-            return self.customer.email
+        customer = self.customer
+        if customer and customer.email:
+            return customer.email
         return self.contact_email
 
 
@@ -429,7 +430,7 @@ class Refund(models.Model):
         Case, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("case")
     )
     order_number = models.CharField(_("order number"), max_length=40, blank=True)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     method = models.CharField(_("method"), max_length=10, choices=RefundMethod.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)
     idempotency_key = models.UUIDField(_("idempotency key"), unique=True)

@@ -240,6 +240,8 @@ class CaseCancelOrderView(_CaseAction):
 
     def act(self, case, data):
         link = get_object_or_404(CaseOrder, pk=data["link"], case=case, manual_order__isnull=False)
+        if link.manual_order is None:
+            raise Http404
         order = services.cancel_manual_order(
             case=case, order=link.manual_order, reason=data["reason"], by=self.staff_user
         )

@@ -66,7 +66,7 @@ def _header(msg: Message, name: str, problems: list[str]) -> str:
 
 def _text_of(part: Message, problems: list[str]) -> str:
     payload = part.get_payload(decode=True)
-    if payload is None:
+    if not isinstance(payload, bytes):
         return ""
     charset = part.get_content_charset() or "utf-8"
     try:
@@ -131,8 +131,9 @@ def parse_message(raw: bytes) -> ParsedMail:
             continue
         ctype = part.get_content_type()
         if disposition == "attachment" or filename:
-            payload = part.get_payload(decode=True) or b""
-            attachments.append(Attachment(filename or "(unnamed)", ctype, len(payload)))
+            payload = part.get_payload(decode=True)
+            size = len(payload) if isinstance(payload, bytes) else 0
+            attachments.append(Attachment(filename or "(unnamed)", ctype, size))
             continue
         if ctype == "text/plain":
             plain.append(_text_of(part, problems))

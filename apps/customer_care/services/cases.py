@@ -481,8 +481,9 @@ def _leads_of(case: Case) -> list[User]:
     from apps.accounts.models import User
     from apps.accounts.roles import Role
 
-    if case.team_id and case.team.lead_id and case.team.lead.email:
-        return [case.team.lead]
+    lead = case.team.lead if case.team is not None else None
+    if lead is not None and lead.email:
+        return [lead]
     return list(
         User.objects.filter(groups__name=Role.CARE_LEAD.value, is_active=True)
         .exclude(email="")

