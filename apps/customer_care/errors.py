@@ -59,3 +59,9 @@ class CareError(ErrorCode):
     )
     RMA_NO_LINES = "rma_no_lines", _("Add at least one returned item.")
     RMA_RECEIVED = "rma_received", _("Return %(rma)s has already been received.")
+    RMA_CONDITION = "rma_condition", _("Give the condition of every returned item.")
+    UNKNOWN_SKU = "unknown_sku", _("No product has the SKU %(sku)s.")
+    RESTOCK_UNAVAILABLE = (
+        "restock_unavailable",
+        _("Returned goods cannot be put back in stock on this installation yet."),
+    )

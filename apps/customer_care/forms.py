@@ -17,6 +17,7 @@ from .choices import (
     Priority,
     RefundMethod,
     RequestKind,
+    RmaKind,
 )
 
 MAX_TEXT = 20_000
@@ -155,6 +156,49 @@ class RefundForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+
+class RmaForm(forms.Form):
+    """A return or exchange: up to three items by SKU, the warehouse they go back to."""
+
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+    kind = forms.ChoiceField(label=_("Kind"), choices=RmaKind.choices)
+    warehouse: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Back to warehouse"), queryset=None
+    )
+    order_number = forms.CharField(label=_("Order number"), max_length=40, required=False)
+    reason = forms.CharField(label=_("Reason"), max_length=300)
+    ITEMS = 3
+
+    def __init__(self, *args, **kwargs):
+        from apps.catalog.models import Warehouse
+
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["warehouse"]).queryset = Warehouse.objects.all()
+        for n in range(1, self.ITEMS + 1):
+            self.fields[f"sku_{n}"] = forms.CharField(
+                label=_("SKU %(n)s") % {"n": n}, max_length=64, required=n == 1
+            )
+            self.fields[f"qty_{n}"] = forms.IntegerField(
+                label=_("Quantity %(n)s") % {"n": n},
+                min_value=1,
+                max_value=100_000,
+                required=False,
+                initial=1 if n == 1 else None,
+            )
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4())
+
+    def items(self) -> list[tuple[str, int]]:
+        return [
+            (self.cleaned_data[f"sku_{n}"].strip(), self.cleaned_data[f"qty_{n}"] or 1)
+            for n in range(1, self.ITEMS + 1)
+            if self.cleaned_data.get(f"sku_{n}", "").strip()
+        ]
+
+
+class ReceiveRmaForm(forms.Form):
+    rma = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class ReassignForm(forms.Form):

@@ -22,4 +22,6 @@ urlpatterns = [
     path("<int:pk>/orders/cancel/", views.CaseCancelOrderView.as_view(), name="case-order-cancel"),
     path("<int:pk>/requests/", views.CaseRequestView.as_view(), name="case-request"),
     path("<int:pk>/refunds/", views.CaseRefundView.as_view(), name="case-refund"),
+    path("<int:pk>/returns/", views.CaseRmaView.as_view(), name="case-rma"),
+    path("<int:pk>/returns/receive/", views.CaseReceiveRmaView.as_view(), name="case-rma-receive"),
 ]

@@ -20,7 +20,8 @@ from apps.core.mixins import StaffPageMixin
 from apps.manual_orders.models import ManualOrder
 
 from . import events, selectors, services
-from .choices import OPEN_STATES, TRANSITIONS, CaseState, Priority
+from .choices import OPEN_STATES, TRANSITIONS, CaseState, Condition, Priority
+from .errors import CareError
 from .forms import (
     AssignForm,
     CancelOrderForm,
@@ -31,11 +32,13 @@ from .forms import (
     OrderSystemRequestForm,
     PhoneCaseForm,
     ReassignForm,
+    ReceiveRmaForm,
     RefundForm,
     ResponseTargetForm,
+    RmaForm,
     StateForm,
 )
-from .models import Case, CaseOrder, IngestedMail
+from .models import Case, CaseOrder, IngestedMail, Rma
 
 VIEW, ADD, WORK = "customer_care.view_case", "customer_care.add_case", "customer_care.work_case"
 LEAD, MANAGE = "customer_care.lead_care", "customer_care.manage_targets"
@@ -142,6 +145,9 @@ class CaseDetailView(StaffPageMixin, TemplateView):
             request_form=OrderSystemRequestForm(),
             refund_form=RefundForm(),
             cancel_form=CancelOrderForm(),
+            rma_form=RmaForm(),
+            rmas=case.rmas.select_related("warehouse").prefetch_related("lines__product"),
+            conditions=Condition.choices,
         )
         return ctx
 
@@ -166,6 +172,7 @@ class _CaseAction(StaffPageMixin, View):
                 for error in errors:
                     messages.error(request, error)
             return redirect("customer_care:case-detail", pk=case.pk)
+        self.form = form
         try:
             done = self.act(case, form.cleaned_data)
         except DomainError as exc:
@@ -278,6 +285,44 @@ class CaseRefundView(_CaseAction):
             by=self.staff_user,
         )
         return _("Refund recorded for finance.")
+
+
+class CaseRmaView(_CaseAction):
+    form_class = RmaForm
+
+    def act(self, case, data):
+        from apps.catalog.models import Product
+
+        form = self.form
+        products = {p.sku: p for p in Product.objects.filter(sku__in=[s for s, _q in form.items()])}
+        items = []
+        for sku, quantity in form.items():
+            if sku not in products:
+                raise DomainError(CareError.UNKNOWN_SKU, params={"sku": sku})
+            items.append(services.ReturnedItem(products[sku], quantity))
+        rma = services.open_rma(
+            case=case,
+            kind=data["kind"],
+            warehouse=data["warehouse"],
+            reason=data["reason"],
+            order_number=data["order_number"],
+            items=items,
+            idempotency_key=data["idempotency_key"],
+            by=self.staff_user,
+        )
+        return _("Return %(rma)s opened.") % {"rma": rma.reference}
+
+
+class CaseReceiveRmaView(_CaseAction):
+    form_class = ReceiveRmaForm
+
+    def act(self, case, data):
+        rma = get_object_or_404(Rma, pk=data["rma"], case=case)
+        conditions = {
+            line.pk: self.request.POST.get(f"condition_{line.pk}", "") for line in rma.lines.all()
+        }
+        rma = services.receive_rma(rma=rma, conditions=conditions, by=self.staff_user)
+        return _("Return %(rma)s received.") % {"rma": rma.reference}
 
 
 class CaseOrderChangeView(StaffPageMixin, FormView):

@@ -196,6 +196,8 @@ SAMPLE_KWARGS = {
             "case-order-cancel",
             "case-request",
             "case-refund",
+            "case-rma",
+            "case-rma-receive",
         )
     },
 }

@@ -85,3 +85,48 @@ def test_received_resellable_goods_go_back_in_stock_once(rma, agent):
     assert exc.value.code == CareError.RMA_RECEIVED
     assert rma.case.events.filter(kind="care.rma_received").count() == 1
     del before
+
+
+def test_a_return_is_opened_from_the_case_page_by_sku(client, agent):
+    case = services.open_case(
+        channel=CaseChannel.PHONE,
+        case_type=CaseType.RETURN,
+        subject="x",
+        customer=CustomerFactory(),
+        by=agent,
+    )
+    product, warehouse = ProductFactory(sku="KETTLE-1"), WarehouseFactory()
+    client.force_login(agent)
+    from django.urls import reverse
+
+    assert client.get(reverse("customer_care:case-detail", args=[case.pk])).status_code == 200
+    client.post(
+        reverse("customer_care:case-rma", args=[case.pk]),
+        {
+            "idempotency_key": str(new_key()),
+            "kind": "exchange",
+            "warehouse": warehouse.pk,
+            "reason": "Leaks",
+            "sku_1": "KETTLE-1",
+            "qty_1": 1,
+        },
+    )
+    rma = case.rmas.get()
+    assert rma.kind == "exchange" and list(rma.lines.values_list("product_id", "quantity")) == [
+        (product.pk, 1)
+    ]
+    response = client.post(
+        reverse("customer_care:case-rma", args=[case.pk]),
+        {
+            "idempotency_key": str(new_key()),
+            "kind": "return",
+            "warehouse": warehouse.pk,
+            "reason": "x",
+            "sku_1": "NO-SUCH-SKU",
+            "qty_1": 1,
+        },
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "NO-SUCH-SKU" in response.content.decode()
+    assert case.rmas.count() == 1

@@ -87,7 +87,9 @@ def receive_rma(*, rma: Rma, conditions: dict[int, str], by: User) -> Rma:
     from apps.inventory_counts import services as stock
 
     # The counts' public service for goods coming back (added with the catalogue's move).
-    return_to_stock = getattr(stock, "return_to_stock")  # noqa: B009
+    return_to_stock = getattr(stock, "return_to_stock", None)
+    if return_to_stock is None:
+        raise refuse(CareError.RESTOCK_UNAVAILABLE)
 
     rma = Rma.objects.select_for_update().select_related("warehouse").get(pk=rma.pk)
     if rma.state != RmaState.OPEN:
@@ -96,7 +98,7 @@ def receive_rma(*, rma: Rma, conditions: dict[int, str], by: User) -> Rma:
     for line in rma.lines.select_related("product"):
         condition = conditions.get(line.pk, "")
         if condition not in Condition.values:
-            raise refuse(CareError.RMA_NO_LINES, field=f"condition_{line.pk}")
+            raise refuse(CareError.RMA_CONDITION, field=f"condition_{line.pk}")
         line.condition = condition
         if condition == Condition.RESELLABLE:
             return_to_stock(
