@@ -60,6 +60,7 @@ def open_case(
     team: Team | None = None,
     idempotency_key: uuid.UUID | str | None = None,
     message_id: str | None = None,
+    attachments: list[dict] | None = None,
     opened_at: datetime | None = None,
 ) -> Case:
     """Open a case from any channel; a phone case finds (or adds) the caller by phone number.
@@ -72,7 +73,9 @@ def open_case(
         if existing is not None:
             return existing
     try:
-        with transaction.atomic():
+        # A savepoint only when a duplicate key can collide (a form's key); mail is made
+        # idempotent by its Message-ID in the caller's transaction.
+        with transaction.atomic(savepoint=key is not None):
             return _open(
                 channel=channel,
                 case_type=case_type,
@@ -89,6 +92,7 @@ def open_case(
                 team=team,
                 key=key,
                 message_id=message_id,
+                attachments=attachments or [],
                 opened_at=opened_at or timezone.now(),
             )
     except IntegrityError:
@@ -117,6 +121,7 @@ def _open(
     team,
     key,
     message_id,
+    attachments,
     opened_at,
 ) -> Case:
     if customer is None and caller_phone.strip() and by is not None:
@@ -144,7 +149,7 @@ def _open(
     )
     start_clock(case)
     case.full_clean(exclude=["customer", "owner", "team", "created_by"])
-    with transaction.atomic():  # a savepoint: a duplicate key rolls back to here
+    with transaction.atomic(savepoint=key is not None):  # a duplicate key rolls back to here
         case.save(force_insert=True)
     record(
         case,
@@ -166,6 +171,7 @@ def _open(
             sender=contact_email or (customer.phone if customer else ""),
             subject=case.subject,
             body=body.strip(),
+            attachments=attachments,
             message_id=message_id,
             created_at=opened_at,
         )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -52,9 +55,36 @@ def lane_of(*, vip: bool, priority: str) -> int:
 
 
 # --- clocks ---------------------------------------------------------------------------------------
+# Within ``clock_memo()`` (one mailbox poll), targets and the 24-hour mode are read once: a
+# poll takes seconds, and a change made meanwhile applies from the next poll.
+_MEMO: ContextVar[dict[Any, Any] | None] = ContextVar("care_clock_memo", default=None)
+
+
+@contextmanager
+def clock_memo() -> Iterator[None]:
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def _memo(key: Any, compute: Callable[[], Any]) -> Any:
+    memo = _MEMO.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
 def target_minutes(*, priority: str, channel: str) -> tuple[int, int]:
     """(first response, resolution) minutes: the channel's own target, the priority's, the
     settings' default."""
+    return _memo(("target", priority, channel), lambda: _target_minutes(priority, channel))
+
+
+def _target_minutes(priority: str, channel: str) -> tuple[int, int]:
     rows = {
         t.channel: t
         for t in ResponseTarget.objects.filter(priority=priority, channel__in=[channel, ""])
@@ -77,7 +107,7 @@ def round_the_clock_now() -> bool:
     """24-hour mode: any open incident switches every team's clock to day and night (7.1.2(2))."""
     from apps.incidents.selectors import get_open_incident
 
-    return get_open_incident() is not None
+    return bool(_memo("round_the_clock", lambda: get_open_incident() is not None))
 
 
 def business_hours(team: Team | None) -> BusinessHours:

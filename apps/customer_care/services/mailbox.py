@@ -34,6 +34,7 @@ from ..engine.mail import ParsedMail, parse_message, synthetic_message_id
 from ..errors import CareError
 from ..models import Case, CaseMessage, IngestedMail, MailboxState
 from .cases import open_case, receive_message
+from .common import clock_memo
 
 logger = logging.getLogger(__name__)
 
@@ -114,78 +115,84 @@ def ingest_message(raw: bytes, *, uid: int | None = None) -> IngestedMail:
 
     Idempotent by Message-ID (a message without one gets a stable id from its bytes).
     """
+    return _ingest(raw, uid=uid)[0]
+
+
+def _ingest(raw: bytes, *, uid: int | None) -> tuple[IngestedMail, bool]:
+    """(the mailbox log row, whether this call took the message).
+
+    The log row is inserted last, in the same transaction as the case it opened or the message
+    it threaded: a concurrent poller taking the same Message-ID makes that insert fail, the whole
+    transaction rolls back, and the message is taken once.
+    """
     parsed = parse_message(raw)
     taken = IngestedMail.objects.filter(message_id=parsed.message_id).first()
     if taken is not None:
-        return taken
-    with transaction.atomic():
-        log = _log(
-            parsed.message_id,
-            uid=uid,
+        return taken, False
+    log = IngestedMail(
+        message_id=parsed.message_id,
+        uid=uid,
+        sender=parsed.sender,
+        subject=parsed.subject,
+        outcome=MailOutcome.REJECTED,
+    )
+    try:
+        with transaction.atomic():
+            _decide(parsed, log)
+            log.save(force_insert=True)
+    except IntegrityError:
+        existing = IngestedMail.objects.filter(message_id=parsed.message_id).first()
+        if existing is None:
+            raise
+        return existing, False
+    if log.outcome in (MailOutcome.REJECTED, MailOutcome.NOTE):
+        logger.warning("care mail %s %s: %s", parsed.message_id, log.outcome, log.reason)
+    return log, True
+
+
+def _decide(parsed: ParsedMail, log: IngestedMail) -> None:
+    """Open or thread a case for the message, or keep it as a note, or reject it (on ``log``)."""
+    case = _thread_case(parsed)
+    if not parsed.sender:
+        log.reason = "no sender address"
+        if case is not None:
+            _note(case, f"{log.reason}: {parsed.subject}\n\n{parsed.body}".strip())
+            log.outcome, log.case = MailOutcome.NOTE, case
+        return
+    attachments = [
+        {"name": a.name, "type": a.content_type, "size": a.size} for a in parsed.attachments
+    ]
+    body = parsed.body.strip() or "-"
+    if case is not None:
+        receive_message(
+            case=case,
+            body=body,
             sender=parsed.sender,
             subject=parsed.subject,
-            outcome=MailOutcome.REJECTED,
+            message_id=parsed.message_id,
+            in_reply_to=parsed.in_reply_to,
+            attachments=attachments,
         )
-        if log is None:  # a concurrent poller took it first
-            return IngestedMail.objects.get(message_id=parsed.message_id)
-        case = _thread_case(parsed)
-        attachments = [
-            {"name": a.name, "type": a.content_type, "size": a.size} for a in parsed.attachments
-        ]
-        problems = "; ".join(parsed.problems)
-        if not parsed.sender:
-            reason = "no sender address"
-            if case is None:
-                log.reason = reason
-                log.save(update_fields=["reason"])
-                logger.warning("care mail %s rejected: %s", parsed.message_id, reason)
-                return log
-            _note(
-                case,
-                f"{reason}: {parsed.subject}\n\n{parsed.body}".strip(),
-            )
-            log.outcome, log.case, log.reason = MailOutcome.NOTE, case, reason
-            log.save(update_fields=["outcome", "case", "reason"])
-            logger.warning("care mail %s kept as a note: %s", parsed.message_id, reason)
-            return log
-        body = parsed.body.strip() or "-"
-        already = CaseMessage.objects.filter(message_id=parsed.message_id).exists()
-        message_id = None if already else parsed.message_id
-        if case is not None:
-            receive_message(
-                case=case,
-                body=body,
-                sender=parsed.sender,
-                subject=parsed.subject,
-                message_id=message_id,
-                in_reply_to=parsed.in_reply_to,
-                attachments=attachments,
-            )
-            log.outcome = MailOutcome.THREADED
-        else:
-            customer = _customer_for(parsed.sender)
-            case = open_case(
-                channel=CaseChannel.MAILBOX,
-                case_type=CaseType.ORDER_QUERY,
-                subject=parsed.subject,
-                by=None,
-                customer=customer,
-                caller_name=parsed.sender_name if customer is None else "",
-                contact_email=parsed.sender,
-                body=body,
-                message_id=message_id,
-            )
-            if attachments:
-                CaseMessage.objects.filter(case=case, message_id=message_id).update(
-                    attachments=attachments
-                )
-            log.outcome = MailOutcome.OPENED
-        if problems:
-            _note(case, f"{parsed.message_id}: {problems}")
-            log.reason = problems[:300]
-        log.case = case
-        log.save(update_fields=["outcome", "case", "reason"])
-    return log
+        log.outcome = MailOutcome.THREADED
+    else:
+        customer = _customer_for(parsed.sender)
+        case = open_case(
+            channel=CaseChannel.MAILBOX,
+            case_type=CaseType.ORDER_QUERY,
+            subject=parsed.subject,
+            by=None,
+            customer=customer,
+            caller_name=parsed.sender_name if customer is None else "",
+            contact_email=parsed.sender,
+            body=body,
+            message_id=parsed.message_id,
+            attachments=attachments,
+        )
+        log.outcome = MailOutcome.OPENED
+    if parsed.problems:
+        _note(case, f"{parsed.message_id}: {'; '.join(parsed.problems)}")
+        log.reason = "; ".join(parsed.problems)[:300]
+    log.case = case
 
 
 def reject_oversized(*, uid: int, size: int, headers: bytes) -> IngestedMail:
@@ -287,6 +294,8 @@ def poll_mailbox(*, url: str | None = None, progress=None, limit: int | None = N
     counts = {outcome.value: 0 for outcome in MailOutcome}
     counts["duplicate"] = 0
     conn = _connect(addr)
+    memo = clock_memo()
+    memo.__enter__()
     try:
         typ, _data = conn.select(f'"{addr.mailbox}"', readonly=True)
         if typ != "OK":
@@ -325,6 +334,7 @@ def poll_mailbox(*, url: str | None = None, progress=None, limit: int | None = N
         state.polled_at = timezone.now()
         state.save()
     finally:
+        memo.__exit__(None, None, None)
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             conn.logout()
     return counts
@@ -333,10 +343,8 @@ def poll_mailbox(*, url: str | None = None, progress=None, limit: int | None = N
 def _take(raw: bytes, uid: int) -> str:
     """One message, whatever happens: an unexpected failure is logged and recorded, and the
     poller goes on."""
-    before = IngestedMail.objects.filter(uid=uid).exists()
     try:
-        started = timezone.now()
-        log = ingest_message(raw, uid=uid)
+        log, taken = _ingest(raw, uid=uid)
     except Exception as exc:  # noqa: BLE001 - one bad message never stops the poller
         logger.exception("care mail uid %s could not be taken", uid)
         parsed_id = synthetic_message_id(raw)
@@ -347,9 +355,7 @@ def _take(raw: bytes, uid: int) -> str:
             reason=f"{type(exc).__name__}: {exc}"[:300],
         )
         return MailOutcome.REJECTED
-    if before or log.taken_at < started:
-        return "duplicate"
-    return log.outcome
+    return log.outcome if taken else "duplicate"
 
 
 def start_mailbox_poll() -> JobRecord | None:
