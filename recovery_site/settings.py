@@ -278,6 +278,29 @@ MANUAL_ORDERS_DUPLICATE_WINDOW_MINUTES = env.int(
     "MANUAL_ORDERS_DUPLICATE_WINDOW_MINUTES", default=30
 )
 
+# --- customer care ------------------------------------------------------------------------------
+# The care mailbox the poller reads: imap://user:password@host:143/INBOX (imaps:// for TLS).
+CARE_IMAP_URL = env.str("CARE_IMAP_URL", default="")
+# At most this many messages per poll; a message larger than this is rejected with a reason.
+CARE_IMAP_BATCH = env.int("CARE_IMAP_BATCH", default=500)
+CARE_MAIL_MAX_BYTES = env.int("CARE_MAIL_MAX_BYTES", default=10 * 1024 * 1024)
+# Response targets (minutes) per priority when no target is set in the app:
+# {"urgent": [first response, resolution], ...}.
+CARE_RESPONSE_TARGETS = env.json(
+    "CARE_RESPONSE_TARGETS",
+    default={
+        "urgent": [30, 240],
+        "high": [60, 480],
+        "normal": [240, 1440],
+        "low": [480, 2880],
+    },
+)
+# Business hours of cases without a team ("HH:MM-HH:MM", days 0 = Monday).
+CARE_BUSINESS_HOURS = env.str("CARE_BUSINESS_HOURS", default="09:00-18:00")
+CARE_BUSINESS_DAYS = env.list("CARE_BUSINESS_DAYS", cast=int, default=[0, 1, 2, 3, 4])
+# A case this close to its target is flagged on the queue and its lead told (once).
+CARE_BREACH_WARNING_MINUTES = env.int("CARE_BREACH_WARNING_MINUTES", default=30)
+
 # --- stock counts --------------------------------------------------------------------------------
 # A bin holding more than this many units of one product must be confirmed by the clerk.
 INVENTORY_PLAUSIBLE_MAX_PER_BIN = env.int("INVENTORY_PLAUSIBLE_MAX_PER_BIN", default=100_000)

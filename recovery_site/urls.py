@@ -32,6 +32,7 @@ urlpatterns = [
     path("orders/", include("apps.manual_orders.urls")),
     path("evaluations/", include("apps.evaluations.urls")),
     path("drills/", include("apps.drills.urls")),
+    path("care/", include("apps.customer_care.urls")),
     path("admin/", admin.site.urls),
     path("rq/", include((_guard_patterns(list(rq_urls.urlpatterns)), "django_rq"))),
 ]

@@ -86,6 +86,9 @@ def missing_packages(*, need_pg: bool, need_redis: bool) -> list[str]:
     if not _has_cjk_font():
         missing.append("fonts-noto-cjk")
     missing.extend(_missing_weasyprint_libraries())
+    if not Path("/usr/sbin/dovecot").exists():
+        # The care mailbox tests read mail from a real IMAP server.
+        missing.append("dovecot-imapd")
     return missing
 
 

@@ -23,6 +23,7 @@ class Role(models.TextChoices):
     LOGISTICS = "logistics", _("Logistics")
     WAREHOUSE_CLERK = "warehouse_clerk", _("Warehouse clerk")
     CARE_AGENT = "care_agent", _("Care agent")
+    CARE_LEAD = "care_lead", _("Care lead")
     MANAGER = "manager", _("Manager")
     ADMIN = "admin", _("Administrator")
 
@@ -64,6 +65,11 @@ _ORDERS_HAND_BACK = _ORDERS_READ | {
     "manual_orders.hand_back_manualorder",
     "manual_orders.import_reference",
 }
+_CARE_READ = {"customer_care.view_case"}
+_CARE_WORK = _CARE_READ | {"customer_care.add_case", "customer_care.work_case"}
+_CARE_LEAD = _CARE_WORK | {"customer_care.lead_care"}
+_CARE_MANAGE = _CARE_LEAD | {"customer_care.manage_targets"}
+
 _ORDERS_ALL = _ORDERS_TAKE | _ORDERS_FULFIL | _ORDERS_HAND_BACK | {"manual_orders.override_price"}
 
 # Evaluation reports: only managers (who write them) and administrators (who read) see them.
@@ -107,7 +113,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _DRILLS_RUN
     | _REHEARSALS_READ
     | _TRAINING_READ
-    | {"drills.view_readiness_matrix"},
+    | {"drills.view_readiness_matrix"}
+    | _CARE_READ,
     Role.TECH_SUPPORT: _SEE_JOBS
     | _BACKUPS_RUN
     | _INCIDENTS_WORK
@@ -129,7 +136,15 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _DRILLS_READ
     | _TRAINING_READ,
     Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT | _ORDERS_READ | _TRAINING_READ,
-    Role.CARE_AGENT: _INCIDENTS_READ | _ORDERS_TAKE | _TRAINING_READ,
+    # Care agents answer cases, look orders up and change or cancel manual orders from a case.
+    Role.CARE_AGENT: _SEE_JOBS | _INCIDENTS_READ | _ORDERS_TAKE | _CARE_WORK | _TRAINING_READ,
+    # Care leads also see the team's queue and figures and reassign cases.
+    Role.CARE_LEAD: _SEE_JOBS
+    | _NOTIFICATIONS
+    | _INCIDENTS_READ
+    | _ORDERS_TAKE
+    | _CARE_LEAD
+    | _TRAINING_READ,
     Role.MANAGER: _SEE_JOBS
     | _BACKUPS_READ
     | _NOTIFICATIONS
@@ -140,7 +155,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | {"incidents.manage_templates"}
     | _DRILLS_RUN
     | _REHEARSALS_RUN
-    | _TRAINING_MANAGE,
+    | _TRAINING_MANAGE
+    | _CARE_MANAGE,
     Role.ADMIN: _SEE_JOBS
     | _BACKUPS_RUN
     | _NOTIFICATIONS
@@ -151,6 +167,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _EVALUATIONS_READ
     | _REHEARSALS_RUN
     | _TRAINING_MANAGE
+    | _CARE_MANAGE
     | {
         # Courses (which roles need them, pass marks, validity) are kept in the Django admin.
         "drills.add_course",
@@ -197,6 +214,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
         "auth.view_group",
         "auth.change_group",
         "core.view_all_jobs",
+        # Care teams (hours, lead, members) and response targets are kept in the Django admin.
+        "customer_care.view_team",
+        "customer_care.add_team",
+        "customer_care.change_team",
+        "customer_care.view_responsetarget",
+        "customer_care.add_responsetarget",
+        "customer_care.change_responsetarget",
         # Backup scopes are kept in the Django admin; their checks (SQL run against the
         # order system, read-only) only by administrators.
         "backups.view_backupscope",

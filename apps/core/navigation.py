@@ -32,6 +32,7 @@ NAV_ITEMS: list[NavItem] = [
         "manual_orders.view_manualorder",
         "telephone",
     ),
+    NavItem(_("Customer care"), "customer_care:queue", "customer_care.view_case", "headset"),
     NavItem(
         _("Stock counts"),
         "inventory_counts:session-list",

@@ -9,8 +9,10 @@ with the reason, and nothing of it is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from apps.backups.engine.gateway import OrderDb, connect
 
@@ -48,6 +50,24 @@ class PushOutcome:
     state: str  # PUSHED or CONFLICT
     reason: str
     created: bool = False
+
+
+# Work other apps hand to the hand-back once the order system is restored (customer care's
+# change and cancellation requests): ``func(url=..., by=...) -> dict[str, int]``, registered
+# from their ``AppConfig.ready``; the push job runs each after pushing the manual orders.
+_AFTER_PUSH: dict[str, Callable[..., dict[str, int]]] = {}
+
+
+def register_after_push(name: str, func: Callable[..., dict[str, int]]) -> None:
+    _AFTER_PUSH[name] = func
+
+
+def run_after_push(*, url: str | None = None, by: Any = None) -> dict[str, int]:
+    """Run every registered hand-back step; their counts are merged into the push's result."""
+    counts: dict[str, int] = {}
+    for func in _AFTER_PUSH.values():
+        counts.update(func(url=url, by=by))
+    return counts
 
 
 def _next_id(db: OrderDb, table: str) -> int:

@@ -6,8 +6,12 @@ from . import services
 
 
 def push_to_order_system_job(*, user_id: int, progress=None) -> dict:
+    from .handback import run_after_push
+
     by = get_user_model().objects.get(pk=user_id)
-    return services.push_to_order_system(by=by, progress=progress)
+    result = services.push_to_order_system(by=by, progress=progress)
+    result.update(run_after_push(by=by))
+    return result
 
 
 def load_reference_job(*, progress=None) -> dict:

@@ -159,6 +159,17 @@ def _drills(factory_name):
     return make
 
 
+def _care_case(user):
+    from apps.customer_care.models import Case
+    from apps.customer_care.services.common import start_clock
+    from tests.manual_orders.factories import CustomerFactory
+
+    case = Case(customer=CustomerFactory(), channel="phone", case_type="order_query", subject="s")
+    start_clock(case)
+    case.save()
+    return {"pk": case.pk}
+
+
 # URL kwargs for pages that show one object, made for the visiting user.
 SAMPLE_KWARGS = {
     "manual_orders:order-detail": _manual_order,
@@ -228,6 +239,22 @@ SAMPLE_KWARGS = {
     "drills:rehearsal-detail": _drills("RestoreRehearsalFactory"),
     "drills:session-detail": _drills("TrainingSessionFactory"),
     "drills:attendance-record": _drills("TrainingSessionFactory"),
+    **{
+        f"customer_care:{name}": _care_case
+        for name in (
+            "case-detail",
+            "case-message",
+            "case-state",
+            "case-assign",
+            "case-link-order",
+            "case-order-change",
+            "case-order-cancel",
+            "case-request",
+            "case-refund",
+            "case-rma",
+            "case-rma-receive",
+        )
+    },
 }
 
 

@@ -16,6 +16,7 @@ DEMO_NAMES = {
     Role.LOGISTICS: ("刘", "洋"),
     Role.WAREHOUSE_CLERK: ("陈", "静"),
     Role.CARE_AGENT: ("杨", "丽"),
+    Role.CARE_LEAD: ("黄", "婷"),
     Role.MANAGER: ("赵", "敏"),
     Role.ADMIN: ("周", "磊"),
 }

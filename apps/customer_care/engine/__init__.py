@@ -1,0 +1,1 @@
+"""Plain Python for the care desk: business-hours arithmetic and mail parsing (no Django)."""
