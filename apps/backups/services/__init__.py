@@ -14,7 +14,14 @@ from .checks import run_checks, validate_check
 from .common import ORDER_SYSTEM, explain, resolve_target, scratch_targets, step_text, target_label
 from .keys import get_keyring, known_key_ids
 from .policies import due_policies, start_due_backups
-from .proposal import Dependency, Proposal, propose_restore, referenced_tables, restore_dependencies
+from .proposal import (
+    Dependency,
+    Proposal,
+    bare_table_name,
+    propose_restore,
+    referenced_tables,
+    restore_dependencies,
+)
 from .restore import ensure_scratch_database, latest_backups_opened, perform_restore, start_restore
 from .status import reconcile_runs, refresh_run_state
 from .verify import (
@@ -30,6 +37,7 @@ from .verify import (
 )
 
 __all__ = [
+    "bare_table_name",
     "ORDER_SYSTEM",
     "Dependency",
     "Proposal",

@@ -82,7 +82,7 @@ def propose_restore(*, scope: BackupScope) -> Proposal:
     return Proposal(scope, backup, why)
 
 
-def _bare(table: str) -> str:
+def bare_table_name(table: str) -> str:
     return table.rsplit(".", 1)[-1].strip('"')
 
 
@@ -90,13 +90,13 @@ def referenced_tables(manifest: dict | None) -> dict[str, set[str]]:
     """From a backup's manifest: each table -> the tables its foreign keys point to."""
     refs: dict[str, set[str]] = {}
     for meta in (manifest or {}).get("tables") or []:
-        name = _bare(str(meta.get("table") or meta.get("name") or ""))
+        name = bare_table_name(str(meta.get("table") or meta.get("name") or ""))
         targets = {
-            _bare(str(c["references"]))
+            bare_table_name(str(c["references"]))
             for c in meta.get("constraints") or []
             if c.get("type") == "f" and c.get("references")
         }
-        targets |= {_bare(str(t)) for t in meta.get("references") or []}
+        targets |= {bare_table_name(str(t)) for t in meta.get("references") or []}
         refs[name] = targets - {name}
     return refs
 
@@ -127,7 +127,7 @@ def restore_dependencies(
     manifests (what was true when they were made), checked against the target read-only.
     """
     chosen = {s.slug for s in scopes}
-    owner = {_bare(t): s for s in BackupScope.objects.all() for t in s.tables}
+    owner = {bare_table_name(t): s for s in BackupScope.objects.all() for t in s.tables}
     needs: dict[str, tuple[set[str], list[BackupScope]]] = {}
     for scope in scopes:
         run = (backups or {}).get(scope.slug) or propose_restore(scope=scope).backup

@@ -142,7 +142,7 @@ def start_rehearsal(
 def restore_order(runs: dict[str, BackupRun], scopes: list[BackupScope]) -> list[BackupScope]:
     """Scopes sorted so that every scope comes after the scopes its foreign keys point to
     (read from the backups' manifests); ties keep the plan's order (position)."""
-    owner = {backups._bare(t): s.slug for s in scopes for t in s.tables}
+    owner = {backups.bare_table_name(t): s.slug for s in scopes for t in s.tables}
     needs: dict[str, set[str]] = {s.slug: set() for s in scopes}
     for scope in scopes:
         run = runs.get(scope.slug)
