@@ -66,6 +66,17 @@ _ORDERS_HAND_BACK = _ORDERS_READ | {
 }
 _ORDERS_ALL = _ORDERS_TAKE | _ORDERS_FULFIL | _ORDERS_HAND_BACK | {"manual_orders.override_price"}
 
+# Monitoring: everyone reports problems; tech support and the lead watch and act on alarms;
+# administrators edit rules and HTTP probes.
+_REPORT_PROBLEMS = {"monitoring.add_problemreport"}
+_FIGURES = {"monitoring.view_figures"}
+_ALARMS_READ = {"monitoring.view_alarm"} | _FIGURES
+_ALARMS_ACT = _ALARMS_READ | {
+    "monitoring.acknowledge_alarm",
+    "monitoring.view_problemreport",
+    "monitoring.triage_problemreport",
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.EMERGENCY_LEAD: _SEE_JOBS
     | _BACKUPS_RUN
@@ -73,24 +84,49 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _INCIDENTS_LEAD
     | _INVENTORY_REVIEW
     | _ORDERS_TAKE
-    | {"manual_orders.override_price"},
-    Role.TECH_SUPPORT: _SEE_JOBS
+    | {"manual_orders.override_price"}
+    | _ALARMS_ACT
+    | _REPORT_PROBLEMS,
+    Role.TECH_SUPPORT: _ALARMS_ACT
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
     | _BACKUPS_RUN
     | _INCIDENTS_WORK
     | {"incidents.add_incident", "incidents.check_readiness"}
     | _ORDERS_HAND_BACK,
-    Role.BUSINESS_SUPPORT: _SEE_JOBS | _BACKUPS_READ | _INCIDENTS_WORK | _ORDERS_TAKE,
-    Role.LOGISTICS: _SEE_JOBS | _INCIDENTS_WORK | _INVENTORY_PLAN | _ORDERS_FULFIL,
-    Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT | _ORDERS_READ,
-    Role.CARE_AGENT: _INCIDENTS_READ | _ORDERS_TAKE,
-    Role.MANAGER: _SEE_JOBS
+    Role.BUSINESS_SUPPORT: _SEE_JOBS
+    | _BACKUPS_READ
+    | _INCIDENTS_WORK
+    | _ORDERS_TAKE
+    | _FIGURES
+    | _REPORT_PROBLEMS,
+    Role.LOGISTICS: _SEE_JOBS
+    | _INCIDENTS_WORK
+    | _INVENTORY_PLAN
+    | _ORDERS_FULFIL
+    | _FIGURES
+    | _REPORT_PROBLEMS,
+    Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT | _ORDERS_READ | _REPORT_PROBLEMS,
+    Role.CARE_AGENT: _INCIDENTS_READ | _ORDERS_TAKE | _REPORT_PROBLEMS,
+    Role.MANAGER: _ALARMS_READ
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
     | _BACKUPS_READ
     | _NOTIFICATIONS
     | _INCIDENTS_LEAD
     | _INVENTORY_APPROVE
     | _ORDERS_ALL
     | {"incidents.manage_templates"},
-    Role.ADMIN: _SEE_JOBS
+    Role.ADMIN: _ALARMS_READ
+    | _REPORT_PROBLEMS
+    | {
+        "monitoring.view_alarmrule",
+        "monitoring.change_alarmrule",
+        "monitoring.view_probe",
+        "monitoring.add_probe",
+        "monitoring.change_probe",
+    }
+    | _SEE_JOBS
     | _BACKUPS_RUN
     | _NOTIFICATIONS
     | _INCIDENTS_READ
