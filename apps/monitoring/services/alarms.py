@@ -239,7 +239,9 @@ def escalate_alarms(*, now: datetime | None = None) -> list[Alarm]:
 # --- staff acting on an alarm ------------------------------------------------------------------
 def _lock_alarm(alarm: Alarm) -> Alarm:
     return (
-        Alarm.objects.select_for_update().select_related("rule", "acknowledged_by").get(pk=alarm.pk)
+        Alarm.objects.select_for_update(of=("self",))
+        .select_related("rule", "acknowledged_by")
+        .get(pk=alarm.pk)
     )
 
 
