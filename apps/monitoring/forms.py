@@ -44,13 +44,14 @@ class RuleForm(forms.ModelForm):
 
 
 class HttpProbeForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+
     class Meta:
         model = Probe
         fields = ["name", "url", "expected_status", "timeout_ms", "enabled"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["url"].required = True
         self.fields["timeout_ms"].widget.attrs.update({"min": 100, "max": 60000})
         self.fields["timeout_ms"].validators += [
             MinValueValidator(100),
