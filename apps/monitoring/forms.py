@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.tabular import refuse_oversized_upload
 from apps.incidents.choices import Severity
+from apps.incidents.models import Incident
 
-from .choices import AlarmSeverity, Condition, ProblemCategory, ProblemPriority
+from .choices import ProblemCategory, ProblemPriority
 from .models import AlarmRule, Probe
 
 
@@ -37,9 +40,6 @@ class RuleForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["condition"].choices = Condition.choices
-        self.fields["severity"].choices = AlarmSeverity.choices
-        self.fields["consecutive"].min_value = 1
         self.fields["consecutive"].widget.attrs["min"] = 1
 
 
@@ -83,15 +83,18 @@ class TriageForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     category = forms.ChoiceField(label=_("Category"), choices=ProblemCategory.choices)
     priority = forms.ChoiceField(label=_("Priority"), choices=ProblemPriority.choices)
-    incident = forms.ModelChoiceField(
-        label=_("Incident"), queryset=None, required=False, empty_label=_("— none —")
+    incident: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Incident"),
+        queryset=Incident.objects.none(),
+        required=False,
+        empty_label=_("— none —"),
     )
 
     def __init__(self, *args, **kwargs):
-        from apps.incidents.models import Incident
-
         super().__init__(*args, **kwargs)
-        self.fields["incident"].queryset = Incident.objects.order_by("-declared_at")
+        cast(forms.ModelChoiceField, self.fields["incident"]).queryset = Incident.objects.order_by(
+            "-declared_at"
+        )
 
 
 class SolveForm(forms.Form):

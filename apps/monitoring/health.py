@@ -80,7 +80,7 @@ def _check_scheduler() -> Check:
 
 def backup_store_dirs() -> dict[str, str]:
     stores = {"local": settings.BACKUP_LOCAL_DIR}
-    remote = settings.STORAGES.get("backups_remote", {})
+    remote: dict[str, Any] = dict(settings.STORAGES.get("backups_remote") or {})
     if str(remote.get("BACKEND", "")).endswith("FileSystemStorage"):
         stores["remote"] = remote.get("OPTIONS", {}).get("location") or settings.BACKUP_REMOTE_DIR
     return stores
@@ -182,7 +182,9 @@ class DatabaseCollector:
             "1 for each alarm not resolved",
             labels=["rule", "severity", "state"],
         )
-        counts = {(s, st): 0 for s in AlarmSeverity.values for st in ACTIVE_ALARM_STATES}
+        counts: dict[tuple[str, str], int] = {
+            (s, str(st)): 0 for s in AlarmSeverity.values for st in ACTIVE_ALARM_STATES
+        }
         for alarm in Alarm.objects.filter(state__in=ACTIVE_ALARM_STATES).select_related("rule"):
             alarms.add_metric([alarm.rule.name, alarm.severity, alarm.state], 1.0)
             counts[(alarm.severity, alarm.state)] += 1
@@ -240,5 +242,5 @@ def metrics_text() -> bytes:
     from prometheus_client import CollectorRegistry, generate_latest
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(DatabaseCollector())  # type: ignore[arg-type]
+    registry.register(DatabaseCollector())
     return generate_latest(registry)

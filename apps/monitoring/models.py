@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -95,6 +96,7 @@ class AlarmRule(models.Model):
     consecutive = models.PositiveSmallIntegerField(
         _("samples in a row"),
         default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
         help_text=_("How many samples in a row must meet the condition before the alarm fires."),
     )
     severity = models.CharField(

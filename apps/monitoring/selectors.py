@@ -151,8 +151,9 @@ def care_cases_by_time_left(*, now: datetime) -> list[tuple[str, int]] | None:
     cases table yet (``apps.customer_care`` is being built in parallel)."""
     if not apps.is_installed("apps.customer_care"):
         return None
+    app_label, model_name = "customer_care", "Case"  # names of a model still to come
     try:
-        case = apps.get_model("customer_care", "Case")
+        case = apps.get_model(app_label, model_name)
     except LookupError:
         return None
     names = {f.name for f in case._meta.get_fields()}

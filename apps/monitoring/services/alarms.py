@@ -95,9 +95,9 @@ def evaluate_alarms(*, now: datetime | None = None) -> Evaluation:
         verdicts = [breaches(rule, s) for s in samples]
         if len(samples) >= rule.consecutive and all(v is True for v in verdicts):
             alarm, how = _fire(rule=rule, samples=samples, now=now)
-            if how == "fired":
+            if alarm is not None and how == "fired":
                 result.fired.append(alarm)
-            elif how == "refired":
+            elif alarm is not None and how == "refired":
                 result.refired.append(alarm)
         elif verdicts[0] is False:
             resolved = _resolve(rule=rule, now=now)
