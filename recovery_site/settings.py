@@ -286,6 +286,8 @@ MONITORING_FLAP_MINUTES = env.int("MONITORING_FLAP_MINUTES", default=10)
 MONITORING_METRICS_TOKEN = env.str("MONITORING_METRICS_TOKEN", default="")
 # /health/: a backup store with less free space than this is a failure.
 MONITORING_MIN_FREE_MB = env.int("MONITORING_MIN_FREE_MB", default=1024)
+# Samples older than this are deleted by the probe rounds (alarms keep their own evidence).
+MONITORING_SAMPLE_RETENTION_DAYS = env.int("MONITORING_SAMPLE_RETENTION_DAYS", default=14)
 # Problem reports: the largest screenshot accepted.
 MONITORING_SCREENSHOT_MAX_MB = env.int("MONITORING_SCREENSHOT_MAX_MB", default=5)
 

@@ -76,7 +76,10 @@ class Sample(models.Model):
     class Meta:
         verbose_name = _("sample")
         verbose_name_plural = _("samples")
-        indexes = [models.Index(fields=["probe", "-at"], name="mon_sample_probe_at")]
+        indexes = [
+            models.Index(fields=["probe", "-at"], name="mon_sample_probe_at"),
+            models.Index(fields=["at"], name="mon_sample_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.probe_id} {self.at:%H:%M:%S} {'ok' if self.ok else 'failed'}"

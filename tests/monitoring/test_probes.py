@@ -206,3 +206,16 @@ def test_the_probes_are_registered_with_the_scheduler_every_15_seconds():
     from django.utils.module_loading import import_string
 
     assert import_string(schedule.task) is services.run_probes_task
+
+
+def test_samples_past_the_retention_are_deleted_by_the_rounds(settings, only_probes, log_dir):
+    settings.MONITORING_SAMPLE_RETENTION_DAYS = 14
+    only_probes(ProbeKind.LOG_ERRORS)
+    now = timezone.now()
+    services.run_probes(now=now - timedelta(days=15))
+    services.run_probes(now=now - timedelta(days=13))
+    services.run_probes(now=now)
+    assert sorted(Sample.objects.values_list("at", flat=True)) == [
+        now - timedelta(days=13),
+        now,
+    ]

@@ -173,7 +173,8 @@ def _staff_with_role(role: Role) -> list[User]:
 
 def _send_grouped(recipients: list[User], alarms: list[Alarm], *, escalation: bool) -> int:
     """One e-mail and one SMS per person for all ``alarms``; returns how many were queued."""
-    names = ", ".join(f"{a.rule.name} ({a.get_severity_display()})" for a in alarms)
+    # Names as typed (the message around them is rendered in each recipient's language).
+    names = ", ".join(a.rule.name for a in alarms)
     lines = "\n".join(f"- {a.rule.name}: {evidence_text(a.evidence)}" for a in alarms)
     if escalation:
         subject = _("Unacknowledged alarms: %(names)s")

@@ -312,6 +312,7 @@ def run_probes(*, now: datetime | None = None, evaluate: bool = True) -> RoundRe
             state = measurements[p.pk].state
             if state is not None:
                 Probe.objects.filter(pk=p.pk).update(state=state)
+        prune_samples(now=now)
     result = RoundResult(samples=samples)
     if evaluate:
         outcome = evaluate_alarms(now=now)
@@ -321,6 +322,14 @@ def run_probes(*, now: datetime | None = None, evaluate: bool = True) -> RoundRe
             outcome.escalated,
         )
     return result
+
+
+def prune_samples(*, now: datetime) -> int:
+    """Delete samples past ``MONITORING_SAMPLE_RETENTION_DAYS`` (one indexed DELETE; alarms
+    carry their evidence in their own row, so nothing points at a sample)."""
+    cutoff = now - timedelta(days=settings.MONITORING_SAMPLE_RETENTION_DAYS)
+    old = Sample.objects.filter(at__lt=cutoff)
+    return old._raw_delete(old.db)
 
 
 def run_probes_task() -> None:
