@@ -253,3 +253,35 @@ def test_rule_edits_are_checked(make_user):
     assert saved.version == rule.version + 1
     with pytest.raises(StaleRecord):
         services.save_rule(rule=rule, version=rule.version, by=admin, threshold=1.0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_evaluations_racing_fire_one_alarm_and_send_one_message(shop_server, only_probes, tech):
+    import threading
+
+    from django.db import connection
+
+    only_probes()
+    shop_server.status = 500
+    RuleFactory(probe=HttpProbeFactory(url=shop_server.url), name="race", consecutive=1)
+    services.run_probes(now=T0, evaluate=False)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def evaluate():
+        try:
+            barrier.wait(timeout=10)
+            services.evaluate_alarms(now=T0)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=evaluate) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    assert Alarm.objects.count() == 1
+    assert Notification.objects.filter(channel=Channel.EMAIL).count() == 1
