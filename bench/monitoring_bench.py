@@ -260,11 +260,12 @@ def bench_dashboard(runs: int) -> dict:
     client.force_login(lead)
     url = reverse("core:dashboard")
     assert client.get(url).status_code == 200
-    times = []
+    times, cpu = [], []
     for _ in range(runs):
-        started = time.monotonic()
+        started, c = time.monotonic(), time.process_time()
         response = client.get(url)
         times.append(time.monotonic() - started)
+        cpu.append(time.process_time() - c)
         assert response.status_code == 200 and response.content.count(b"<svg") >= 2
     figures = []
     for _ in range(runs):
@@ -327,8 +328,13 @@ def main() -> None:
                 f"| reading {logs['mb']:.0f} MB of new log lines ({logs['lines']:,} lines, {logs['errors']:,} errors, 2 % GB18030) | — | {logs['seconds']:.2f} s (CPU {logs['cpu']:.2f} s, median of 3) |",
                 f"| … extrapolated to 1 GB (the reader is linear: 1 MiB blocks, nothing kept) | < 60 s | **{logs['per_gb']:.1f} s** |",
                 f"| … peak RSS of the reading process (Python + the reader; independent of the size) | < 128 MiB | **{logs['peak_mib']:.0f} MiB** |",
-                f"| the dashboard of an emergency lead (alarms card + 2 charts), test Client | < 300 ms | **{dash['median_ms']:.0f} ms** (median of {args.runs * 2}) |",
+                f"| the dashboard of an emergency lead (alarms card + 2 charts), test Client | < 300 ms | **{dash['median_ms']:.0f} ms** (median of {args.runs * 2}; CPU {dash['cpu_ms']:.0f} ms) |",
                 f'| the business figures page (4 charts + care "not measured") | — | {dash["figures_ms"]:.0f} ms |',
+                "",
+                f"Load average during the run: {os.getloadavg()[0]:.1f} on 2 CPUs (other engineers' "
+                "test runs), so wall times carry queueing; CPU times are what the work costs. The log "
+                "figure is measured on 200 MB and extrapolated to 1 GB (linear: fixed 1 MiB blocks, "
+                "memory independent of size); the order system is at the full 1,000,000 orders.",
                 "",
                 "Probes that failed during the measured rounds: "
                 + (", ".join(rnd["failed"]) if rnd["failed"] else "none")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -55,7 +57,13 @@ class Probe(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return str(self.display_name)
+
+    @property
+    def display_name(self) -> Any:
+        """Built-in probes are named by their kind in the reader's language (their stored name
+        is the kind's code, stable for /metrics and /health/); HTTP probes by the admin's name."""
+        return self.name if self.kind == ProbeKind.HTTP else ProbeKind(self.kind).label
 
 
 class Sample(models.Model):

@@ -22,7 +22,7 @@ def test_health_is_ok_with_database_and_a_recent_probe_round(client, only_probes
     assert response.status_code == 200, body
     assert body["status"] == "ok"
     assert set(body["checks"]) >= {"database", "redis", "workers", "scheduler", "disk_local"}
-    assert body["order_system_probes"]["Order database answers"]["status"] == "ok"
+    assert body["order_system_probes"]["database"]["status"] == "ok"
 
 
 def test_health_fails_when_no_probe_round_ran_recently(client, only_probes, order_system):
@@ -53,7 +53,7 @@ def test_with_redis_down_health_says_so_and_still_shows_the_failing_probes(
     assert response.status_code == 503
     assert body["checks"]["redis"]["status"] == "failing"
     assert body["checks"]["workers"]["status"] == "failing"
-    assert body["order_system_probes"]["Order database answers"]["status"] == "failing"
+    assert body["order_system_probes"]["database"]["status"] == "failing"
 
 
 def test_health_counts_live_rq_workers(client, settings, rq_worker, only_probes):

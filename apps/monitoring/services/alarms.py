@@ -53,7 +53,7 @@ def breaches(rule: AlarmRule, sample: Sample) -> bool | None:
 
 def _evidence(rule: AlarmRule, samples: list[Sample]) -> dict[str, Any]:
     return {
-        "probe": rule.probe.name,
+        "probe": str(rule.probe.display_name),
         "condition": rule.condition,
         "threshold": rule.threshold,
         "samples": [

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.backups.engine import gateway
 from apps.core.errors import DomainError
@@ -74,11 +74,14 @@ def ensure_builtin_probes() -> list[Probe]:
         with transaction.atomic():
             probe, created = Probe.objects.get_or_create(
                 kind=kind,
-                defaults={"name": str(kind.label), "timeout_ms": settings.MONITORING_DB_TIMEOUT_MS},
+                defaults={"name": kind.value, "timeout_ms": settings.MONITORING_DB_TIMEOUT_MS},
             )
             if created:
+                # A rule's name is text admins edit: written in the deployment's language.
+                with translation.override(settings.LANGUAGE_CODE):
+                    name = str(kind.label)
                 for rule in DEFAULT_RULES.get(kind, []):
-                    AlarmRule.objects.create(probe=probe, name=str(kind.label), **rule)
+                    AlarmRule.objects.create(probe=probe, name=name, **rule)
                 made.append(probe)
     return made
 

@@ -14,7 +14,9 @@ class Command(BaseCommand):
             if not sample.measured:
                 state = "not measured"
             value = "" if sample.value is None else f" {sample.value:g}"
-            self.stdout.write(f"{sample.probe.name}: {state}{value} {sample.error}".rstrip())
+            self.stdout.write(
+                f"{sample.probe.display_name}: {state}{value} {sample.error}".rstrip()
+            )
         self.stdout.write(
             _("%(fired)s alarm(s) fired, %(resolved)s resolved, %(escalated)s escalated.")
             % {
