@@ -56,7 +56,8 @@ def test_the_declare_page_is_prefilled_from_the_alarm(client, make_user, firing_
 
 
 def test_a_rule_error_is_shown_next_to_its_field_and_keeps_what_was_typed(client, make_user):
-    client.force_login(make_user(Role.ADMIN, language="en"))
+    client.force_login(make_user(Role.ADMIN))
+    client.cookies["django_language"] = "en"
     rule = RuleFactory(name="支付比例")
     response = client.post(
         reverse("monitoring:rule-edit", args=[rule.pk]),
@@ -95,14 +96,14 @@ def test_an_admin_adds_an_http_probe_with_a_default_rule(client, make_user):
 
 
 def test_a_builtin_probe_cannot_be_edited_as_an_http_probe(client, make_user):
-    client.force_login(make_user(Role.ADMIN, language="en"))
+    client.force_login(make_user(Role.ADMIN))
     services.ensure_builtin_probes()
     probe = Probe.objects.get(kind=ProbeKind.DATABASE)
     response = client.post(
         reverse("monitoring:probe-edit", args=[probe.pk]),
         {"name": "x", "url": "https://x.example/", "expected_status": 200, "timeout_ms": 1000},
     )
-    assert "Only HTTP probes can be added or edited here." in response.content.decode()
+    assert "这里只能添加或编辑 HTTP 探针。" in response.content.decode()  # the default language
     assert Probe.objects.get(pk=probe.pk).url == ""
 
 
