@@ -61,14 +61,9 @@ def main() -> None:
 
     from apps.accounts.models import User
     from apps.accounts.roles import Role, sync_role_groups
+    from apps.catalog.models import Location, Product, Warehouse
     from apps.inventory_counts import services
-    from apps.inventory_counts.models import (
-        ApprovedStock,
-        CountSession,
-        Location,
-        Product,
-        Warehouse,
-    )
+    from apps.inventory_counts.models import ApprovedStock, CountSession
 
     n = args.lines
     sync_role_groups()

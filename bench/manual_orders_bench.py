@@ -74,19 +74,19 @@ def generate(n_orders: int) -> None:
             "TRUNCATE manual_orders_orderline, manual_orders_orderevent, manual_orders_manualorder,"
             " manual_orders_customer, manual_orders_productprice CASCADE"
         )
-        c.execute("DELETE FROM inventory_counts_product WHERE sku LIKE 'B-%%'")
+        c.execute("DELETE FROM catalog_product WHERE sku LIKE 'B-%%'")
         c.execute(
-            "INSERT INTO inventory_counts_warehouse (code, name) VALUES ('BW1','Bench east'),"
+            "INSERT INTO catalog_warehouse (code, name) VALUES ('BW1','Bench east'),"
             "('BW2','Bench south') ON CONFLICT (code) DO NOTHING"
         )
         c.execute(
-            f"""INSERT INTO inventory_counts_product (sku, barcode, name, category, unit, unit_cost, active)
+            f"""INSERT INTO catalog_product (sku, barcode, name, category, unit, unit_cost, active)
             SELECT 'B-' || lpad(i::text, 5, '0'), '', '商品 ' || i, 'bench', 'pcs', 5, true
             FROM generate_series(1, {PRODUCTS}) i"""
         )
         c.execute(
             """INSERT INTO manual_orders_productprice (product_id, price, currency, updated_at)
-            SELECT id, 10 + (id % 90), 'CNY', now() FROM inventory_counts_product WHERE sku LIKE 'B-%%'"""
+            SELECT id, 10 + (id % 90), 'CNY', now() FROM catalog_product WHERE sku LIKE 'B-%%'"""
         )
         c.execute(
             f"""INSERT INTO manual_orders_customer (name, phone, email, city, address, other_addresses,
@@ -97,9 +97,9 @@ def generate(n_orders: int) -> None:
         )
         c.execute("SELECT min(id) FROM manual_orders_customer")
         first_customer = c.fetchone()[0]
-        c.execute("SELECT min(id) FROM inventory_counts_product WHERE sku LIKE 'B-%%'")
+        c.execute("SELECT min(id) FROM catalog_product WHERE sku LIKE 'B-%%'")
         first_product = c.fetchone()[0]
-        c.execute("SELECT id FROM inventory_counts_warehouse WHERE code = 'BW1'")
+        c.execute("SELECT id FROM catalog_warehouse WHERE code = 'BW1'")
         warehouse = c.fetchone()[0]
         states = "ARRAY['delivered','delivered','delivered','delivered','dispatched','delivered','cancelled','allocated','confirmed','captured']"
         c.execute(
@@ -285,7 +285,7 @@ def main() -> None:
 
     django.setup()
     generate(args.orders)
-    from apps.inventory_counts.models import Product
+    from apps.catalog.models import Product
     from apps.manual_orders.models import Customer
 
     customer_ids = list(Customer.objects.order_by("?").values_list("pk", flat=True)[:2000])

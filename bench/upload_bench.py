@@ -62,8 +62,9 @@ def main() -> None:
 
     from apps.accounts.models import User
     from apps.accounts.roles import Role, sync_role_groups
+    from apps.catalog.models import Location, Product, Warehouse
     from apps.inventory_counts import services
-    from apps.inventory_counts.models import CountSheetImport, Location, Product, Warehouse
+    from apps.inventory_counts.models import CountSheetImport
     from apps.manual_orders.models import ReferenceImport
     from tests.hostile_files import count_sheet_csv, large_products_csv, zip_bomb_xlsx
     from tests.peak_rss import measure

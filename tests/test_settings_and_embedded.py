@@ -138,7 +138,7 @@ def test_the_embedded_default_starts_and_serves_the_login_page(tmp_path):
 def test_demo_warehouses_are_seeded_once():
     from django.core.management import call_command
 
-    from apps.inventory_counts.models import Location, Warehouse
+    from apps.catalog.models import Location, Warehouse
 
     call_command("seed_demo_warehouses")
     call_command("seed_demo_warehouses")

@@ -31,30 +31,6 @@ def can_move(current: str, target: str) -> bool:
     return target in SESSION_TRANSITIONS.get(current, set())
 
 
-class UnitOfMeasure(models.TextChoices):
-    """How a product is counted: whole pieces, or a measured amount (decimals allowed)."""
-
-    PIECE = "piece", _("Piece (whole numbers)")
-    WEIGHT = "weight", _("Weight")
-    LENGTH = "length", _("Length")
-
-
-# Unit names (as the order system and sheets write them) that are measured, not counted.
-MEASURED_UNITS = {
-    UnitOfMeasure.WEIGHT: {"kg", "g", "t", "lb", "oz", "公斤", "千克", "克", "斤", "吨"},
-    UnitOfMeasure.LENGTH: {"m", "cm", "mm", "km", "ft", "米", "厘米", "毫米", "公里"},
-}
-
-
-def measure_of_unit(unit: str) -> str:
-    """The unit of measure a unit name implies: piece unless it names a weight or a length."""
-    name = (unit or "").strip().lower()
-    for measure, names in MEASURED_UNITS.items():
-        if name in names:
-            return measure
-    return UnitOfMeasure.PIECE
-
-
 class EntryProblem(models.TextChoices):
     """Why an entry was refused or must be confirmed (codes the page and tests read)."""
 
@@ -62,6 +38,13 @@ class EntryProblem(models.TextChoices):
     IMPLAUSIBLE = "implausible", _("Beyond the plausible quantity")
     TOO_LARGE = "too_large", _("Too large to record")
     DUPLICATE = "duplicate", _("Counted moments ago")
+
+
+class StockSource(models.TextChoices):
+    """Where a row of approved stock came from."""
+
+    COUNT = "count", _("Approved count")
+    RETURN = "return", _("Returned goods")
 
 
 class EntrySource(models.TextChoices):

@@ -5,9 +5,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role
+from apps.catalog.models import Location, Product, Warehouse
 from apps.core.tabular import refuse_oversized_upload
 
-from .models import Location, Product, Warehouse
 from .resources import available_formats
 from .services import recount_threshold_pct
 

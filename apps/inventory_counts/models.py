@@ -1,5 +1,5 @@
-"""Warehouses, bins, reference products, count sessions with their lines and entries, and the
-approved stock that manual orders sell from.
+"""Count sessions with their lines and entries, and the approved stock that manual orders sell
+from. Warehouses, bins and products are the catalogue's (``apps.catalog``).
 
 Entries are append-only: two clerks counting one bin each add rows, and the line's counted
 quantity is the sum of its entries (kept on the line by the services, under a row lock).
@@ -13,87 +13,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.catalog.models import Location, Product, Warehouse
 from apps.core.models import JobRecord
 
-from .choices import EntrySource, ImportState, SessionState, UnitOfMeasure
+from .choices import EntrySource, ImportState, SessionState, StockSource
 
 QTY = {"max_digits": 14, "decimal_places": 3}
-
-
-class Warehouse(models.Model):
-    code = models.CharField(_("code"), max_length=30, unique=True)
-    name = models.CharField(_("name"), max_length=120)
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = _("warehouse")
-        verbose_name_plural = _("warehouses")
-        ordering = ["code"]
-
-    def __str__(self) -> str:
-        return f"{self.code} {self.name}"
-
-
-class Location(models.Model):
-    """A bin or shelf; its code (or barcode label) is what the clerk scans."""
-
-    warehouse = models.ForeignKey(
-        Warehouse, on_delete=models.PROTECT, related_name="locations", verbose_name=_("warehouse")
-    )
-    code = models.CharField(_("code"), max_length=40)
-    barcode = models.CharField(_("barcode"), max_length=64, blank=True)
-    name = models.CharField(_("name"), max_length=120, blank=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = _("location")
-        verbose_name_plural = _("locations")
-        ordering = ["warehouse", "code"]
-        constraints = [
-            models.UniqueConstraint(fields=["warehouse", "code"], name="inv_location_code_unique"),
-            models.UniqueConstraint(
-                fields=["warehouse", "barcode"],
-                condition=~Q(barcode=""),
-                name="inv_location_barcode_unique",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return self.code
-
-
-class Product(models.Model):
-    """The product reference counts need (manual orders may take ownership later)."""
-
-    sku = models.CharField(_("SKU"), max_length=64, unique=True)
-    barcode = models.CharField(_("barcode"), max_length=64, blank=True, db_index=True)
-    name = models.CharField(_("name"), max_length=200)
-    category = models.CharField(_("category"), max_length=80, blank=True, db_index=True)
-    unit = models.CharField(_("unit"), max_length=20, default="pcs")
-    unit_of_measure = models.CharField(
-        _("unit of measure"),
-        max_length=10,
-        choices=UnitOfMeasure.choices,
-        default=UnitOfMeasure.PIECE,
-        help_text=_("Pieces are counted in whole numbers; weights and lengths may have decimals."),
-    )
-    unit_cost = models.DecimalField(
-        _("unit cost"), max_digits=12, decimal_places=2, default=Decimal("0")
-    )
-    active = models.BooleanField(_("active"), default=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = _("product")
-        verbose_name_plural = _("products")
-        ordering = ["sku"]
-
-    def __str__(self) -> str:
-        return f"{self.sku} {self.name}"
-
-    @property
-    def counted_in_pieces(self) -> bool:
-        return self.unit_of_measure == UnitOfMeasure.PIECE
 
 
 class CountSession(models.Model):
@@ -281,8 +206,9 @@ class CountEntry(models.Model):
 
 
 class ApprovedStock(models.Model):
-    """Stock set by an approved count, per location. Rows are never deleted: an approval
-    marks the previous row of each counted (location, product) as no longer current."""
+    """Stock set by an approved count (or raised by returned goods), per location. Rows are
+    never deleted: an approval or a return marks the previous row of its (location, product)
+    as no longer current, so the history of the stock is the table itself."""
 
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, verbose_name=_("warehouse"))
     location = models.ForeignKey(Location, on_delete=models.PROTECT, verbose_name=_("location"))
@@ -290,9 +216,19 @@ class ApprovedStock(models.Model):
         Product, on_delete=models.PROTECT, related_name="approved_stock", verbose_name=_("product")
     )
     quantity = models.DecimalField(_("quantity"), **QTY)
-    session = models.ForeignKey(
-        CountSession, on_delete=models.PROTECT, related_name="+", verbose_name=_("session")
+    source = models.CharField(
+        _("source"), max_length=10, choices=StockSource.choices, default=StockSource.COUNT
     )
+    session = models.ForeignKey(
+        CountSession,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("session"),
+        help_text=_("The approved count; empty for returned goods."),
+    )
+    reason = models.TextField(_("reason"), blank=True)
     approved_at = models.DateTimeField(_("approved at"))
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -308,7 +244,11 @@ class ApprovedStock(models.Model):
                 fields=["location", "product"],
                 condition=Q(is_current=True),
                 name="inv_stock_one_current",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(source=StockSource.RETURN) | Q(session__isnull=False),
+                name="inv_stock_count_has_session",
+            ),
         ]
         indexes = [models.Index(fields=["product", "is_current"], name="inv_stock_product")]
 

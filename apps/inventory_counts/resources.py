@@ -19,14 +19,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
+from apps.catalog.choices import UnitOfMeasure
+from apps.catalog.models import Location, Product
 from apps.core.tabular import (  # noqa: F401 - this app's views and forms import them here
     available_formats,
     format_by_name,
     read_dataset,
 )
 
-from .choices import EntrySource, SessionState, UnitOfMeasure
-from .models import CountEntry, CountLine, CountSession, Location, Product
+from .choices import EntrySource, SessionState
+from .models import CountEntry, CountLine, CountSession
 
 MAX_QTY = Decimal("99999999999")
 LOOKUP_CHUNK = 10_000

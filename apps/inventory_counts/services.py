@@ -12,15 +12,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Sum, Value
 from django.db.models.functions import Abs, Coalesce
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.catalog.models import Location, Product, Warehouse
 from apps.core.errors import DomainError
 from apps.core.events import event, message
 from apps.core.jobs import Progress, start_job
@@ -29,24 +31,25 @@ from apps.core.timeline import post_to_timeline
 from . import events
 from .choices import (
     ENTRY_STATES,
-    EntryProblem,
     EntrySource,
     ImportState,
     SessionState,
+    StockSource,
     can_move,
 )
+from .errors import InventoryError
 from .models import (
     ApprovedStock,
     CountEntry,
     CountLine,
     CountSession,
     CountSheetImport,
-    Location,
-    Product,
-    Warehouse,
 )
 from .resources import MAX_QTY, CountSheetResource, format_by_name, read_dataset
 from .selectors import approved_stock_scope, lines_beyond_threshold
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 ZERO = Decimal("0")
 PREVIEW_ROWS = 20
@@ -74,8 +77,11 @@ def duplicate_window() -> timedelta:
 def _move(session: CountSession, target: str) -> None:
     if not can_move(session.state, target):
         raise DomainError(
-            _("A session that is “%(state)s” cannot become “%(target)s”.")
-            % {"state": session.get_state_display(), "target": SessionState(target).label}
+            InventoryError.INVALID_TRANSITION,
+            params={
+                "state": SessionState(session.state).label,
+                "target": SessionState(target).label,
+            },
         )
     session.state = target
 
@@ -100,7 +106,7 @@ def create_session(
     """A draft session: what to count and who counts it. Nothing is frozen yet."""
     locations = list(locations)
     if any(loc.warehouse_id != warehouse.pk for loc in locations):
-        raise DomainError(_("Every location must belong to the session's warehouse."))
+        raise DomainError(InventoryError.LOCATION_OUTSIDE_WAREHOUSE, field="locations")
     session = CountSession(
         name=name,
         warehouse=warehouse,
@@ -193,12 +199,10 @@ def close_counting(*, session: CountSession, by) -> CountSession:
     elif session.state == SessionState.RECOUNT:
         pending = lines.filter(needs_recount=True, recount_qty__isnull=True).count()
         if pending:
-            raise DomainError(
-                _("%(n)s lines still wait for their recount.") % {"n": pending},
-            )
+            raise DomainError(InventoryError.RECOUNTS_PENDING, params={"n": pending})
         _move(session, SessionState.REVIEW)
     else:
-        raise DomainError(_("This session is not being counted."))
+        raise DomainError(InventoryError.NOT_BEING_COUNTED)
     session._change_reason = "counting closed"
     session.save()
     return session
@@ -216,24 +220,15 @@ def approve_session(*, session: CountSession, by, note: str = "") -> CountSessio
     """
     session = _locked(session)
     if session.state != SessionState.REVIEW:
-        raise DomainError(_("Only a session in review can be approved."))
+        raise DomainError(InventoryError.APPROVE_NOT_IN_REVIEW)
     lines = CountLine.objects.filter(session=session)
     pending = lines.filter(needs_recount=True, recount_qty__isnull=True).count()
     if pending:
-        raise DomainError(
-            _("%(n)s lines need a recount by a different clerk before approval.") % {"n": pending}
-        )
+        raise DomainError(InventoryError.APPROVE_RECOUNTS_PENDING, params={"n": pending})
     note = (note or "").strip()
     beyond = lines_beyond_threshold(session).count()
     if beyond and not note:
-        raise DomainError(
-            _(
-                "%(n)s lines differ from the expected quantity beyond the threshold (or have no "
-                "earlier count to compare with): write a note saying why they may be approved."
-            )
-            % {"n": beyond},
-            field="note",
-        )
+        raise DomainError(InventoryError.APPROVAL_NOTE_MISSING, params={"n": beyond}, field="note")
     session.approval_note = note
     _move(session, SessionState.APPROVED)
     now = timezone.now()
@@ -281,33 +276,37 @@ def approve_session(*, session: CountSession, by, note: str = "") -> CountSessio
 
 # --- entry ---------------------------------------------------------------------------------------
 class EntryRefused(DomainError):
-    """An entry that cannot be recorded as typed; ``code`` says why (``EntryProblem``)."""
+    """An entry that cannot be recorded as typed; ``code`` says why (an ``EntryProblem``)."""
 
-    def __init__(self, message, *, code: str, field: str | None = "quantity") -> None:
-        super().__init__(message, field=field)
-        self.code = code
+    def __init__(
+        self, code: InventoryError, *, params: dict[str, Any], field: str | None = "quantity"
+    ) -> None:
+        super().__init__(code, params=params, field=field)
 
 
 class EntryNeedsConfirmation(DomainError):
     """An entry the clerk must confirm before it is added; ``code`` says why."""
 
-    code = ""
+    code: str = ""
 
 
 class DuplicateEntry(EntryNeedsConfirmation):
     """The same clerk counted the same line moments ago: ask before adding it again."""
 
-    code = EntryProblem.DUPLICATE
+    code = InventoryError.DUPLICATE
 
-    def __init__(self, message, *, previous: CountEntry) -> None:
-        super().__init__(message)
+    def __init__(self, *, params: dict[str, Any], previous: CountEntry) -> None:
+        super().__init__(InventoryError.DUPLICATE, params=params)
         self.previous = previous
 
 
 class ImplausibleQuantity(EntryNeedsConfirmation):
     """More units in one bin than is plausible: ask before adding them."""
 
-    code = EntryProblem.IMPLAUSIBLE
+    code = InventoryError.IMPLAUSIBLE
+
+    def __init__(self, *, params: dict[str, Any]) -> None:
+        super().__init__(InventoryError.IMPLAUSIBLE, params=params)
 
 
 @dataclass
@@ -323,13 +322,11 @@ def _check_scope(session: CountSession, location: Location, product: Product) ->
         session.locations.exists() and not session.locations.filter(pk=location.pk).exists()
     ):
         raise DomainError(
-            _("Location %(code)s is not part of this count.") % {"code": location.code},
-            field="location",
+            InventoryError.LOCATION_OUT_OF_SCOPE, params={"code": location.code}, field="location"
         )
     if session.categories and product.category not in session.categories:
         raise DomainError(
-            _("%(sku)s is not in the categories of this count.") % {"sku": product.sku},
-            field="product",
+            InventoryError.CATEGORY_OUT_OF_SCOPE, params={"sku": product.sku}, field="product"
         )
 
 
@@ -360,17 +357,15 @@ def record_entry(
     # The session row lock orders entries against closing and approving the session.
     session = _locked(session)
     if session.state not in ENTRY_STATES:
-        raise DomainError(_("This session is not open for counting."))
+        raise DomainError(InventoryError.NOT_OPEN)
     if not may_count(session, by):
-        raise DomainError(_("You are not assigned to this count."))
+        raise DomainError(InventoryError.NOT_ASSIGNED)
     if quantity is None or quantity < 0:
-        raise DomainError(_("Enter a quantity of zero or more."), field="quantity")
+        raise DomainError(InventoryError.NEGATIVE_QUANTITY, field="quantity")
     _check_scope(session, location, product)
     if product.counted_in_pieces and quantity != quantity.to_integral_value():
         raise EntryRefused(
-            _("%(sku)s is counted in whole pieces: enter a whole number, not %(qty)s.")
-            % {"sku": product.sku, "qty": _qty(quantity)},
-            code=EntryProblem.NOT_WHOLE,
+            InventoryError.NOT_WHOLE, params={"sku": product.sku, "qty": _qty(quantity)}
         )
     recount = session.state == SessionState.RECOUNT
     line = (
@@ -380,9 +375,9 @@ def record_entry(
     )
     if recount:
         if line is None or not line.needs_recount:
-            raise DomainError(_("This product at this location does not need a recount."))
+            raise DomainError(InventoryError.NO_RECOUNT_NEEDED)
         if line.entries.filter(clerk=by, is_recount=False).exists():
-            raise DomainError(_("You counted this line first; a different clerk must recount it."))
+            raise DomainError(InventoryError.RECOUNT_BY_OTHER)
     if line is None:
         line = CountLine.objects.create(session=session, location=location, product=product)
     now = timezone.now()
@@ -394,11 +389,7 @@ def record_entry(
         )
         if previous is not None:
             raise DuplicateEntry(
-                _(
-                    "You already counted %(qty)s of %(sku)s at %(location)s a moment ago. "
-                    "Add %(new)s more?"
-                )
-                % {
+                params={
                     "qty": _qty(previous.quantity),
                     "sku": product.sku,
                     "location": location.code,
@@ -410,17 +401,11 @@ def record_entry(
     total = (getattr(line, column) or ZERO) + quantity
     if total > MAX_QTY:
         raise EntryRefused(
-            _("%(qty)s cannot be recorded: a bin cannot hold more than %(max)s units.")
-            % {"qty": _qty(quantity), "max": _qty(MAX_QTY)},
-            code=EntryProblem.TOO_LARGE,
+            InventoryError.TOO_LARGE, params={"qty": _qty(quantity), "max": _qty(MAX_QTY)}
         )
     if total > plausible_max_per_bin() and not confirm_implausible:
         raise ImplausibleQuantity(
-            _(
-                "%(total)s × %(sku)s at %(location)s is more than the %(max)s units a bin "
-                "plausibly holds. Check the number; add it only if it is right."
-            )
-            % {
+            params={
                 "total": _qty(total),
                 "sku": product.sku,
                 "location": location.code,
@@ -459,9 +444,9 @@ def upload_count_sheet(
     """Keep the uploaded sheet and check every row of it (a dry run, as a tracked job)."""
     session.refresh_from_db(fields=["state"])
     if session.state not in ENTRY_STATES:
-        raise DomainError(_("This session is not open for counting."))
+        raise DomainError(InventoryError.NOT_OPEN)
     if format_by_name(input_format) is None:
-        raise DomainError(_("This file format is not supported."), field="input_format")
+        raise DomainError(InventoryError.FORMAT_UNSUPPORTED, field="input_format")
     sheet = CountSheetImport.objects.create(
         session=session,
         content=content,
@@ -487,7 +472,7 @@ def confirm_count_sheet(*, sheet: CountSheetImport, by) -> CountSheetImport:
     """Import a checked sheet (a tracked job); it is imported entirely or not at all."""
     sheet = CountSheetImport.objects.select_for_update().get(pk=sheet.pk)
     if sheet.state != ImportState.VALID:
-        raise DomainError(_("Only a sheet that was checked without errors can be imported."))
+        raise DomainError(InventoryError.SHEET_NOT_CHECKED)
     sheet.state = ImportState.IMPORTING
     sheet.save(update_fields=["state"])
     job = start_job(
@@ -542,10 +527,10 @@ def recheck_count_sheet(*, sheet: CountSheetImport, by) -> CountSheetImport:
     """Check a sheet whose job failed once more (a new tracked job)."""
     sheet = CountSheetImport.objects.select_for_update().get(pk=sheet.pk)
     if sheet.state != ImportState.FAILED:
-        raise DomainError(_("Only a sheet whose job failed can be checked again."))
+        raise DomainError(InventoryError.SHEET_NOT_FAILED)
     sheet.session.refresh_from_db(fields=["state"])
     if sheet.session.state not in ENTRY_STATES:
-        raise DomainError(_("This session is not open for counting."))
+        raise DomainError(InventoryError.NOT_OPEN)
     CountSheetImport.objects.filter(pk=sheet.pk).update(
         state=ImportState.VALIDATING, errors=[], error_count=0, preview=[]
     )
@@ -643,9 +628,9 @@ def _import_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> d
         sheet = CountSheetImport.objects.select_for_update().defer("content").get(pk=sheet_id)
         session = CountSession.objects.select_for_update().get(pk=sheet.session_id)
         if sheet.state != ImportState.IMPORTING:
-            raise DomainError(_("This sheet is not waiting to be imported."))
+            raise DomainError(InventoryError.SHEET_NOT_IMPORTING)
         if session.state not in ENTRY_STATES:
-            errors = [{"row": None, "errors": [str(_("This session is not open for counting."))]}]
+            errors = [{"row": None, "errors": [str(DomainError(InventoryError.NOT_OPEN))]}]
         else:
             _dataset, errors, total = _run_sheet(sheet, dry_run=False, progress=progress)
         if not errors:
@@ -657,7 +642,127 @@ def _import_count_sheet(*, sheet_id: int, progress: Progress | None = None) -> d
     CountSheetImport.objects.filter(pk=sheet_id).update(
         state=ImportState.INVALID, errors=errors[:ERRORS_KEPT], error_count=len(errors)
     )
-    raise DomainError(
-        _("The sheet was not imported: %(n)s rows have errors. Nothing was written.")
-        % {"n": len(errors)}
+    raise DomainError(InventoryError.SHEET_HAS_ERRORS, params={"n": len(errors)})
+
+
+# --- returned goods ------------------------------------------------------------------------------
+RETURN_ATTEMPTS = 3
+
+
+@transaction.atomic
+def return_to_stock(
+    *,
+    warehouse: Warehouse,
+    product: Product,
+    quantity: Decimal | int | str,
+    reason: str,
+    by: User,
+    location: Location | None = None,
+) -> ApprovedStock:
+    """Add re-sellable returned units to the approved stock manual orders sell from.
+
+    The units go to ``location`` or, when none is named, to the bin of ``warehouse`` that holds
+    the most of the product now. As with an approval, the current row is kept (no longer
+    current) and a new current row holds the sum, with who, when and why. The current rows are
+    locked ``FOR UPDATE``; two returns at once add up, and a return racing the first stock row
+    of a bin is retried.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(InventoryError.RETURN_REASON_MISSING, field="reason")
+    try:
+        qty = Decimal(str(quantity))
+    except ArithmeticError:
+        raise DomainError(InventoryError.RETURN_NOT_POSITIVE, field="quantity") from None
+    if not qty.is_finite() or qty <= 0:
+        raise DomainError(InventoryError.RETURN_NOT_POSITIVE, field="quantity")
+    if product.counted_in_pieces and qty != qty.to_integral_value():
+        raise DomainError(
+            InventoryError.RETURN_NOT_WHOLE,
+            params={"sku": product.sku, "qty": _qty(qty)},
+            field="quantity",
+        )
+    if location is not None and location.warehouse_id != warehouse.pk:
+        raise DomainError(
+            InventoryError.RETURN_LOCATION_ELSEWHERE,
+            params={"code": location.code, "warehouse": warehouse.code},
+            field="location",
+        )
+    for attempt in range(RETURN_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                row = _add_returned(
+                    warehouse=warehouse,
+                    product=product,
+                    quantity=qty,
+                    reason=reason,
+                    by=by,
+                    location=location,
+                )
+            break
+        except IntegrityError:
+            # Another return (or an approval) made the bin's first current row meanwhile.
+            if attempt == RETURN_ATTEMPTS - 1:
+                raise DomainError(InventoryError.STOCK_BUSY, params={"sku": product.sku}) from None
+    post_to_timeline(
+        kind="inventory.returned_to_stock",
+        sku=product.sku,
+        quantity=_qty(qty),
+        warehouse=warehouse.code,
+        location=row.location.code,
+        reason=reason,
+        by=by,
+        stock_id=row.pk,
+    )
+    return row
+
+
+def _add_returned(
+    *,
+    warehouse: Warehouse,
+    product: Product,
+    quantity: Decimal,
+    reason: str,
+    by: User,
+    location: Location | None,
+) -> ApprovedStock:
+    current_rows = ApprovedStock.objects.select_for_update().filter(
+        is_current=True, warehouse=warehouse, product=product
+    )
+    list(current_rows.order_by("location_id").values_list("pk", flat=True))
+    # A row superseded while this waited for its lock is skipped by that statement; read again
+    # now that the rows are held, so a current row committed meanwhile is seen (and locked).
+    current = list(current_rows.select_related("location").order_by("location_id"))
+    if location is not None:
+        previous = next((r for r in current if r.location_id == location.pk), None)
+        target = location
+    elif current:
+        previous = min(current, key=lambda r: (-r.quantity, r.location.code))
+        target = previous.location
+    else:
+        raise DomainError(
+            InventoryError.RETURN_NEEDS_LOCATION,
+            params={"sku": product.sku, "warehouse": warehouse.code},
+            field="location",
+        )
+    total = (previous.quantity if previous is not None else ZERO) + quantity
+    if total > MAX_QTY:
+        raise DomainError(
+            InventoryError.RETURN_TOO_LARGE,
+            params={"qty": _qty(quantity), "max": _qty(MAX_QTY)},
+            field="quantity",
+        )
+    if previous is not None:
+        previous.is_current = False
+        previous.save(update_fields=["is_current"])
+    return ApprovedStock.objects.create(
+        warehouse=warehouse,
+        location=target,
+        product=product,
+        quantity=total,
+        source=StockSource.RETURN,
+        session=None,
+        reason=reason,
+        approved_at=timezone.now(),
+        approved_by=by,
     )

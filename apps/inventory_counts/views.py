@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from apps.catalog.models import Product
 from apps.core.choices import JobState
 from apps.core.errors import DomainError, add_domain_error
 from apps.core.jobs import refresh_job_state
@@ -20,7 +21,7 @@ from apps.core.tabular import export_content
 from . import selectors, services
 from .choices import ENTRY_STATES, ImportState, SessionState
 from .forms import ApproveForm, EntryForm, SessionForm, SheetUploadForm
-from .models import CountSession, CountSheetImport, Product
+from .models import CountSession, CountSheetImport
 from .resources import CountSheetExportResource, VarianceReportResource, format_by_name
 
 REPORT_PAGE_SIZE = 100

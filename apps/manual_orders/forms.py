@@ -9,9 +9,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.catalog.models import Product, Warehouse
 from apps.core.forms import MinuteField
 from apps.core.tabular import refuse_oversized_upload
-from apps.inventory_counts.models import Product, Warehouse
 
 from .choices import NotifyBy, OrderChannel, OrderState, OrderType, PushState, ReferenceKind
 from .models import MAX_LINE_QUANTITY, AllocationRule, Customer

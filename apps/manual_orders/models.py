@@ -2,8 +2,8 @@
 data they need that the stock counts do not already keep (customers, selling prices), the
 allocation rules, and each order's history as rows.
 
-Products and warehouses are the stock counts' own (``inventory_counts.Product`` and
-``Warehouse``); a product is sold at the price kept in ``ProductPrice``.
+Products and warehouses are the catalogue's (``catalog.Product`` and ``Warehouse``, written only
+through ``apps.catalog.services``); a product is sold at the price kept in ``ProductPrice``.
 """
 
 from decimal import Decimal
@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.catalog.models import Product, Warehouse
 from apps.core.events import render_event
-from apps.inventory_counts.models import Product, Warehouse
 
 from .choices import (
     HOLDING_STATES,

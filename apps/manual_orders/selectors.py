@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
 
-from apps.inventory_counts.models import Product, Warehouse
+from apps.catalog.models import Product, Warehouse
 from apps.inventory_counts.selectors import approved_stock_map
 
 from .choices import OrderState, PushState

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -16,13 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.backups.engine import gateway
+from apps.catalog import services as catalog
+from apps.catalog.models import Warehouse
 from apps.core.choices import Channel
 from apps.core.errors import DomainError, full_clean_or_refuse
 from apps.core.events import json_safe
 from apps.core.jobs import start_job
 from apps.core.notifications import send_notification
 from apps.core.timeline import post_to_timeline
-from apps.inventory_counts.models import Product, Warehouse
 
 from . import events, selectors
 from .choices import (
@@ -35,6 +36,7 @@ from .choices import (
     OrderType,
     PushState,
 )
+from .errors import OrderError
 from .models import (
     MAX_LINE_QUANTITY,
     AllocationRule,
@@ -48,6 +50,9 @@ from .models import (
 )
 
 CENT = Decimal("0.01")
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 
 # --- settings --------------------------------------------------------------------------------------
@@ -65,11 +70,8 @@ class DuplicateSuspected(DomainError):
 
     def __init__(self, existing: ManualOrder) -> None:
         super().__init__(
-            _(
-                "Order %(number)s for this customer with the same items was taken "
-                "%(minutes)s minutes ago. Tick “Not a duplicate” to take this one as well."
-            )
-            % {
+            OrderError.DUPLICATE_SUSPECTED,
+            params={
                 "number": existing.number,
                 "minutes": max(
                     0, int((timezone.now() - existing.created_at).total_seconds() // 60)
@@ -81,7 +83,9 @@ class DuplicateSuspected(DomainError):
 
 
 class StockShort(DomainError):
-    pass
+    """Not enough stock while ``MANUAL_ORDERS_BLOCK_ON_NO_STOCK`` refuses short orders."""
+
+    default_code = OrderError.STOCK_SHORT
 
 
 CANCELLED_AFTER_PUSH = _(
@@ -205,11 +209,11 @@ def place_order(
     if existing is not None:
         return PlacedOrder(existing, created=False)
     if channel not in OrderChannel.values:
-        raise DomainError(_("Choose how the order came in."), field="channel")
+        raise DomainError(OrderError.CHANNEL_MISSING, field="channel")
     if not delivery_address.strip():
-        raise DomainError(_("Enter the delivery address."), field="delivery_address")
+        raise DomainError(OrderError.ADDRESS_MISSING, field="delivery_address")
     if not lines:
-        raise DomainError(_("Add at least one line."))
+        raise DomainError(OrderError.NO_LINES)
     items: dict[int, int] = {}
     for line in lines:
         _check_line(line)
@@ -246,16 +250,14 @@ def _check_line(line: LineInput) -> None:
     """Every line names one product and a whole quantity the entry form parsed and bounded: no
     line is ever taken with a guessed product or a quantity nobody confirmed."""
     if not isinstance(line.product_id, int) or isinstance(line.product_id, bool):
-        raise DomainError(_("Every line needs a chosen product."))
+        raise DomainError(OrderError.LINE_WITHOUT_PRODUCT)
     quantity = line.quantity
     if not isinstance(quantity, int) or isinstance(quantity, bool):
-        raise DomainError(_("Quantities must be whole numbers."))
+        raise DomainError(OrderError.QUANTITY_NOT_WHOLE)
     if quantity <= 0:
-        raise DomainError(_("Quantities must be at least 1."))
+        raise DomainError(OrderError.QUANTITY_TOO_SMALL)
     if quantity > MAX_LINE_QUANTITY:
-        raise DomainError(
-            _("A line cannot ask for more than %(max)s.") % {"max": f"{MAX_LINE_QUANTITY:,}"}
-        )
+        raise DomainError(OrderError.QUANTITY_TOO_LARGE, params={"max": f"{MAX_LINE_QUANTITY:,}"})
 
 
 class _AlreadyPlaced(Exception):
@@ -296,7 +298,7 @@ def _place(
     for line in lines:
         price = prices.get(line.product_id)
         if price is None or not price.product.active:
-            raise DomainError(_("This product cannot be sold (inactive or without a price)."))
+            raise DomainError(OrderError.NOT_FOR_SALE)
     # Stock: approved counted stock minus what open orders hold (rows locked above when blocking).
     available = selectors.available_stock(items)
     short = []
@@ -312,9 +314,7 @@ def _place(
                 }
             )
     if short and blocking:
-        raise StockShort(
-            _("Not enough stock: %(lines)s") % {"lines": " ".join(str(s) for s in short)}
-        )
+        raise StockShort(params={"lines": " ".join(str(s) for s in short)})
     warnings.extend(str(s) for s in short)
     duplicate = _likely_duplicate(customer=customer, items=items, key=key)
     if duplicate is not None and not confirm_duplicate:
@@ -341,14 +341,13 @@ def _place(
         reason = line.price_reason.strip()
         if unit_price != price.price:
             if not by.has_perm("manual_orders.override_price"):
-                raise DomainError(_("You may not change the unit price."))
+                raise DomainError(OrderError.PRICE_CHANGE_FORBIDDEN)
             if not reason:
                 raise DomainError(
-                    _("Give a reason for the changed price of %(sku)s.")
-                    % {"sku": price.product.sku}
+                    OrderError.PRICE_REASON_MISSING, params={"sku": price.product.sku}
                 )
             if unit_price < 0:
-                raise DomainError(_("A price cannot be negative."))
+                raise DomainError(OrderError.NEGATIVE_PRICE)
         line_total = (unit_price * line.quantity).quantize(CENT)
         total += line_total
         built.append(
@@ -396,8 +395,8 @@ def _move(
 ) -> ManualOrder:
     if to not in TRANSITIONS[order.state]:
         raise DomainError(
-            _("An order that is %(state)s cannot become %(to)s.")
-            % {"state": order.get_state_display(), "to": OrderState(to).label}
+            OrderError.INVALID_TRANSITION,
+            params={"state": OrderState(order.state).label, "to": OrderState(to).label},
         )
     now = timezone.now()
     from_state = order.state
@@ -437,7 +436,7 @@ def confirm_order(*, order: ManualOrder, by) -> ManualOrder:
 @transaction.atomic
 def cancel_order(*, order: ManualOrder, reason: str, by) -> ManualOrder:
     if not reason.strip():
-        raise DomainError(_("Give the reason for cancelling."), field="reason")
+        raise DomainError(OrderError.CANCEL_REASON_MISSING, field="reason")
     return _move(_locked(order), OrderState.CANCELLED, by=by, note=reason.strip()[:300])
 
 
@@ -454,11 +453,11 @@ def allocate_order(
     order = _locked(order)
     rule = selectors.matching_rule(order)
     if warehouse is None and rule is None:
-        raise DomainError(_("No allocation rule matches this order: choose a warehouse."))
+        raise DomainError(OrderError.NO_MATCHING_RULE, field="warehouse")
     order.warehouse = warehouse or rule.warehouse
     order.carrier = carrier.strip() or (rule.carrier if rule else "")
     if not order.carrier:
-        raise DomainError(_("Choose a carrier."), field="carrier")
+        raise DomainError(OrderError.CARRIER_MISSING, field="carrier")
     order.allocation_rule = rule
     order.allocation_overridden = rule is None or (
         order.warehouse_id != rule.warehouse_id or order.carrier != rule.carrier
@@ -479,7 +478,7 @@ def dispatch_order(
 ) -> ManualOrder:
     order = _locked(order)
     if not tracking_number.strip():
-        raise DomainError(_("Enter the tracking number."), field="tracking_number")
+        raise DomainError(OrderError.TRACKING_MISSING, field="tracking_number")
     order.tracking_number = tracking_number.strip()
     if carrier.strip():
         order.carrier = carrier.strip()
@@ -580,7 +579,7 @@ PREVIEW_ROWS = 50
 ERRORS_KEPT = 500
 
 
-def _check_reference(imp: ReferenceImport, *, dry_run: bool, progress=None):
+def _check_reference(imp: ReferenceImport, *, dry_run: bool, by: User | None = None, progress=None):
     from apps.core.tabular import read_dataset
 
     from .resources import REFERENCE_RESOURCES
@@ -594,7 +593,7 @@ def _check_reference(imp: ReferenceImport, *, dry_run: bool, progress=None):
         progress(10, _("Checking %(n)s rows") % {"n": len(dataset)})
     if dataset.headers:
         dataset.headers = [str(h or "").strip().lower() for h in dataset.headers]
-    resource = REFERENCE_RESOURCES[imp.kind](progress=progress)
+    resource = REFERENCE_RESOURCES[imp.kind](progress=progress, by=by)
     result = resource.import_data(
         dataset, dry_run=dry_run, raise_errors=False, use_transactions=True
     )
@@ -644,7 +643,7 @@ def check_reference(*, import_id: int, progress=None) -> dict:
         with transaction.atomic():
             imp = ReferenceImport.objects.select_for_update().defer("content").get(pk=import_id)
             if imp.state != ImportState.CHECKING:
-                raise DomainError(_("This file is not waiting to be checked."))
+                raise DomainError(OrderError.REFERENCE_NOT_CHECKING)
             dataset, result, errors = _check_reference(imp, dry_run=True, progress=progress)
             imp.total_rows = len(dataset)
             imp.errors = errors[:ERRORS_KEPT]
@@ -679,21 +678,23 @@ def confirm_reference_import(*, imp: ReferenceImport, by, progress=None) -> Refe
     with transaction.atomic():
         imp = ReferenceImport.objects.select_for_update().defer("content").get(pk=imp.pk)
         if imp.state != ImportState.CHECKED:
-            raise DomainError(_("Only a checked file without errors can be imported."))
-        _dataset, _result, errors = _check_reference(imp, dry_run=False, progress=progress)
+            raise DomainError(OrderError.REFERENCE_NOT_CHECKED)
+        _dataset, _result, errors = _check_reference(
+            imp, dry_run=False, by=by or imp.created_by, progress=progress
+        )
         if errors:
             transaction.set_rollback(True)
-            raise DomainError(_("The file has errors now; nothing was imported."))
+            raise DomainError(OrderError.REFERENCE_HAS_ERRORS)
         imp.state = ImportState.IMPORTED
         imp.imported_at = timezone.now()
         imp.save(update_fields=["state", "imported_at"])
     return imp
 
 
-def load_reference_from_order_system(*, url: str | None = None, progress=None) -> dict[str, int]:
+def load_reference_from_order_system(
+    *, url: str | None = None, by: User | None = None, progress=None
+) -> dict[str, int]:
     """Products (with prices) and customers straight from the order system's database."""
-    from apps.inventory_counts.choices import measure_of_unit
-
     from .handback import read_reference
 
     url = url or settings.ORDER_SYSTEM_DATABASE_URL
@@ -702,15 +703,9 @@ def load_reference_from_order_system(*, url: str | None = None, progress=None) -
     except gateway.DB_ERRORS as exc:
         if not gateway.is_missing_table(exc):
             raise DomainError(
-                _("The order system's database cannot be read: %(error)s") % {"error": exc}
+                OrderError.ORDER_SYSTEM_UNREADABLE, params={"error": str(exc)}
             ) from exc
-        raise DomainError(
-            _(
-                "The order system's database has no products or customers yet (it is empty). "
-                "Load the order system first, or load the reference data from its latest "
-                "backups instead."
-            )
-        ) from exc
+        raise DomainError(OrderError.ORDER_SYSTEM_EMPTY) from exc
     if progress:
         progress(
             40,
@@ -718,26 +713,20 @@ def load_reference_from_order_system(*, url: str | None = None, progress=None) -
             % {"p": len(products), "c": len(customers)},
         )
     with transaction.atomic():
-        Product.objects.bulk_create(
-            [
-                Product(
+        ids = catalog.upsert_products(
+            products=[
+                catalog.ProductData(
                     sku=p["sku"],
                     name=p["name"],
                     category=p["category"] or "",
                     unit=p["unit"] or "pcs",
-                    unit_of_measure=measure_of_unit(p["unit"] or ""),
                     active=bool(p["active"]),
                 )
                 for p in products
             ],
-            update_conflicts=True,
-            unique_fields=["sku"],
-            update_fields=["name", "category", "unit", "active"],
-            batch_size=2000,
-        )
-        ids = dict(
-            Product.objects.filter(sku__in=[p["sku"] for p in products]).values_list("sku", "pk")
-        )
+            by=by,
+            reason="order system reference",
+        ).ids
         ProductPrice.objects.bulk_create(
             [
                 ProductPrice(product_id=ids[p["sku"]], price=Decimal(str(p["price"])))
@@ -769,13 +758,13 @@ def load_reference_from_order_system(*, url: str | None = None, progress=None) -
     return {"products": len(products), "customers": len(customers)}
 
 
-def load_reference_from_latest_backup(*, progress=None) -> dict[str, int]:
+def load_reference_from_latest_backup(*, by: User | None = None, progress=None) -> dict[str, int]:
     """The same load, from the newest intact products and users backups (the backups app
     restores them into a throw-away database first), for when the order system is down."""
     from apps.backups.services import latest_backups_opened
 
     with latest_backups_opened(slugs=["products", "users"], progress=progress) as url:
-        return load_reference_from_order_system(url=url, progress=progress)
+        return load_reference_from_order_system(url=url, by=by, progress=progress)
 
 
 # --- hand-back ----------------------------------------------------------------------------------------
@@ -888,7 +877,7 @@ def export_orders(*, file_format: str, push_state: str = "", state: str = "") ->
 
     fmt = formats(EXPORT_FORMATS).get(file_format)
     if fmt is None:
-        raise DomainError(_("Unknown export format."))
+        raise DomainError(OrderError.UNKNOWN_EXPORT_FORMAT, field="file_format")
     qs = OrderLine.objects.select_related("order", "order__customer").order_by("order_id", "pk")
     if push_state:
         qs = qs.filter(order__push_state=push_state)

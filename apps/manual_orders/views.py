@@ -11,12 +11,12 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
+from apps.catalog.models import Warehouse
 from apps.core.choices import JobState
 from apps.core.errors import DomainError, add_domain_error
 from apps.core.events import message
 from apps.core.jobs import refresh_job_state, start_job
 from apps.core.mixins import StaffPageMixin
-from apps.inventory_counts.models import Warehouse
 
 from . import events, selectors, services
 from .choices import OrderState, PushState

@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.test import RequestFactory
 from import_export.mixins import BaseExportMixin
 
+from apps.catalog.models import Product
 from apps.core.tabular import SafeExportFormat
-from apps.inventory_counts.models import Product
 
 pytestmark = pytest.mark.django_db
 

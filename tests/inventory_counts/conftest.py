@@ -4,9 +4,10 @@ from decimal import Decimal
 import pytest
 
 from apps.accounts.roles import Role
+from apps.catalog.models import Location, Product, Warehouse
 from apps.inventory_counts import services
 from apps.inventory_counts.choices import SessionState
-from apps.inventory_counts.models import CountSession, Location, Product, Warehouse
+from apps.inventory_counts.models import CountSession
 
 from .factories import LocationFactory, ProductFactory, WarehouseFactory
 

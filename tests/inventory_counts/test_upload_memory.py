@@ -7,8 +7,9 @@ is checked, both under 256 MiB.
 
 import pytest
 
+from apps.catalog.models import Location, Product
 from apps.inventory_counts.choices import ImportState as SheetState
-from apps.inventory_counts.models import CountSheetImport, Location, Product
+from apps.inventory_counts.models import CountSheetImport
 from tests.hostile_files import count_sheet_csv, zip_bomb_xlsx
 from tests.peak_rss import LIMIT_MIB
 from tests.peak_rss import measure_on_test_db as _peak_rss

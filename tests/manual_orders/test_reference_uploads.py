@@ -5,8 +5,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.accounts.roles import Role
+from apps.catalog.models import Product
 from apps.core.models import JobRecord
-from apps.inventory_counts.models import Product
 from apps.manual_orders.choices import ImportState
 from apps.manual_orders.models import ReferenceImport
 from tests.conftest import wait_for

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.accounts.management.commands.seed_demo import ensure_demo_users
 from apps.accounts.roles import Role
+from apps.catalog.models import Location, Product, Warehouse
 from apps.incidents import services as incidents
 from apps.incidents.choices import (
     CauseCategory,
@@ -31,7 +32,7 @@ from apps.incidents.choices import (
 from apps.incidents.models import Incident
 from apps.inventory_counts import services as counts
 from apps.inventory_counts.choices import SessionState
-from apps.inventory_counts.models import CountSession, Location, Product, Warehouse
+from apps.inventory_counts.models import CountSession
 from apps.manual_orders import services as orders
 from apps.manual_orders.choices import NotifyBy, OrderChannel, OrderState, OrderType
 from apps.manual_orders.models import AllocationRule, Customer, ManualOrder, ProductPrice
