@@ -106,6 +106,8 @@ def _read_from(
         return offset
     with f:
         f.seek(offset)
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(f.fileno(), offset, 0, os.POSIX_FADV_SEQUENTIAL)
         carry = b""
         while True:
             block = f.read(BLOCK)
