@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "apps.customer_care",
     "apps.drills",
     "apps.evaluations",
+    "apps.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -300,6 +301,33 @@ CARE_BUSINESS_HOURS = env.str("CARE_BUSINESS_HOURS", default="09:00-18:00")
 CARE_BUSINESS_DAYS = env.list("CARE_BUSINESS_DAYS", cast=int, default=[0, 1, 2, 3, 4])
 # A case this close to its target is flagged on the queue and its lead told (once).
 CARE_BREACH_WARNING_MINUTES = env.int("CARE_BREACH_WARNING_MINUTES", default=30)
+
+# --- monitoring ---------------------------------------------------------------------------------
+# Probes run every this many seconds (the scheduler; `manage.py run_probes` runs one round).
+MONITORING_PROBE_SECONDS = env.int("MONITORING_PROBE_SECONDS", default=15)
+# The order-system probes' connect and statement timeout: a slower answer is a failure.
+MONITORING_DB_TIMEOUT_MS = env.int("MONITORING_DB_TIMEOUT_MS", default=3000)
+# Orders per minute are compared over this window with the same window a week earlier.
+MONITORING_ORDER_RATE_WINDOW_MINUTES = env.int("MONITORING_ORDER_RATE_WINDOW_MINUTES", default=5)
+# Failed payments: orders of this window (ending a minute ago) that have no payment.
+MONITORING_PAYMENT_WINDOW_MINUTES = env.int("MONITORING_PAYMENT_WINDOW_MINUTES", default=15)
+# Which files of ORDER_SYSTEM_LOG_DIR are read, and what makes a line an error line (a regex).
+MONITORING_LOG_PATTERN = env.str("MONITORING_LOG_PATTERN", default="*.log*")
+MONITORING_LOG_ERROR_PATTERN = env.str(
+    "MONITORING_LOG_ERROR_PATTERN", default=r"\b(?:ERROR|CRITICAL|FATAL)\b"
+)
+# The change journal's logical replication slot on the order system (its lag is a probe).
+MONITORING_JOURNAL_SLOT = env.str("MONITORING_JOURNAL_SLOT", default="recovery_journal")
+# An alarm that resolved less than this long ago and fires again is reopened, not a new alarm.
+MONITORING_FLAP_MINUTES = env.int("MONITORING_FLAP_MINUTES", default=10)
+# /metrics answers to `Authorization: Bearer <token>`; with no token, only to loopback clients.
+MONITORING_METRICS_TOKEN = env.str("MONITORING_METRICS_TOKEN", default="")
+# /health/: a backup store with less free space than this is a failure.
+MONITORING_MIN_FREE_MB = env.int("MONITORING_MIN_FREE_MB", default=1024)
+# Samples older than this are deleted by the probe rounds (alarms keep their own evidence).
+MONITORING_SAMPLE_RETENTION_DAYS = env.int("MONITORING_SAMPLE_RETENTION_DAYS", default=14)
+# Problem reports: the largest screenshot accepted.
+MONITORING_SCREENSHOT_MAX_MB = env.int("MONITORING_SCREENSHOT_MAX_MB", default=5)
 
 # --- stock counts --------------------------------------------------------------------------------
 # A bin holding more than this many units of one product must be confirmed by the clerk.

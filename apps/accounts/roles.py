@@ -101,9 +101,21 @@ _REHEARSALS_READ = {"drills.view_restorerehearsal"}
 _REHEARSALS_RUN = _REHEARSALS_READ | {"drills.add_restorerehearsal"}
 _TRAINING_READ = {"drills.view_course"}
 _TRAINING_MANAGE = _TRAINING_READ | {"drills.manage_training", "drills.view_readiness_matrix"}
+# Monitoring: everyone reports problems; tech support and the lead watch and act on alarms;
+# administrators edit rules and HTTP probes.
+_REPORT_PROBLEMS = {"monitoring.add_problemreport"}
+_FIGURES = {"monitoring.view_figures"}
+_ALARMS_READ = {"monitoring.view_alarm"} | _FIGURES
+_ALARMS_ACT = _ALARMS_READ | {
+    "monitoring.acknowledge_alarm",
+    "monitoring.view_problemreport",
+    "monitoring.triage_problemreport",
+}
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    Role.EMERGENCY_LEAD: _SEE_JOBS
+    Role.EMERGENCY_LEAD: _ALARMS_ACT
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
     | _BACKUPS_RUN
     | _NOTIFICATIONS
     | _INCIDENTS_LEAD
@@ -115,7 +127,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _TRAINING_READ
     | {"drills.view_readiness_matrix"}
     | _CARE_READ,
-    Role.TECH_SUPPORT: _SEE_JOBS
+    Role.TECH_SUPPORT: _ALARMS_ACT
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
     | _BACKUPS_RUN
     | _INCIDENTS_WORK
     | {"incidents.add_incident", "incidents.check_readiness"}
@@ -123,29 +137,46 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _DRILLS_READ
     | _REHEARSALS_RUN
     | _TRAINING_READ,
-    Role.BUSINESS_SUPPORT: _SEE_JOBS
+    Role.BUSINESS_SUPPORT: _FIGURES
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
     | _BACKUPS_READ
     | _INCIDENTS_WORK
     | _ORDERS_TAKE
     | _DRILLS_READ
     | _TRAINING_READ,
-    Role.LOGISTICS: _SEE_JOBS
+    Role.LOGISTICS: _FIGURES
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
     | _INCIDENTS_WORK
     | _INVENTORY_PLAN
     | _ORDERS_FULFIL
     | _DRILLS_READ
     | _TRAINING_READ,
-    Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT | _ORDERS_READ | _TRAINING_READ,
+    Role.WAREHOUSE_CLERK: _REPORT_PROBLEMS
+    | _INCIDENTS_READ
+    | _INVENTORY_COUNT
+    | _ORDERS_READ
+    | _TRAINING_READ,
     # Care agents answer cases, look orders up and change or cancel manual orders from a case.
-    Role.CARE_AGENT: _SEE_JOBS | _INCIDENTS_READ | _ORDERS_TAKE | _CARE_WORK | _TRAINING_READ,
+    Role.CARE_AGENT: _REPORT_PROBLEMS
+    | _SEE_JOBS
+    | _INCIDENTS_READ
+    | _ORDERS_TAKE
+    | _CARE_WORK
+    | _TRAINING_READ,
     # Care leads also see the team's queue and figures and reassign cases.
-    Role.CARE_LEAD: _SEE_JOBS
+    Role.CARE_LEAD: _FIGURES
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
     | _NOTIFICATIONS
     | _INCIDENTS_READ
     | _ORDERS_TAKE
     | _CARE_LEAD
     | _TRAINING_READ,
-    Role.MANAGER: _SEE_JOBS
+    Role.MANAGER: _ALARMS_READ
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
     | _BACKUPS_READ
     | _NOTIFICATIONS
     | _INCIDENTS_LEAD
@@ -157,7 +188,16 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _REHEARSALS_RUN
     | _TRAINING_MANAGE
     | _CARE_MANAGE,
-    Role.ADMIN: _SEE_JOBS
+    Role.ADMIN: _ALARMS_READ
+    | _REPORT_PROBLEMS
+    | {
+        "monitoring.view_alarmrule",
+        "monitoring.change_alarmrule",
+        "monitoring.view_probe",
+        "monitoring.add_probe",
+        "monitoring.change_probe",
+    }
+    | _SEE_JOBS
     | _BACKUPS_RUN
     | _NOTIFICATIONS
     | _INCIDENTS_READ

@@ -16,6 +16,7 @@ APP_NAMESPACES = {
     "customer_care",
     "drills",
     "evaluations",
+    "monitoring",
 }
 # Public or POST-only endpoints, tested on their own.
 NOT_STAFF_PAGES = {
@@ -170,6 +171,32 @@ def _care_case(user):
     return {"pk": case.pk}
 
 
+def _alarm(user):
+    from apps.monitoring.models import Alarm
+    from tests.monitoring.factories import RuleFactory
+
+    return {"pk": Alarm.objects.create(rule=RuleFactory(), severity="warning").pk}
+
+
+def _rule(user):
+    from tests.monitoring.factories import RuleFactory
+
+    return {"pk": RuleFactory().pk}
+
+
+def _http_probe(user):
+    from tests.monitoring.factories import HttpProbeFactory
+
+    return {"pk": HttpProbeFactory().pk}
+
+
+def _problem(user):
+    from apps.monitoring import services
+    from tests.monitoring.images import png_bytes
+
+    return {"pk": services.report_problem(what="x", screenshot=png_bytes(), by=user).pk}
+
+
 # URL kwargs for pages that show one object, made for the visiting user.
 SAMPLE_KWARGS = {
     "manual_orders:order-detail": _manual_order,
@@ -255,6 +282,15 @@ SAMPLE_KWARGS = {
             "case-rma-receive",
         )
     },
+    "monitoring:alarm-detail": _alarm,
+    "monitoring:alarm-acknowledge": _alarm,
+    "monitoring:alarm-declare": _alarm,
+    "monitoring:rule-edit": _rule,
+    "monitoring:probe-edit": _http_probe,
+    "monitoring:problem-detail": _problem,
+    "monitoring:problem-screenshot": _problem,
+    "monitoring:problem-triage": _problem,
+    "monitoring:problem-solve": _problem,
 }
 
 
