@@ -185,6 +185,9 @@ REDIS_URL = env.str("REDIS_URL", default="")
 JOB_RUNNER = env.str("JOB_RUNNER", default="rq" if REDIS_URL else "thread")
 JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=5)
 JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=60)
+# Intervals of registered schedules (apps.core.schedules) changed per deployment, in seconds:
+# SCHEDULE_INTERVALS='{"backups.due": 120}'.
+SCHEDULE_INTERVALS = env.json("SCHEDULE_INTERVALS", default={})
 _rq_queue = {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 6 * 3600}
 RQ_QUEUES = {"default": dict(_rq_queue), "backups": dict(_rq_queue)}
 RQ_SHOW_ADMIN_LINK = False

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
 from apps.core.events import event
 
 from .. import events
 from ..choices import ALLOWED_TRANSITIONS, STATE_TIMESTAMP_FIELD, IncidentState, TeamRole
+from ..errors import IncidentsError
 from ..models import ASSESSMENT_FIELDS, Incident, IncidentTransition
 from .checklists import instantiate_templates
 from .common import _check_cause, _lock, _not_before_declaration, _not_in_future, _require_open
@@ -130,20 +130,17 @@ def transition(
     """Move the incident to ``to``; the first time of each state is recorded once and kept."""
     incident = _lock(Incident, incident, version)
     if to not in IncidentState.values:
-        raise DomainError(_("Unknown state."))
+        raise DomainError(IncidentsError.UNKNOWN_STATE)
     if to not in ALLOWED_TRANSITIONS[incident.state]:
         raise DomainError(
-            _("An incident cannot go from “%(from)s” to “%(to)s”.")
-            % {
-                "from": IncidentState(incident.state).label,
-                "to": IncidentState(to).label,
-            }
+            IncidentsError.INCIDENT_TRANSITION,
+            params={"from": IncidentState(incident.state).label, "to": IncidentState(to).label},
         )
     if (
         to == IncidentState.TEAM_ASSEMBLED
         and not incident.team.filter(team_role=TeamRole.LEADER).exists()
     ):
-        raise DomainError(_("Name a leader before declaring the team assembled."))
+        raise DomainError(IncidentsError.NO_LEADER)
     now = timezone.now()
     at = at or now
     _not_in_future(at, field="at")
@@ -151,8 +148,8 @@ def transition(
     last = incident.transitions.order_by("-at", "-pk").first()
     if last and at < last.at:
         raise DomainError(
-            _("That time is before the previous state change (%(when)s).")
-            % {"when": timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M")},
+            IncidentsError.BEFORE_PREVIOUS_CHANGE,
+            params={"when": timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M")},
             field="at",
         )
     from_state = incident.state
