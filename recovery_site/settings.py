@@ -7,6 +7,7 @@ secret. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and real RQ work
 """
 
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -332,6 +333,12 @@ MONITORING_SCREENSHOT_MAX_MB = env.int("MONITORING_SCREENSHOT_MAX_MB", default=5
 # --- stock counts --------------------------------------------------------------------------------
 # A bin holding more than this many units of one product must be confirmed by the clerk.
 INVENTORY_PLAUSIBLE_MAX_PER_BIN = env.int("INVENTORY_PLAUSIBLE_MAX_PER_BIN", default=100_000)
+# A counted line differing from its expected quantity by more than this percentage (the default
+# of new sessions) and by more than INVENTORY_RECOUNT_MIN_UNITS units needs a recount.
+INVENTORY_RECOUNT_THRESHOLD_PCT = Decimal(env.str("INVENTORY_RECOUNT_THRESHOLD_PCT", default="5"))
+INVENTORY_RECOUNT_MIN_UNITS = Decimal(env.str("INVENTORY_RECOUNT_MIN_UNITS", default="0"))
+# The same clerk scanning the same line again within this many seconds must confirm it.
+INVENTORY_DUPLICATE_WINDOW_SECONDS = env.int("INVENTORY_DUPLICATE_WINDOW_SECONDS", default=120)
 
 # --- notifications -------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -82,7 +82,9 @@ def _checked(
         instance.full_clean(validate_unique=False, validate_constraints=False)
     except ValidationError as exc:
         name, messages = next(iter(exc.message_dict.items()))
-        label = model._meta.get_field(name).verbose_name if name != "__all__" else ""
+        label = (
+            getattr(model._meta.get_field(name), "verbose_name", name) if name != "__all__" else ""
+        )
         raise DomainError(
             code, params={param: row.key, "field": label, "error": messages[0]}, field=name
         ) from None

@@ -6,6 +6,7 @@ quantity is the sum of its entries (kept on the line by the services, under a ro
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -18,11 +19,13 @@ from apps.core.models import JobRecord
 
 from .choices import EntrySource, ImportState, SessionState, StockSource
 
-QTY = {"max_digits": 14, "decimal_places": 3}
+QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 
 
 class CountSession(models.Model):
     """One stock count: a warehouse, optionally narrowed to some bins or categories."""
+
+    _change_reason: str  # read by django-simple-history
 
     name = models.CharField(_("name"), max_length=120)
     warehouse = models.ForeignKey(

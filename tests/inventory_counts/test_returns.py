@@ -149,3 +149,17 @@ def test_returns_at_the_same_moment_all_add_up(baseline, bin_has_stock):
     before = 100 if bin_has_stock else 0
     assert list(current(baseline.tea, location).values_list("quantity", flat=True)) == [before + 10]
     assert ApprovedStock.objects.filter(source=StockSource.RETURN).count() == 4
+
+
+def test_returned_units_are_what_manual_orders_can_sell_next(baseline):
+    from apps.manual_orders.selectors import available_stock
+
+    assert available_stock([baseline.tea.pk]) == {baseline.tea.pk: Decimal("100")}
+    services.return_to_stock(
+        warehouse=baseline.warehouse,
+        product=baseline.tea,
+        quantity=5,
+        reason="RMA-21",
+        by=baseline.manager,
+    )
+    assert available_stock([baseline.tea.pk]) == {baseline.tea.pk: Decimal("105")}
