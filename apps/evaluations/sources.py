@@ -21,6 +21,7 @@ from typing import Any, Final
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist, FieldError
 from django.db import DatabaseError
+from django.db.models import Sum
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +111,7 @@ def _drill_rehearsal_rows(start: datetime | None, end: datetime | None) -> list[
     if Model is None:
         return None
     try:
-        qs = Model.objects.exclude(finished_at=None)
+        qs = Model.objects.exclude(finished_at=None).filter(state__in=["passed", "failed"])
         if start is not None:
             qs = qs.filter(finished_at__gte=start)
         if end is not None:
@@ -120,7 +121,7 @@ def _drill_rehearsal_rows(start: datetime | None, end: datetime | None) -> list[
                 at=row.finished_at,
                 rto_seconds=row.rto_seconds,
                 rpo_seconds=row.rpo_seconds,
-                ok=bool(getattr(row, "passed", True)),
+                ok=row.state == "passed",
             )
             for row in qs.order_by("finished_at")
         ]
@@ -183,29 +184,43 @@ def summarise_cases(cases: Iterable[CaseRow], csat_scores: Iterable[float]) -> d
 
 
 def _care_rows(start: datetime, end: datetime) -> tuple[list[CaseRow], list[float]] | None:
-    # Wiring: customer care's Case (opened/first response/resolved times, kind, compensation)
-    # and its survey answers (score 1–5, answered_at).
+    """Cases opened in the window (customer care's ``Case``), the compensation granted on them
+    (``Compensation.cost``) and the survey scores answered in the window (``Survey``)."""
     Case = _model("customer_care", "Case")
-    Survey = _model("customer_care", "SurveyAnswer")
+    Survey = _model("customer_care", "Survey")
+    Compensation = _model("customer_care", "Compensation")
     if Case is None:
         return None
     try:
+        rows = list(
+            Case.objects.filter(created_at__gte=start, created_at__lt=end).values_list(
+                "pk", "created_at", "first_responded_at", "resolved_at", "case_type"
+            )
+        )
+        cost: dict[int, Decimal] = {}
+        if Compensation is not None and rows:
+            cost = dict(
+                Compensation.objects.filter(case_id__in=[r[0] for r in rows])
+                .values("case_id")
+                .annotate(total=Sum("cost"))
+                .values_list("case_id", "total")
+            )
         cases = [
             CaseRow(
-                opened_at=c.opened_at,
-                first_response_at=c.first_response_at,
-                resolved_at=c.resolved_at,
-                is_complaint=c.kind == "complaint",
-                compensation=getattr(c, "compensation_amount", None),
+                opened_at=opened,
+                first_response_at=first,
+                resolved_at=resolved,
+                is_complaint=case_type == "complaint",
+                compensation=cost.get(pk, Decimal("0")) if Compensation is not None else None,
             )
-            for c in Case.objects.filter(opened_at__gte=start, opened_at__lt=end)
+            for pk, opened, first, resolved, case_type in rows
         ]
         scores: list[float] = []
         if Survey is not None:
             scores = [
                 float(s)
                 for s in Survey.objects.filter(
-                    answered_at__gte=start, answered_at__lt=end
+                    answered_at__gte=start, answered_at__lt=end, score__isnull=False
                 ).values_list("score", flat=True)
             ]
         return cases, scores
