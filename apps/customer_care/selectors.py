@@ -19,6 +19,26 @@ if TYPE_CHECKING:
 QUEUE_PAGE = 50
 
 
+def open_cases_by_time_left(
+    *, now: datetime, buckets: list[tuple[str, timedelta | None, timedelta | None]]
+) -> list[tuple[str, int]]:
+    """Open cases counted per band of time left before they are due, in one query.
+
+    ``buckets`` are ``(key, low, high)`` offsets from ``now`` (``None`` = unbounded), e.g. the
+    monitoring dashboard's overdue / under 4 h / under 24 h / later.
+    """
+    counts: dict[str, Any] = {}
+    for key, low, high in buckets:
+        cond = Q()
+        if low is not None:
+            cond &= Q(due_at__gte=now + low)
+        if high is not None:
+            cond &= Q(due_at__lt=now + high)
+        counts[key] = Count("pk", filter=cond)
+    row = Case.objects.filter(state__in=OPEN_STATES).aggregate(**counts)
+    return [(key, row[key]) for key, _low, _high in buckets]
+
+
 def queue(
     *,
     owner: User | None = None,

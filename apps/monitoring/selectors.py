@@ -147,31 +147,12 @@ CARE_BUCKETS = [
 
 
 def care_cases_by_time_left(*, now: datetime) -> list[tuple[str, int]] | None:
-    """Open care cases by time left before their deadline; None when customer care has no
-    cases table yet (``apps.customer_care`` is being built in parallel)."""
+    """Open care cases by time left before they are due (customer care's own selector)."""
     if not apps.is_installed("apps.customer_care"):
         return None
-    app_label, model_name = "customer_care", "Case"  # names of a model still to come
-    try:
-        case = apps.get_model(app_label, model_name)
-    except LookupError:
-        return None
-    names = {f.name for f in case._meta.get_fields()}
-    due_field = next((n for n in ("due_at", "sla_due_at", "deadline") if n in names), None)
-    if due_field is None:
-        return None
-    qs = case.objects.all()
-    if "closed_at" in names:
-        qs = qs.filter(closed_at__isnull=True)
-    out = []
-    for key, low, high in CARE_BUCKETS:
-        f = {}
-        if low is not None:
-            f[f"{due_field}__gte"] = now + low
-        if high is not None:
-            f[f"{due_field}__lt"] = now + high
-        out.append((key, qs.filter(**f).count()))
-    return out
+    from apps.customer_care.selectors import open_cases_by_time_left
+
+    return open_cases_by_time_left(now=now, buckets=CARE_BUCKETS)
 
 
 def business_figures(*, now: datetime | None = None) -> Figures:

@@ -69,8 +69,33 @@ def test_count_progress_is_lines_counted_out_of_lines(make_user):
     assert selectors.count_progress() == [("A 区盘点", 3, 4)]
 
 
-def test_care_cases_are_not_measured_while_customer_care_has_no_cases_table():
-    assert selectors.care_cases_by_time_left(now=timezone.now()) is None
+def test_open_care_cases_are_counted_by_time_left_and_resolved_ones_left_out():
+    from apps.customer_care.models import Case
+    from apps.customer_care.services.common import start_clock
+    from tests.manual_orders.factories import CustomerFactory
+
+    now = timezone.now()
+    for due, state in [
+        (now - timedelta(minutes=5), "open"),
+        (now + timedelta(hours=1), "new"),
+        (now + timedelta(hours=2), "waiting"),
+        (now + timedelta(hours=10), "open"),
+        (now + timedelta(days=3), "open"),
+        (now - timedelta(hours=1), "resolved"),
+    ]:
+        case = Case(
+            customer=CustomerFactory(), channel="phone", case_type="order_query", subject="s"
+        )
+        start_clock(case)
+        case.save()
+        Case.objects.filter(pk=case.pk).update(due_at=due, state=state)
+
+    assert selectors.care_cases_by_time_left(now=now) == [
+        ("overdue", 1),
+        ("lt4h", 2),
+        ("lt24h", 1),
+        ("later", 1),
+    ]
 
 
 def test_charts_are_svg_with_the_figures_and_no_script():
@@ -78,8 +103,7 @@ def test_charts_are_svg_with_the_figures_and_no_script():
     figures = selectors.business_figures()
     with translation.override("zh-hans"):
         rendered = charts.all_charts(figures)
-    assert rendered["care"] is None
-    for name in ("orders_per_hour", "backlog", "entry_to_dispatch", "count_progress"):
+    for name in ("orders_per_hour", "backlog", "entry_to_dispatch", "count_progress", "care"):
         svg = str(rendered[name])
         assert svg.startswith("<svg") and "<script" not in svg, name
 
@@ -92,5 +116,5 @@ def test_the_figures_page_and_dashboard_show_the_charts_in_both_languages(client
         page = client.get(reverse("monitoring:figures"))
         assert page.status_code == 200
         text = page.content.decode()
-        assert text.count("<svg") == 4 and title in text, language
+        assert text.count("<svg") == 5 and title in text, language
         assert title in client.get(reverse("core:dashboard")).content.decode()
