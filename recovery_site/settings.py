@@ -251,6 +251,10 @@ STORAGES["backups_remote"] = {
     "OPTIONS": env.json("BACKUP_REMOTE_OPTIONS", default={"location": BACKUP_REMOTE_DIR}),
 }
 
+# --- scheduler -------------------------------------------------------------------------------
+# Per-deployment intervals of registered schedules, seconds: {"backups.due": 120}.
+SCHEDULE_INTERVALS = env.json("SCHEDULE_INTERVALS", default={})
+
 # --- incidents -------------------------------------------------------------------------------
 # Upgrade readiness: every backup scope needs a complete, verified backup this recent (hours).
 READINESS_BACKUP_MAX_AGE_HOURS = env.int("READINESS_BACKUP_MAX_AGE_HOURS", default=24)

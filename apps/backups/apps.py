@@ -11,6 +11,16 @@ class BackupsConfig(AppConfig):
         from . import events
 
         events.register()
+        from datetime import timedelta
+
+        from apps.core.schedules import register_schedule
+
+        register_schedule(
+            "backups.due",
+            task="apps.backups.services.start_due_backups",
+            every=timedelta(minutes=1),
+            label=_("Backups due by policy"),
+        )
         from apps.core.dashboard import Widget, register_widget
 
         def context(user):
