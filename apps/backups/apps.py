@@ -11,6 +11,9 @@ class BackupsConfig(AppConfig):
         from . import events
 
         events.register()
+        from . import full_backup
+
+        full_backup.register_events()
         from datetime import timedelta
 
         from apps.core.schedules import register_schedule

@@ -296,3 +296,63 @@ class BackupAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.backup} ({self.by})"
+
+
+class FullBackup(models.Model):
+    """ "Back up everything before the upgrade" (plan 2.3.2): every scope, each one verified.
+
+    One at a time: ``is_active`` is unique while true, so a double click or a second operator
+    gets the run already under way.
+    """
+
+    state = models.CharField(
+        _("state"), max_length=10, choices=RunState.choices, default=RunState.QUEUED
+    )
+    is_active = models.BooleanField(default=True, editable=False)
+    job = models.ForeignKey(
+        JobRecord,
+        verbose_name=_("job"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    backups = models.ManyToManyField(
+        BackupRun, verbose_name=_("backups"), related_name="full_backups", blank=True
+    )
+    report = models.JSONField(_("report"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("full backup")
+        verbose_name_plural = _("full backups")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
+                name="one_active_full_backup",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('Full backup')} #{self.pk} ({self.get_state_display()})"
+
+    @property
+    def all_verified(self) -> bool:
+        return (
+            self.state == RunState.COMPLETE
+            and bool(self.report)
+            and all(item.get("ok") for item in self.report)
+        )
