@@ -85,6 +85,8 @@ def missing_packages(*, need_pg: bool, need_redis: bool) -> list[str]:
         missing.append("gettext")
     if not _has_cjk_font():
         missing.append("fonts-noto-cjk")
+    if not Path("/usr/sbin/sshd").exists():
+        missing.append("openssh-server")  # the SFTP remote-store tests start a private sshd
     return missing
 
 
