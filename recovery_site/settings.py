@@ -251,6 +251,10 @@ STORAGES["backups_remote"] = {
     "OPTIONS": env.json("BACKUP_REMOTE_OPTIONS", default={"location": BACKUP_REMOTE_DIR}),
 }
 
+# Retention: the local store keeps at most this many newest copies per policy (the remote store
+# keeps the policy's "copies kept"); old files leave the local store first.
+BACKUP_LOCAL_KEEP = env.int("BACKUP_LOCAL_KEEP", default=4)
+
 # --- scheduler -------------------------------------------------------------------------------
 # Per-deployment intervals of registered schedules, seconds: {"backups.due": 120}.
 SCHEDULE_INTERVALS = env.json("SCHEDULE_INTERVALS", default={})

@@ -24,6 +24,12 @@ class BackupsConfig(AppConfig):
             every=timedelta(minutes=1),
             label=_("Backups due by policy"),
         )
+        register_schedule(
+            "backups.retention",
+            task="apps.backups.retention.start_pruning",
+            every=timedelta(hours=1),
+            label=_("Delete old backup files (retention)"),
+        )
         from apps.core.dashboard import Widget, register_widget
 
         def context(user):

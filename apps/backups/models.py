@@ -273,6 +273,7 @@ class BackupAudit(models.Model):
     class Action(models.TextChoices):
         DOWNLOAD = "download", _("Downloaded")
         VERIFY = "verify", _("Verified")
+        PRUNE = "prune", _("Deleted by retention")
 
     backup = models.ForeignKey(
         BackupRun, verbose_name=_("backup"), on_delete=models.CASCADE, related_name="audit"
