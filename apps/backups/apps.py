@@ -14,6 +14,9 @@ class BackupsConfig(AppConfig):
         from . import full_backup
 
         full_backup.register_events()
+        from .journal import health
+
+        health.register_events()
         from datetime import timedelta
 
         from apps.core.schedules import register_schedule
@@ -29,6 +32,12 @@ class BackupsConfig(AppConfig):
             task="apps.backups.retention.start_pruning",
             every=timedelta(hours=1),
             label=_("Delete old backup files (retention)"),
+        )
+        register_schedule(
+            "backups.journal_health",
+            task="apps.backups.journal.health.check_journal_health",
+            every=timedelta(minutes=1),
+            label=_("Change journal: slot lag, alarm, remote copies"),
         )
         from apps.core.dashboard import Widget, register_widget
 

@@ -385,6 +385,9 @@ class JournalSegment(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     key_id = models.CharField(_("key id"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Set when retention deleted its files (no retained backup needs it): the row stays as the
+    # record of what was journaled and when it went.
+    pruned_at = models.DateTimeField(_("deleted by retention at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("journal segment")

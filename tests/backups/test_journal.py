@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.backups import engine, services
 from apps.backups.choices import RunState
@@ -45,12 +45,10 @@ def backup_all():
     return runs
 
 
-def journal_everything(process):
-    """Step until every commit so far is in a durable segment.
-
-    Logical decoding reads only flushed WAL, and the test cluster commits asynchronously
-    (synchronous_commit=off): first wait for the WAL written so far to be flushed."""
-    with psycopg.connect(process.url, autocommit=True) as conn:
+def journal_wal_flushed(url):
+    """Logical decoding reads only flushed WAL, and the test cluster commits asynchronously
+    (synchronous_commit=off): wait for the WAL written so far to be flushed."""
+    with psycopg.connect(url, autocommit=True) as conn:
         written = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
         wait_for(
             lambda: conn.execute(
@@ -58,6 +56,11 @@ def journal_everything(process):
             ).fetchone()[0],
             timeout=10,
         )
+
+
+def journal_everything(process):
+    """Step until every commit so far is in a durable segment."""
+    journal_wal_flushed(process.url)
     while process.step() is not None:
         pass
 
@@ -270,3 +273,85 @@ def test_restore_backup_until_prints_the_achieved_point(journal, order_db, scrat
     out = capsys.readouterr().out
     assert "Restored to" in out and "journaled transaction(s) replayed" in out
     assert fingerprint(scratch_db) == fingerprint(order_db)
+
+
+def test_the_slot_lag_is_measured_and_an_alarm_raised_past_the_threshold(
+    journal, order_db, settings
+):
+    from apps.backups.journal.health import check_journal_health
+
+    settings.JOURNAL_LAG_ALARM_BYTES = 1
+    journal_everything(journal)  # a fresh heartbeat
+    for _ in range(3):
+        place_order(order_db)  # not journaled yet: the slot holds WAL for them
+    journal_wal_flushed(order_db)
+
+    with translation.override("en"):
+        assert check_journal_health() == 1
+    state = JournalState.objects.get(slot=settings.JOURNAL_SLOT_NAME)
+    assert state.alarm and state.retained_bytes > 0 and state.lag_checked_at
+    assert "MB of WAL" in state.last_error
+
+    settings.JOURNAL_LAG_ALARM_BYTES = 1024**3
+    journal_everything(journal)
+    assert check_journal_health() == 0
+    state.refresh_from_db()
+    assert not state.alarm
+
+
+def test_a_silent_journal_process_raises_the_alarm(journal, order_db, settings):
+    from apps.backups.journal.health import check_journal_health
+
+    JournalState.objects.filter(slot=settings.JOURNAL_SLOT_NAME).update(
+        heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+    assert check_journal_health() == 1
+
+
+def test_retention_deletes_only_segments_no_retained_backup_needs(journal, order_db, settings):
+    from apps.backups.retention import prune
+
+    place_order(order_db)
+    journal_everything(journal)
+    before = list(JournalSegment.objects.all())
+    backup_all()
+    place_order(order_db)
+    journal_everything(journal)
+    after = list(JournalSegment.objects.exclude(pk__in=[s.pk for s in before]))
+
+    plan = prune(dry_run=True)
+    assert {d.file_name for d in plan.deletions if d.store == "journal"} == {
+        s.file_name for s in before
+    }
+    prune()
+
+    for segment in before:
+        segment.refresh_from_db()
+        assert (
+            segment.pruned_at
+            and not Path(settings.BACKUP_LOCAL_DIR, "journal", segment.file_name).exists()
+        )
+    for segment in after:
+        segment.refresh_from_db()
+        assert segment.pruned_at is None and Path(segment.local_path).exists()
+
+
+def test_a_second_journal_process_on_the_same_slot_stands_by(journal):
+    second = JournalProcess()
+    try:
+        with pytest.raises(engine.JournalError, match="Another journal process"):
+            second.start()
+    finally:
+        second.close()
+
+
+def test_the_pages_say_which_mode_a_scope_is_in(journal, order_db, client, make_user, settings):
+    from django.urls import reverse
+
+    from apps.accounts.roles import Role
+
+    journal_everything(journal)
+    client.force_login(make_user(Role.TECH_SUPPORT))
+    page = client.get(reverse("backups:backup-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Continuous journal" in page  # orders, transactions
+    assert "Snapshots every 1440 min" in page  # users, products (daily)

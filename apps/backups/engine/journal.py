@@ -259,6 +259,14 @@ class Slot:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def try_lock(self) -> bool:
+        """Become the slot's only reader for this session's life (an advisory lock): a second
+        journal process waits as a standby instead of writing the same changes twice."""
+        row = self.conn.execute(
+            "SELECT pg_try_advisory_lock(hashtext('recovery_site_journal:' || %s))", (self.name,)
+        ).fetchone()
+        return bool(row and row[0])
+
     def info(self) -> dict[str, Any] | None:
         row = self.conn.execute(
             "SELECT confirmed_flush_lsn::text, restart_lsn::text, plugin, database,"

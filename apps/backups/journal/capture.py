@@ -80,6 +80,10 @@ class JournalProcess:
     def start(self) -> JournalState:
         """Create the slot (and the state) on first start; on a restart, confirm on the slot
         what is already durable (a crash may have come between recording and confirming)."""
+        if not self.slot.try_lock():
+            raise engine.JournalError(
+                f"Another journal process is reading slot {self.slot_name}; this one waits."
+            )
         confirmed = self.slot.ensure()
         state, created = JournalState.objects.get_or_create(
             slot=self.slot_name,
@@ -141,7 +145,11 @@ class JournalProcess:
             fields = {"written_lsn": last_commit, "heartbeat_at": now, "last_error": ""}
             if txns:
                 fields["last_commit_at"] = txns[-1].commit_time
-            JournalState.objects.filter(pk=self.state.pk).update(**fields)
+            # Conditional on the position we started from: never two writers of one chain.
+            if not JournalState.objects.filter(pk=self.state.pk, written_lsn=written).update(
+                **fields
+            ):
+                raise engine.JournalError("The journal's position moved under this process.")
         self.state.written_lsn = last_commit
         self.slot.advance(last_commit)  # only now: the segment is durable and recorded
         copy_segment_to_remote(segment)

@@ -3,7 +3,7 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.backups.engine import EngineError
+from apps.backups.engine import EngineError, JournalError
 from apps.backups.journal.capture import JournalProcess, journal_available
 
 
@@ -23,11 +23,22 @@ class Command(BaseCommand):
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        try:
-            process = JournalProcess()
-            state = process.start()
-        except EngineError as exc:
-            raise CommandError(str(exc)) from exc
+        process = None
+        while not stop.is_set():
+            try:
+                process = JournalProcess()
+                state = process.start()
+                break
+            except JournalError as exc:  # another process holds the slot: stand by
+                if process is not None:
+                    process.close()
+                self.stdout.write(str(exc))
+                self.stdout.flush()
+                stop.wait(5)
+            except EngineError as exc:
+                raise CommandError(str(exc)) from exc
+        if process is None or stop.is_set():
+            return
         self.stdout.write(
             f"Journal on slot {state.slot}, durable up to position {state.written_lsn}."
         )
