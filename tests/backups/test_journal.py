@@ -156,7 +156,10 @@ def test_a_missing_segment_is_a_gap_named_in_the_plan(journal, order_db):
     middle = JournalSegment.objects.order_by("end_lsn")[1]
     JournalSegment.objects.filter(pk=middle.pk).delete()
 
-    plan = plan_point_in_time(scopes=[BackupScope.objects.get(slug="orders")], until=timezone.now())
+    with translation.override("en"):
+        plan = plan_point_in_time(
+            scopes=[BackupScope.objects.get(slug="orders")], until=timezone.now()
+        )
 
     assert "missing" in plan.gap
     assert all(s.end_lsn < middle.end_lsn for s in plan.segments)
