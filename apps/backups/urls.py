@@ -14,6 +14,11 @@ urlpatterns = [
     path("all/<int:pk>/", views_full.FullBackupDetailView.as_view(), name="full-backup-detail"),
     path("status/", views.ScopeStatusView.as_view(), name="scope-status"),
     path("restores/", views.RestoreListView.as_view(), name="restore-list"),
+    path(
+        "restores/point-in-time/",
+        views_full.PointInTimeRestoreView.as_view(),
+        name="restore-point-in-time",
+    ),
     path("restores/new/", views.RestoreStartView.as_view(), name="restore-start"),
     path("restores/<int:pk>/", views.RestoreDetailView.as_view(), name="restore-detail"),
 ]

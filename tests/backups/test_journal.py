@@ -358,3 +358,58 @@ def test_the_pages_say_which_mode_a_scope_is_in(journal, order_db, client, make_
     page = client.get(reverse("backups:backup-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Continuous journal" in page  # orders, transactions
     assert "Snapshots every 1440 min" in page  # users, products (daily)
+
+
+def test_the_wizard_restores_to_a_point_in_time_and_shows_the_journal_coverage(
+    journal, order_db, scratch_db, client, make_user
+):
+    from django.urls import reverse
+
+    from apps.accounts.roles import Role
+
+    backup_all()
+    place_order(order_db)
+    journal_everything(journal)
+    moment = next_second(timezone.now())
+    at_moment = fingerprint(order_db)
+    place_order(order_db)
+    journal_everything(journal)
+    client.force_login(make_user(Role.TECH_SUPPORT))
+    url = reverse("backups:restore-point-in-time")
+
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "seconds of journaled changes" in page
+
+    response = client.post(
+        url,
+        {
+            "scopes": [BackupScope.objects.get(slug=s).pk for s in TABLE_SCOPES],
+            "until": timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M:%S"),
+            "target": "rehearsal",
+            "confirm": "on",
+        },
+    )
+
+    restore = RestoreRun.objects.get()
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert restore.state == RunState.COMPLETE and not restore.into_order_system
+    assert fingerprint(scratch_db) == at_moment
+
+
+def test_the_wizard_refuses_a_point_in_time_in_the_future(journal, client, make_user):
+    from django.urls import reverse
+
+    from apps.accounts.roles import Role
+
+    client.force_login(make_user(Role.TECH_SUPPORT))
+    response = client.post(
+        reverse("backups:restore-point-in-time"),
+        {
+            "scopes": [BackupScope.objects.get(slug="orders").pk],
+            "until": (timezone.localtime() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+            "target": "order_system",
+            "confirm": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert not RestoreRun.objects.exists()

@@ -153,15 +153,33 @@ class PitrOutcome:
     replay: engine.ReplayResult
 
 
+def _target_url(target: str | None, target_url: str | None) -> str:
+    if target_url:
+        return target_url
+    if target in (None, services.ORDER_SYSTEM):
+        return settings.ORDER_SYSTEM_DATABASE_URL
+    targets = services.scratch_targets()
+    if target not in targets:
+        raise DomainError(_("Unknown restore target: %(target)s") % {"target": target})
+    return targets[target]
+
+
 def perform_point_in_time_restore(
-    *, restore_id: int, until: str, target_url: str | None = None, progress: Progress
+    *,
+    restore_id: int,
+    until: str,
+    target: str | None = None,
+    target_url: str | None = None,
+    progress: Progress,
 ) -> dict[str, Any]:
     """Worker side (or the caller's process, for a URL): see the module's docstring."""
     restore = RestoreRun.objects.get(pk=restore_id)
     until_at = datetime.fromisoformat(until)
     backups = list(restore.backups.select_related("scope").order_by("scope__position"))
     scopes = [b.scope for b in backups]
-    url = target_url or settings.ORDER_SYSTEM_DATABASE_URL
+    url = _target_url(target, target_url)
+    if not restore.into_order_system:
+        services.ensure_scratch_database(url)
     RestoreRun.objects.filter(pk=restore.pk).update(state=RunState.RUNNING)
     plan = plan_point_in_time(scopes=scopes, until=until_at)
     snapshots: dict[str, engine.TxidSnapshot | None] = {}
@@ -190,8 +208,7 @@ def perform_point_in_time_restore(
                     "the last consistent point before it."
                 ) % {"name": segment.file_name, "error": services.explain(exc)}
                 break
-            for txn in engine.iter_until(txns, until_at):
-                replayer.apply(txn)
+            replayer.apply_all(engine.iter_until(txns, until_at))
             progress.update(
                 percent=80 + int(15 * (n + 1) / total),
                 step=_("Replaying the journal: %(name)s") % {"name": segment.file_name},
@@ -270,6 +287,7 @@ def start_point_in_time_restore(
     *,
     scopes: list[BackupScope],
     until: datetime,
+    target: str | None = None,
     target_url: str | None = None,
     by: Any = None,
 ) -> RestoreRun:
@@ -281,7 +299,7 @@ def start_point_in_time_restore(
         raise DomainError(_("The point in time is in the future."))
     with transaction.atomic():
         plan = plan_point_in_time(scopes=scopes, until=until)
-        url = target_url or settings.ORDER_SYSTEM_DATABASE_URL
+        url = _target_url(target, target_url)
         reason = _(
             "Point in time %(until)s: %(backups)s, then %(seconds)s seconds of journaled changes."
         ) % {
@@ -306,7 +324,7 @@ def start_point_in_time_restore(
             kwargs={
                 "restore_id": restore.pk,
                 "until": until.isoformat(),
-                **({"target_url": target_url} if target_url else {}),
+                **({"target_url": target_url} if target_url else {"target": target}),
             },
             queue="backups",
             by=by,
@@ -316,8 +334,39 @@ def start_point_in_time_restore(
 
 
 def pitr_job(
-    *, progress: Progress, restore_id: int, until: str, target_url: str | None = None
+    *,
+    progress: Progress,
+    restore_id: int,
+    until: str,
+    target: str | None = None,
+    target_url: str | None = None,
 ) -> dict[str, Any]:
     return perform_point_in_time_restore(
-        restore_id=restore_id, until=until, target_url=target_url, progress=progress
+        restore_id=restore_id,
+        until=until,
+        target=target,
+        target_url=target_url,
+        progress=progress,
     )
+
+
+@dataclass
+class JournalCoverage:
+    """What the proposal says for a journaled scope: latest backup + journal to now."""
+
+    scope: BackupScope
+    backup: BackupRun | None
+    seconds: int
+    gap: str
+
+
+def journal_coverage(scope: BackupScope) -> JournalCoverage | None:
+    """For a scope the journal covers: its newest backup and how many seconds of journaled
+    changes after it a restore "to now" would add (None: not journaled)."""
+    if not JournalState.objects.filter(slot=settings.JOURNAL_SLOT_NAME).exists():
+        return None
+    try:
+        plan = plan_point_in_time(scopes=[scope], until=timezone.now())
+    except DomainError:
+        return JournalCoverage(scope, None, 0, "")
+    return JournalCoverage(scope, plan.backups[0], int(plan.seconds_after_backup), plan.gap)
