@@ -193,7 +193,9 @@ def prune(*, dry_run: bool = False, by=None, progress: Progress | None = None) -
     plan = plan_pruning()
     from .journal import retention as journal_retention
 
-    plan.deletions.extend(journal_retention.plan_segment_pruning())  # after the backups' plan
+    plan.deletions.extend(
+        journal_retention.plan_segment_pruning(Deletion)
+    )  # after the backups' plan
     if dry_run:
         return plan
     total = len(plan.deletions) or 1

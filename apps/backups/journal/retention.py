@@ -7,6 +7,7 @@ journaled scope can go. Its row stays, with ``pruned_at`` set: the record of the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +39,14 @@ def oldest_needed_position() -> int | None:
     return min(positions) if positions else None
 
 
-def plan_segment_pruning() -> list[Any]:
-    from apps.backups.retention import Deletion
-
+def plan_segment_pruning(deletion: Callable[..., Any]) -> list[Any]:
+    """``deletion(id, file_name, store, reason)`` makes each planned item (retention's type)."""
     needed_from = oldest_needed_position()
     if needed_from is None:
         return []
     reason = _("no retained backup needs it")
     return [
-        Deletion(segment.pk, segment.file_name, JOURNAL, reason)
+        deletion(segment.pk, segment.file_name, JOURNAL, reason)
         for segment in JournalSegment.objects.filter(
             pruned_at__isnull=True, end_lsn__lte=needed_from
         ).order_by("end_lsn")
