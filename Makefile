@@ -29,9 +29,19 @@ run: install
 		echo "REDIS_URL is set: starting an RQ worker for the default and backups queues"; \
 		$(BIN)/python manage.py rqworker default backups & \
 	fi; \
+	echo "Starting the scheduler (manage.py run_scheduler)"; \
+	$(BIN)/python manage.py run_scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# An RQ worker, the scheduler (several `make worker` hosts may run: each schedule runs once
+# per interval) and the change journal (PostgreSQL order systems; it exits at once on SQLite,
+# and a second one on the same slot fails to read it while the first holds it). In production
+# run them as separate services instead.
 worker: install
+	@$(BIN)/python manage.py run_scheduler & scheduler=$$!; \
+	$(BIN)/python manage.py run_journal & journal=$$!; \
+	trap 'kill $$scheduler $$journal 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py rqworker default backups
 
 # The tests run against a private PostgreSQL cluster and Redis started for this run on free

@@ -263,6 +263,22 @@ STORAGES["backups_remote"] = {
     "OPTIONS": env.json("BACKUP_REMOTE_OPTIONS", default={"location": BACKUP_REMOTE_DIR}),
 }
 
+# Retention: the local store keeps at most this many newest copies per policy (the remote store
+# keeps the policy's "copies kept"); old files leave the local store first.
+BACKUP_LOCAL_KEEP = env.int("BACKUP_LOCAL_KEEP", default=4)
+
+# The change journal (PostgreSQL order systems): the logical replication slot it reads, how
+# often it looks for new commits, and the slot's retained WAL past which an alarm is raised.
+JOURNAL_SLOT_NAME = env.str("JOURNAL_SLOT_NAME", default="recovery_site_journal")
+JOURNAL_POLL_SECONDS = env.float("JOURNAL_POLL_SECONDS", default=0.2)
+JOURNAL_MAX_CHANGES = env.int("JOURNAL_MAX_CHANGES", default=20000)
+JOURNAL_LAG_ALARM_BYTES = env.int("JOURNAL_LAG_ALARM_BYTES", default=1024**3)
+JOURNAL_STALE_SECONDS = env.int("JOURNAL_STALE_SECONDS", default=120)
+
+# --- scheduler -------------------------------------------------------------------------------
+# Per-deployment intervals of registered schedules, seconds: {"backups.due": 120}.
+SCHEDULE_INTERVALS = env.json("SCHEDULE_INTERVALS", default={})
+
 # --- incidents -------------------------------------------------------------------------------
 # Upgrade readiness: every backup scope needs a complete, verified backup this recent (hours).
 READINESS_BACKUP_MAX_AGE_HOURS = env.int("READINESS_BACKUP_MAX_AGE_HOURS", default=24)

@@ -89,6 +89,8 @@ def missing_packages(*, need_pg: bool, need_redis: bool) -> list[str]:
     if not Path("/usr/sbin/dovecot").exists():
         # The care mailbox tests read mail from a real IMAP server.
         missing.append("dovecot-imapd")
+    if not Path("/usr/sbin/sshd").exists():
+        missing.append("openssh-server")  # the SFTP remote-store tests start a private sshd
     return missing
 
 

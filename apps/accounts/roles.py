@@ -29,7 +29,7 @@ class Role(models.TextChoices):
 
 
 # Permission groups shared by several roles (app_label.codename).
-_SEE_JOBS = {"core.view_jobrecord"}
+_SEE_JOBS = {"core.view_jobrecord", "core.view_schedulerun"}
 _BACKUPS_READ = {"backups.view_backuprun", "backups.view_restorerun"}
 _BACKUPS_RUN = _BACKUPS_READ | {
     "backups.add_backuprun",

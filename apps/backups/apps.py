@@ -11,6 +11,34 @@ class BackupsConfig(AppConfig):
         from . import events
 
         events.register()
+        from . import full_backup
+
+        full_backup.register_events()
+        from .journal import health
+
+        health.register_events()
+        from datetime import timedelta
+
+        from apps.core.schedules import register_schedule
+
+        register_schedule(
+            "backups.due",
+            task="apps.backups.services.start_due_backups",
+            every=timedelta(minutes=1),
+            label=_("Backups due by policy"),
+        )
+        register_schedule(
+            "backups.retention",
+            task="apps.backups.retention.start_pruning",
+            every=timedelta(hours=1),
+            label=_("Delete old backup files (retention)"),
+        )
+        register_schedule(
+            "backups.journal_health",
+            task="apps.backups.journal.health.check_journal_health",
+            every=timedelta(minutes=1),
+            label=_("Change journal: slot lag, alarm, remote copies"),
+        )
         from apps.core.dashboard import Widget, register_widget
 
         def context(user):

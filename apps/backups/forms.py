@@ -88,3 +88,37 @@ class RestoreConfirmForm(forms.Form):
 
     def chosen(self) -> dict[str, BackupRun]:
         return {s.slug: self.cleaned_data[f"backup_{s.slug}"] for s in self.scopes}
+
+
+class PointInTimeRestoreForm(forms.Form):
+    """Restore to a point in time: the newest backup before it, then the change journal."""
+
+    scopes = forms.ModelMultipleChoiceField(
+        label=_("Scopes to restore"),
+        queryset=BackupScope.objects.exclude(tables=[]),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one scope to restore.")},
+    )
+    until = forms.DateTimeField(
+        label=_("Point in time"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}),
+        help_text=_("In the site's time zone, to the second."),
+    )
+    target = forms.ChoiceField(label=_("Target"))
+    confirm = forms.BooleanField(
+        label=_("I understand that the target's tables of these scopes are replaced."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        target_field = self.fields["target"]
+        assert isinstance(target_field, forms.ChoiceField)
+        target_field.choices = [
+            (services.ORDER_SYSTEM, _("The order system itself")),
+            *[
+                (name, _("Scratch database “%(name)s” (rehearsal)") % {"name": name})
+                for name in services.scratch_targets()
+            ],
+        ]
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("start", _("Restore to this point in time")))

@@ -44,3 +44,9 @@ def verify_job(*, progress: Progress, run_id: int, by_id: int | None = None) -> 
         "rows": sum(t.rows for t in report.tables) if report else None,
         "size": report.size if report else None,
     }
+
+
+def full_backup_job(*, progress: Progress, full_backup_id: int) -> dict:
+    from .full_backup import perform_full_backup
+
+    return perform_full_backup(full_backup_id=full_backup_id, progress=progress)

@@ -293,6 +293,7 @@ class BackupAudit(models.Model):
     class Action(models.TextChoices):
         DOWNLOAD = "download", _("Downloaded")
         VERIFY = "verify", _("Verified")
+        PRUNE = "prune", _("Deleted by retention")
 
     backup = models.ForeignKey(
         BackupRun, verbose_name=_("backup"), on_delete=models.CASCADE, related_name="audit"
@@ -316,3 +317,128 @@ class BackupAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.backup} ({self.by})"
+
+
+class FullBackup(models.Model):
+    """ "Back up everything before the upgrade" (plan 2.3.2): every scope, each one verified.
+
+    One at a time: ``is_active`` is unique while true, so a double click or a second operator
+    gets the run already under way.
+    """
+
+    state = models.CharField(
+        _("state"), max_length=10, choices=RunState.choices, default=RunState.QUEUED
+    )
+    is_active = models.BooleanField(default=True, editable=False)
+    job = models.ForeignKey(
+        JobRecord,
+        verbose_name=_("job"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("started by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    backups = models.ManyToManyField(
+        BackupRun, verbose_name=_("backups"), related_name="full_backups", blank=True
+    )
+    report = models.JSONField(_("report"), default=list, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("full backup")
+        verbose_name_plural = _("full backups")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
+                name="one_active_full_backup",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{_('Full backup')} #{self.pk} ({self.get_state_display()})"
+
+    @property
+    def all_verified(self) -> bool:
+        return (
+            self.state == RunState.COMPLETE
+            and bool(self.report)
+            and all(item.get("ok") for item in self.report)
+        )
+
+
+class JournalSegment(models.Model):
+    """One durable piece of the change journal: committed transactions between two positions.
+
+    Recorded only after its file is fsynced; the slot is confirmed only after this row commits.
+    Segments chain: each starts where the previous one ended (``start_lsn`` = previous
+    ``end_lsn``), so a missing one shows as a gap.
+    """
+
+    slot = models.CharField(_("slot"), max_length=63)
+    file_name = models.CharField(_("file name"), max_length=200, unique=True)
+    start_lsn = models.BigIntegerField(_("from position"))
+    end_lsn = models.BigIntegerField(_("to position"))
+    first_commit_at = models.DateTimeField(_("first commit"), null=True)
+    last_commit_at = models.DateTimeField(_("last commit"), null=True)
+    transactions = models.PositiveIntegerField(_("transactions"), default=0)
+    changes = models.PositiveIntegerField(_("changes"), default=0)
+    tables = models.JSONField(_("tables"), default=dict, blank=True)
+    local_path = models.CharField(_("local path"), max_length=500, blank=True)
+    remote_name = models.CharField(_("remote name"), max_length=500, blank=True)
+    remote_state = models.CharField(
+        _("remote copy"), max_length=10, choices=CopyState.choices, default=CopyState.NONE
+    )
+    size = models.BigIntegerField(_("size (bytes)"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    key_id = models.CharField(_("key id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Set when retention deleted its files (no retained backup needs it): the row stays as the
+    # record of what was journaled and when it went.
+    pruned_at = models.DateTimeField(_("deleted by retention at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("journal segment")
+        verbose_name_plural = _("journal segments")
+        ordering = ["slot", "end_lsn"]
+        constraints = [
+            models.UniqueConstraint(fields=["slot", "end_lsn"], name="one_segment_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class JournalState(models.Model):
+    """The journal process's position and health, per replication slot."""
+
+    slot = models.CharField(_("slot"), max_length=63, unique=True)
+    start_lsn = models.BigIntegerField(_("journal start"), default=0)
+    started_at = models.DateTimeField(_("journal started at"), null=True, blank=True)
+    written_lsn = models.BigIntegerField(_("durable up to"), default=0)
+    last_commit_at = models.DateTimeField(_("last change journaled"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True)
+    lag_bytes = models.BigIntegerField(_("slot lag (bytes)"), null=True, blank=True)
+    retained_bytes = models.BigIntegerField(_("WAL retained (bytes)"), null=True, blank=True)
+    lag_checked_at = models.DateTimeField(_("lag checked at"), null=True, blank=True)
+    alarm = models.BooleanField(_("alarm raised"), default=False)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("journal state")
+        verbose_name_plural = _("journal states")
+
+    def __str__(self) -> str:
+        return self.slot

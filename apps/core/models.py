@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Channel, JobState, NotificationState
+from .choices import Channel, JobState, NotificationState, ScheduleOutcome
 from .events import render_event
 
 
@@ -132,3 +132,62 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.address}: {self.subject or self.body[:40]}"
+
+
+class ScheduleState(models.Model):
+    """One row per registered schedule: when it is next due, and the claim that runs it once.
+
+    Schedulers claim a due schedule with one conditional ``UPDATE`` that moves ``next_run_at``
+    forward, so two scheduler processes never run one schedule twice in an interval.
+    """
+
+    name = models.CharField(_("schedule"), max_length=80, unique=True)
+    next_run_at = models.DateTimeField(_("next run"))
+    last_run = models.ForeignKey(
+        "ScheduleRun",
+        verbose_name=_("last run"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("schedule")
+        verbose_name_plural = _("schedules")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ScheduleRun(models.Model):
+    """One run of a schedule by the scheduler: when, where, and how it ended."""
+
+    name = models.CharField(_("schedule"), max_length=80)
+    scheduler = models.CharField(_("scheduler"), max_length=200)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"),
+        max_length=10,
+        choices=ScheduleOutcome.choices,
+        default=ScheduleOutcome.RUNNING,
+    )
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["name", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.started_at:%Y-%m-%d %H:%M:%S} ({self.get_outcome_display()})"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

@@ -11,6 +11,7 @@ from apps.accounts.roles import roles_of
 from .dashboard import widgets_for
 from .jobs import refresh_job_state
 from .mixins import StaffPageMixin
+from .scheduler import schedule_overview
 from .selectors import get_visible_job, list_jobs_for, list_notifications
 
 
@@ -81,6 +82,18 @@ class JobProgressView(StaffPageMixin, _VisibleJobMixin, DetailView):
         if self.object.is_finished:
             response["HX-Trigger"] = "job-finished"
         return response
+
+
+class ScheduleListView(StaffPageMixin, TemplateView):
+    """Every periodic task the scheduler runs, with its last and next run and outcome."""
+
+    permission_required = "core.view_schedulerun"
+    template_name = "core/schedule_list.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["rows"] = schedule_overview()
+        return ctx
 
 
 class NotificationListView(StaffPageMixin, ListView):

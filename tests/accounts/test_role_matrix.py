@@ -47,6 +47,12 @@ def _restore(user):
     return {"pk": RestoreRunFactory().pk}
 
 
+def _full_backup(user):
+    from apps.backups.models import FullBackup
+
+    return {"pk": FullBackup.objects.create(state="complete", is_active=False).pk}
+
+
 def _incident(user):
     from tests.incidents.factories import IncidentFactory
 
@@ -227,6 +233,7 @@ SAMPLE_KWARGS = {
     "backups:backup-verify": _backup,
     "backups:backup-download": _backup,
     "backups:restore-detail": _restore,
+    "backups:full-backup-detail": _full_backup,
     "core:job-detail": _job_for,
     "core:job-progress": _job_for,
     "accounts:user-edit": lambda user: {"pk": user.pk},

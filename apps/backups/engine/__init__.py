@@ -32,6 +32,22 @@ from .errors import (
     UnknownKeyError,
     WrongKeyError,
 )
+from .journal import (
+    JournalError,
+    JournalGapError,
+    Replayer,
+    ReplayResult,
+    Txn,
+    format_lsn,
+    iter_until,
+    parse_lsn,
+    read_segment,
+    target_connection,
+)
+from .journal import Slot as JournalSlot
+from .journal import Snapshot as TxidSnapshot
+from .journal import count_rows as count_table_rows
+from .journal import write_segment as write_journal_segment
 from .keys import Keyring, generate_key_line
 from .restore import RestoreReport, restore_file, restore_files
 from .verify import FileCheck, TableCheck, VerifyReport, verify_file
@@ -48,6 +64,20 @@ __all__ = [
     "EngineError",
     "ForeignKeyError",
     "FileCheck",
+    "JournalError",
+    "JournalGapError",
+    "JournalSlot",
+    "ReplayResult",
+    "Replayer",
+    "Txn",
+    "TxidSnapshot",
+    "count_table_rows",
+    "format_lsn",
+    "iter_until",
+    "parse_lsn",
+    "read_segment",
+    "target_connection",
+    "write_journal_segment",
     "Keyring",
     "KeyringError",
     "PayloadError",

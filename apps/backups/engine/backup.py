@@ -222,6 +222,9 @@ def run_backup(
                         "engine": info["engine"],
                         "database": info["database"],
                         "server_version": info["server_version"],
+                        # PostgreSQL: the snapshot's transactions and WAL position, for the
+                        # change journal's point-in-time restore.
+                        **{k: info[k] for k in ("txid_snapshot", "wal_lsn") if info.get(k)},
                     },
                     "row_format": info["row_format"],
                     "compression": {"algorithm": "zstd", "level": level, "frame_size": frame_size},

@@ -277,10 +277,14 @@ class PostgresSource(BackupSource):
         self._conn.read_only = True
         row = self._conn.execute(
             "SELECT pg_export_snapshot(), current_database(), current_setting('server_version'),"
-            " current_setting('server_version_num')::int"
+            " current_setting('server_version_num')::int, txid_current_snapshot()::text,"
+            " pg_current_wal_lsn()::text"
         ).fetchone()
         assert row is not None
-        self._snapshot, self._dbname, self._version, self._version_num = row
+        self._snapshot, self._dbname, self._version, self._version_num = row[:4]
+        # Which transactions the snapshot sees, and the WAL position then: the change journal
+        # replays exactly the transactions this backup does not hold (engine/journal.py).
+        self._txid_snapshot, self._wal_lsn = row[4], row[5]
         if self._version_num < 110000:
             self._conn.close()
             raise SourceError("PostgreSQL 11 or newer is required.")
@@ -383,6 +387,8 @@ class PostgresSource(BackupSource):
             "row_format": ROW_FORMAT,
             "checksum_algorithm": CHECKSUM_ALGORITHM,
             "settings": dict(SESSION_SETTINGS),
+            "txid_snapshot": self._txid_snapshot,
+            "wal_lsn": self._wal_lsn,
         }
 
     def estimate(self, table: str) -> tuple[float, float]:

@@ -103,8 +103,13 @@ def restore_files(
     hook: Hook | None = None,
     workers: int = DEFAULT_WORKERS,
     expected_sha256: Sequence[str | None] | None = None,
+    before_commit: Callable[[RestoreTarget], None] | None = None,
 ) -> list[RestoreReport]:
     """Several backup files (scopes) into one target in ONE transaction: all of them or none.
+
+    ``before_commit(target)`` runs after every file is loaded and checked, inside the same
+    transaction (the change journal's replay for a point-in-time restore); if it raises, the
+    whole restore rolls back.
 
     Constraints and foreign keys are rebuilt once, after every file is loaded, so files may
     come in any order (orders before the customers they reference). ``expected_sha256`` (one
@@ -120,6 +125,7 @@ def restore_files(
         hook=hook,
         workers=workers,
         expected_sha256=expected_sha256,
+        before_commit=before_commit,
     )
 
 
@@ -134,6 +140,7 @@ def _restore(
     hook: Hook | None,
     workers: int,
     expected_sha256: Sequence[str | None] | None = None,
+    before_commit: Callable[[RestoreTarget], None] | None = None,
 ) -> list[RestoreReport]:
     t0 = time.monotonic()
     files_in = [Path(p) for p in paths]
@@ -217,6 +224,8 @@ def _restore(
                     raise ChecksumMismatchError(
                         f"{p.name}: its SHA-256 differs from the one recorded when it was made."
                     )
+            if before_commit is not None:
+                before_commit(target)
             target.commit()
             restored_files = stager.commit() if stager is not None else []
         except EngineError:

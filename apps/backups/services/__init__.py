@@ -11,7 +11,15 @@ Split by use case (``backup``, ``policies``, ``verify``, ``proposal``, ``restore
 
 from .backup import backup_file_name, default_kind, perform_backup, start_backup
 from .checks import run_checks, validate_check
-from .common import ORDER_SYSTEM, explain, resolve_target, scratch_targets, step_text, target_label
+from .common import (
+    ORDER_SYSTEM,
+    explain,
+    resolve_target,
+    scratch_targets,
+    sha256_of,
+    step_text,
+    target_label,
+)
 from .keys import get_keyring, known_key_ids
 from .policies import due_policies, start_due_backups
 from .proposal import (
@@ -37,6 +45,7 @@ from .verify import (
 )
 
 __all__ = [
+    "sha256_of",
     "bare_table_name",
     "ORDER_SYSTEM",
     "Dependency",

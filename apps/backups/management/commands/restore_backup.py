@@ -10,22 +10,31 @@ from ._wait import wait_for_job
 class Command(BaseCommand):
     help = (
         "Restore a scope (the proposed backup, or --backup NAME) into the order system, or "
-        "into --target-url for a rehearsal. All or nothing; verified afterwards."
+        "into --target-url for a rehearsal. All or nothing; verified afterwards. --until TIME "
+        "(ISO, e.g. 2026-11-30T09:15:00+08:00) restores to a point in time: the newest backup "
+        "before it, then the change journal up to it, in one transaction."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--scope", required=True, action="append", help="repeatable")
         parser.add_argument("--backup", default=None, help="file name of the backup to use")
         parser.add_argument("--target-url", default=None)
+        parser.add_argument("--until", default=None, help="point in time (ISO 8601)")
         parser.add_argument(
             "--yes", action="store_true", help="confirm replacing the target's data"
         )
 
-    def handle(self, *args, scope, backup, target_url, yes, **options):
+    def handle(self, *args, scope, backup, target_url, yes, until, **options):
         scopes = list(BackupScope.objects.filter(slug__in=scope))
         missing = set(scope) - {s.slug for s in scopes}
         if missing:
             raise CommandError(f"Unknown scope(s): {', '.join(sorted(missing))}")
+        if until:
+            from ._point_in_time import restore_to_point_in_time
+
+            return restore_to_point_in_time(
+                self, scopes=scopes, until=until, target_url=target_url, yes=yes
+            )
         chosen = {}
         if backup:
             try:

@@ -1,0 +1,597 @@
+"""The change journal: PostgreSQL logical decoding into encrypted segments, and their replay.
+
+Plain Python, no Django. A logical replication slot (output plugin ``test_decoding``, which
+every PostgreSQL server ships, read through plain SQL functions over an ordinary connection)
+yields every committed transaction in commit order. ``Slot.peek`` reads complete transactions
+after the slot's confirmed position without consuming them; the caller writes them to a segment
+(``write_segment``: the backups' container format, fsynced and renamed) and only then
+``Slot.advance`` confirms the position, so a crash anywhere re-reads, never skips.
+
+A segment's payload is JSON lines, one transaction each::
+
+    {"x": xid, "l": commit_lsn, "t": "commit time (UTC ISO)", "c": [[table, op, cols, key], ...]}
+
+``op`` is ``I``/``U``/``D``/``T`` (insert, update, delete, truncate); ``cols`` and ``key`` are
+``[[name, type, value], ...]`` with text values as PostgreSQL prints them (``None`` for NULL,
+``UNCHANGED`` for an unchanged TOAST value that an update did not send).
+
+``replay`` applies transactions to a target connection inside the caller's transaction, skipping
+those the base backup already holds: a backup records its snapshot (``txid_current_snapshot``),
+and a transaction is in the backup exactly when that snapshot sees its xid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from .backup import PARTIAL_SUFFIX
+from .container import ContainerReader, ContainerWriter
+from .errors import EngineError, PayloadError, RestoreError, SourceUnreachableError
+from .keys import Keyring
+from .logfiles import fsync_dir
+
+PLUGIN = "test_decoding"
+SEGMENT_FORMAT = "recovery-site-journal"
+UNCHANGED = "\x00unchanged-toast-datum"
+OPS = {"INSERT": "I", "UPDATE": "U", "DELETE": "D", "TRUNCATE": "T"}
+
+
+class JournalError(EngineError):
+    """The journal cannot be read or applied (slot missing, decoding not enabled, ...)."""
+
+
+class JournalGapError(JournalError):
+    """Segments are missing or damaged: replay stops at the last consistent point."""
+
+
+# --- positions -------------------------------------------------------------------------------
+def parse_lsn(text: str) -> int:
+    high, low = text.split("/")
+    return (int(high, 16) << 32) | int(low, 16)
+
+
+def format_lsn(lsn: int) -> str:
+    return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
+
+
+# --- decoding ------------------------------------------------------------------------------------
+Column = list[Any]  # [name, type, value]
+
+
+@dataclass
+class Change:
+    table: str
+    op: str
+    cols: list[Column] = field(default_factory=list)
+    key: list[Column] = field(default_factory=list)
+
+
+@dataclass
+class Txn:
+    xid: int
+    lsn: int
+    commit_time: datetime
+    changes: list[Change] = field(default_factory=list)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "x": self.xid,
+                "l": self.lsn,
+                "t": self.commit_time.isoformat(),
+                "c": [[c.table, c.op, c.cols, c.key] for c in self.changes],
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, line: str | bytes) -> Txn:
+        d = json.loads(line)
+        return cls(
+            xid=int(d["x"]),
+            lsn=int(d["l"]),
+            commit_time=datetime.fromisoformat(d["t"]),
+            changes=[Change(t, op, cols, key) for t, op, cols, key in d["c"]],
+        )
+
+
+def _ident(text: str, i: int) -> tuple[str, int]:
+    """An identifier as quote_identifier prints it, from ``i``; returns it and the next index."""
+    if text[i] == '"':
+        out, i = [], i + 1
+        while True:
+            j = text.index('"', i)
+            out.append(text[i:j])
+            if j + 1 < len(text) and text[j + 1] == '"':
+                out.append('"')
+                i = j + 2
+                continue
+            return "".join(out), j + 1
+    j = i
+    while j < len(text) and text[j] not in ".[: ":
+        j += 1
+    return text[i:j], j
+
+
+def _qualified(schema: str, name: str) -> str:
+    def q(part: str) -> str:
+        if part.replace("_", "a").isalnum() and part == part.lower() and not part[0].isdigit():
+            return part
+        return '"' + part.replace('"', '""') + '"'
+
+    return f"{q(schema)}.{q(name)}"
+
+
+def _columns(text: str, i: int) -> tuple[list[Column], int]:
+    """``name[type]:value`` pairs until the end or a ``new-tuple:`` marker."""
+    cols: list[Column] = []
+    n = len(text)
+    while i < n:
+        while i < n and text[i] == " ":
+            i += 1
+        if i >= n or text.startswith("new-tuple:", i):
+            break
+        name, i = _ident(text, i)
+        if text[i] != "[":
+            raise PayloadError(f"Cannot read the decoded change near {text[i : i + 40]!r}")
+        depth, j = 0, i
+        while True:
+            if text[j] == "[":
+                depth += 1
+            elif text[j] == "]":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        typ = text[i + 1 : j]
+        i = j + 2  # past "]:"
+        if text.startswith("'", i):
+            out, i = [], i + 1
+            while True:
+                k = text.index("'", i)
+                out.append(text[i:k])
+                if k + 1 < n and text[k + 1] == "'":
+                    out.append("'")
+                    i = k + 2
+                    continue
+                i = k + 1
+                break
+            value: Any = "".join(out)
+        else:
+            k = text.find(" ", i)
+            k = n if k < 0 else k
+            raw = text[i:k]
+            i = k
+            value = None if raw == "null" else UNCHANGED if raw == "unchanged-toast-datum" else raw
+        cols.append([name, typ, value])
+    return cols, i
+
+
+def parse_change(data: str) -> Change:
+    """One ``table schema.name: OP: ...`` line of test_decoding."""
+    assert data.startswith("table ")
+    i = len("table ")
+    schema, i = _ident(data, i)
+    name, i = _ident(data, i + 1)
+    table = _qualified(schema, name)
+    i += 2  # ": "
+    op_end = data.index(":", i)
+    op = OPS[data[i:op_end]]
+    i = op_end + 1
+    change = Change(table, op)
+    if op == "T":
+        return change
+    rest = data[i:].lstrip()
+    if op == "U" and rest.startswith("old-key:"):
+        change.key, j = _columns(rest, len("old-key:"))
+        rest = rest[j:].lstrip()
+        rest = rest[len("new-tuple:") :] if rest.startswith("new-tuple:") else rest
+        change.cols, _ = _columns(rest, 0)
+    elif op == "D":
+        if rest.startswith("(no-tuple-data)"):
+            raise JournalError(f"{table} has no replica identity: deletes cannot be journaled.")
+        change.key, _ = _columns(rest, 0)
+    else:
+        change.cols, _ = _columns(rest, 0)
+    return change
+
+
+def parse_rows(
+    rows: Iterable[tuple[str, Any, str]], tables: set[str] | None
+) -> tuple[list[Txn], int]:
+    """Decoded rows (lsn, xid, data) to complete transactions; returns them and the last
+    commit position seen (transactions touching none of ``tables`` are dropped but counted)."""
+    txns: list[Txn] = []
+    current: Txn | None = None
+    last_commit = 0
+    for lsn_text, xid, data in rows:
+        if data.startswith("BEGIN"):
+            current = Txn(int(xid), 0, datetime.min.replace(tzinfo=UTC))
+        elif data.startswith("COMMIT"):
+            assert current is not None
+            current.lsn = last_commit = parse_lsn(lsn_text)
+            at = data.find("(at ")
+            if at >= 0:
+                current.commit_time = datetime.fromisoformat(data[at + 4 : data.rindex(")")])
+            if current.changes:
+                txns.append(current)
+            current = None
+        elif data.startswith("table "):
+            assert current is not None
+            change = parse_change(data)
+            if tables is None or change.table in tables:
+                current.changes.append(change)
+    return txns, last_commit
+
+
+# --- the slot --------------------------------------------------------------------------------------
+class Slot:
+    """A logical replication slot on the order system, read through SQL functions."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.name = name
+        try:
+            self.conn = psycopg.connect(
+                url, autocommit=True, connect_timeout=15, application_name="recovery_site-journal"
+            )
+        except psycopg.Error as exc:
+            raise SourceUnreachableError(f"Cannot connect to the order system: {exc}") from None
+        self.conn.execute("SET TimeZone = 'UTC'")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+    def __enter__(self) -> Slot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def try_lock(self) -> bool:
+        """Become the slot's only reader for this session's life (an advisory lock): a second
+        journal process waits as a standby instead of writing the same changes twice."""
+        row = self.conn.execute(
+            "SELECT pg_try_advisory_lock(hashtext('recovery_site_journal:' || %s))", (self.name,)
+        ).fetchone()
+        return bool(row and row[0])
+
+    def info(self) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT confirmed_flush_lsn::text, restart_lsn::text, plugin, database,"
+            " pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint,"
+            " pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint, wal_status"
+            " FROM pg_replication_slots WHERE slot_name = %s",
+            (self.name,),
+        ).fetchone()
+        if row is None:
+            return None
+        return {
+            "confirmed_lsn": parse_lsn(row[0]) if row[0] else 0,
+            "restart_lsn": parse_lsn(row[1]) if row[1] else 0,
+            "plugin": row[2],
+            "database": row[3],
+            "lag_bytes": int(row[4] or 0),
+            "retained_bytes": int(row[5] or 0),
+            "wal_status": row[6],
+        }
+
+    def ensure(self) -> int:
+        """Create the slot if missing; returns its confirmed position (its start, if new)."""
+        info = self.info()
+        if info is not None:
+            return int(info["confirmed_lsn"])
+        level = self.conn.execute("SHOW wal_level").fetchone()
+        if not level or level[0] != "logical":
+            raise JournalError(
+                "The order system's PostgreSQL runs with wal_level="
+                f"{level[0] if level else '?'}; the change journal needs wal_level=logical."
+            )
+        row = self.conn.execute(
+            "SELECT lsn::text FROM pg_create_logical_replication_slot(%s, %s)",
+            (self.name, PLUGIN),
+        ).fetchone()
+        assert row is not None
+        return parse_lsn(row[0])
+
+    def peek(self, *, max_changes: int, tables: set[str] | None) -> tuple[list[Txn], int]:
+        """Complete transactions after the confirmed position, not consumed; and the last
+        commit position read (0 when nothing was committed since)."""
+        cur = self.conn.execute(
+            "SELECT lsn::text, xid::text, data FROM pg_logical_slot_peek_changes("
+            "%s, NULL, %s, 'include-xids', '1', 'include-timestamp', '1', 'skip-empty-xacts', '1')",
+            (self.name, max_changes),
+        )
+        return parse_rows(cur, tables)
+
+    def advance(self, lsn: int) -> None:
+        """Confirm everything up to ``lsn``: only after it is durable in a segment."""
+        self.conn.execute(
+            "SELECT pg_replication_slot_advance(%s, %s::pg_lsn)", (self.name, format_lsn(lsn))
+        )
+
+    def drop(self) -> None:
+        self.conn.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+            " WHERE slot_name = %s",
+            (self.name,),
+        )
+
+
+# --- segments ----------------------------------------------------------------------------------
+@dataclass
+class SegmentResult:
+    path: Path
+    sha256: str
+    size: int
+    manifest: dict[str, Any]
+
+
+def write_segment(
+    path: str | os.PathLike[str],
+    txns: Sequence[Txn],
+    *,
+    keyring: Keyring,
+    start_lsn: int,
+    end_lsn: int,
+    level: int = 3,
+) -> SegmentResult:
+    """Write ``txns`` as one encrypted segment: temporary name, fsync, rename, fsync the dir.
+
+    The file counts only once this returns (the caller then records it and confirms the slot).
+    """
+    out = Path(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=PARTIAL_SUFFIX, dir=out.parent)
+    tmp = Path(tmp_name)
+    tables: dict[str, int] = {}
+    changes = 0
+    try:
+        with os.fdopen(fd, "wb", buffering=0) as f:
+            writer = ContainerWriter(f, keyring, level=level, workers=0)
+            for txn in txns:
+                writer.write(txn.to_json().encode() + b"\n")
+                changes += len(txn.changes)
+                for c in txn.changes:
+                    tables[c.table] = tables.get(c.table, 0) + 1
+            manifest = {
+                "format": SEGMENT_FORMAT,
+                "format_version": 1,
+                "plugin": PLUGIN,
+                "key_id": writer.kid,
+                "start_lsn": format_lsn(start_lsn),
+                "end_lsn": format_lsn(end_lsn),
+                "transactions": len(txns),
+                "changes": changes,
+                "tables": tables,
+                "first_commit": txns[0].commit_time.isoformat() if txns else None,
+                "last_commit": txns[-1].commit_time.isoformat() if txns else None,
+            }
+            writer.finish(manifest)
+            os.fsync(f.fileno())
+        os.replace(tmp, out)
+        fsync_dir(out.parent)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return SegmentResult(out, writer.sha256, writer.size, manifest)
+
+
+def read_segment(
+    path: str | os.PathLike[str], keyring: Keyring
+) -> tuple[dict[str, Any], list[Txn]]:
+    """Every transaction of a segment, authenticated; raises on any damage or cut."""
+    with open(path, "rb") as f:
+        reader = ContainerReader(f, keyring, workers=0)
+        buf = bytearray()
+        for chunk in reader:
+            buf += chunk
+        manifest = reader.manifest
+    assert manifest is not None
+    if manifest.get("format") != SEGMENT_FORMAT:
+        raise PayloadError(f"{Path(path).name} is not a journal segment.")
+    txns = [Txn.from_json(line) for line in bytes(buf).splitlines() if line]
+    if len(txns) != manifest.get("transactions"):
+        raise PayloadError(f"{Path(path).name}: the transactions differ from its manifest.")
+    return manifest, txns
+
+
+# --- replay ----------------------------------------------------------------------------------
+class Snapshot:
+    """``txid_current_snapshot()`` text; ``sees(xid)``: was ``xid`` committed before it?"""
+
+    def __init__(self, text: str) -> None:
+        xmin, xmax, xip = text.split(":")
+        self.xmin = int(xmin) & 0xFFFFFFFF
+        self.xmax = int(xmax) & 0xFFFFFFFF
+        self.xip = {int(x) & 0xFFFFFFFF for x in xip.split(",") if x}
+
+    @staticmethod
+    def _precedes(a: int, b: int) -> bool:
+        return ((a - b) & 0xFFFFFFFF) >= 0x80000000
+
+    def sees(self, xid: int) -> bool:
+        xid &= 0xFFFFFFFF
+        if self._precedes(xid, self.xmin):
+            return True
+        if not self._precedes(xid, self.xmax):
+            return False
+        return xid not in self.xip
+
+
+@dataclass
+class ReplayResult:
+    transactions: int = 0
+    skipped_in_backup: int = 0
+    last_commit: datetime | None = None
+    inserted: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    deleted: dict[str, int] = field(default_factory=dict)
+    truncated: set[str] = field(default_factory=set)
+
+    def net_rows(self, table: str) -> int:
+        return self.inserted.get(table, 0) - self.deleted.get(table, 0)
+
+
+class Replayer:
+    """Applies journal transactions on one open connection, inside the caller's transaction."""
+
+    def __init__(
+        self, conn: psycopg.Connection[Any], snapshots: dict[str, Snapshot | None]
+    ) -> None:
+        self.conn = conn
+        self.snapshots = snapshots  # table -> the base backup's snapshot
+        self.result = ReplayResult()
+        self._pk: dict[str, list[str]] = {}
+
+    def _primary_key(self, table: str) -> list[str]:
+        if table not in self._pk:
+            rows = self.conn.execute(
+                "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid"
+                " AND a.attnum = ANY(i.indkey) WHERE i.indrelid = %s::regclass AND i.indisprimary",
+                (table,),
+            ).fetchall()
+            self._pk[table] = [r[0] for r in rows]
+        return self._pk[table]
+
+    def apply(self, txn: Txn) -> None:
+        """Apply the transaction's changes to the restored tables that their backup lacks.
+
+        Visibility is decided per table: scopes' backups may come from different moments."""
+        wanted = [c for c in txn.changes if c.table in self.snapshots]
+        if not wanted:
+            return
+        applied = False
+        for change in wanted:
+            snap = self.snapshots[change.table]
+            if snap is not None and snap.sees(txn.xid):
+                continue
+            self._apply(change)
+            applied = True
+        if applied:
+            self.result.transactions += 1
+        else:
+            self.result.skipped_in_backup += 1
+        self.result.last_commit = txn.commit_time
+
+    def _apply(self, c: Change) -> None:
+        r = self.result
+        if c.op == "I":
+            names = ", ".join(_qi(col[0]) for col in c.cols)
+            values = ", ".join(f"%s::{col[1]}" for col in c.cols)
+            self._exec(
+                f"INSERT INTO {c.table} ({names}) VALUES ({values})", [col[2] for col in c.cols], c
+            )
+            r.inserted[c.table] = r.inserted.get(c.table, 0) + 1
+        elif c.op == "U":
+            key = c.key or [col for col in c.cols if col[0] in self._primary_key(c.table)]
+            sets = [col for col in c.cols if col[2] != UNCHANGED]
+            if not sets:
+                return
+            assignments = ", ".join(f"{_qi(col[0])} = %s::{col[1]}" for col in sets)
+            where = " AND ".join(f"{_qi(col[0])} = %s::{col[1]}" for col in key)
+            self._exec(
+                f"UPDATE {c.table} SET {assignments} WHERE {where} RETURNING 1",
+                [col[2] for col in sets] + [col[2] for col in key],
+                c,
+                rows=1,
+            )
+            r.updated[c.table] = r.updated.get(c.table, 0) + 1
+        elif c.op == "D":
+            where = " AND ".join(f"{_qi(col[0])} = %s::{col[1]}" for col in c.key)
+            self._exec(
+                f"DELETE FROM {c.table} WHERE {where} RETURNING 1",
+                [col[2] for col in c.key],
+                c,
+                rows=1,
+            )
+            r.deleted[c.table] = r.deleted.get(c.table, 0) + 1
+        elif c.op == "T":
+            self._exec(f"DELETE FROM {c.table}", [], c)
+            r.truncated.add(c.table)
+
+    def _exec(
+        self, sql: str, params: list[Any], change: Change, *, rows: int | None = None
+    ) -> None:
+        try:
+            cur = self.conn.execute(sql, params)
+        except psycopg.Error as exc:
+            raise RestoreError(
+                f"Replaying the journal into {change.table} failed: "
+                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            ) from exc
+        # In pipeline mode only fetching waits for the answer: inserts do not wait (the row
+        # counts are checked after the replay); an update or a delete must match one row.
+        matched = len(cur.fetchall()) if rows is not None else None
+        if rows is not None and matched != rows:
+            raise RestoreError(
+                f"Replaying the journal: a {'update' if change.op == 'U' else 'delete'} of "
+                f"{change.table} matched {matched} rows instead of {rows}: the base "
+                "backup and the journal do not fit together."
+            )
+
+    def apply_all(self, txns: Iterable[Txn]) -> None:
+        """Apply many transactions in pipeline mode: statements stream to the server without
+        waiting for each answer (the replay's cost is round trips, not work)."""
+        try:
+            with self.conn.pipeline():
+                for txn in txns:
+                    self.apply(txn)
+        except psycopg.Error as exc:
+            raise RestoreError(f"Replaying the journal failed: {str(exc).splitlines()[0]}") from exc
+
+    def reset_sequences(self) -> None:
+        """Move each touched table's sequences past its largest value (never back)."""
+        touched = set(self.result.inserted) | set(self.result.updated)
+        for table in sorted(touched):
+            rows = self.conn.execute(
+                "SELECT a.attname, pg_get_serial_sequence(%s, a.attname) FROM pg_attribute a"
+                " WHERE a.attrelid = %s::regclass AND a.attnum > 0 AND NOT a.attisdropped",
+                (table, table),
+            ).fetchall()
+            for attname, seq in rows:
+                if not seq:
+                    continue
+                self.conn.execute(
+                    f"SELECT setval(%s, greatest((SELECT max({_qi(attname)}) FROM {table}),"
+                    f" (SELECT last_value FROM {seq})))",
+                    (seq,),
+                )
+
+
+def _qi(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def iter_until(txns: Iterable[Txn], until: datetime) -> Iterator[Txn]:
+    """Transactions committed at or before ``until`` (they are in commit order)."""
+    for txn in txns:
+        if txn.commit_time > until:
+            return
+        yield txn
+
+
+def target_connection(target: Any) -> psycopg.Connection[Any]:
+    """The open transaction of a PostgreSQL restore target (``restore_files``' before_commit)."""
+    conn = getattr(target, "_conn", None)
+    if getattr(target, "engine", None) != "postgresql" or conn is None:
+        raise JournalError("Point-in-time restore needs a PostgreSQL target.")
+    return conn
+
+
+def count_rows(conn: psycopg.Connection[Any], tables: Iterable[str]) -> dict[str, int]:
+    return {
+        t: int(conn.execute(f"SELECT count(*) FROM ONLY {t}").fetchone()[0])  # type: ignore[index]
+        for t in tables
+    }

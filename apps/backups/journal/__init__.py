@@ -1,0 +1,1 @@
+"""The change journal: logical decoding of the order system into encrypted segments."""

@@ -1,0 +1,372 @@
+"""Point-in-time restore: the newest full backup before TIME, then the journal up to TIME.
+
+Everything happens in ONE transaction on the target (``engine.restore_files`` with the replay as
+its ``before_commit``): the backups are loaded and checked (counts, checksums), then the journal's
+transactions that each backup does not hold (decided by the backup's recorded snapshot) and that
+committed at or before TIME are applied in commit order, and the row counts are checked against
+the backup's plus the journal's inserts and deletes. A gap in the journal (a missing, damaged or
+unreadable segment) stops the replay at the last consistent point and says so; it never skips.
+Then the scopes' checks run like after any restore.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.backups import engine, events, services
+from apps.backups.choices import RunState
+from apps.backups.engine import gateway
+from apps.backups.models import BackupRun, BackupScope, JournalSegment, JournalState, RestoreRun
+from apps.core.errors import DomainError, JobFailure
+from apps.core.events import message as event_message
+from apps.core.jobs import Progress, start_job
+
+from .capture import _qualified, journal_dir
+
+logger = logging.getLogger(__name__)
+
+_DB_ERRORS: tuple[type[BaseException], ...] = tuple(gateway.DB_ERRORS)
+_RESTORE_ERRORS: tuple[type[BaseException], ...] = (
+    engine.EngineError,
+    OSError,
+    DomainError,
+    *_DB_ERRORS,
+)
+_CHECK_ERRORS: tuple[type[BaseException], ...] = (engine.EngineError, *_DB_ERRORS)
+
+
+@dataclass
+class Plan:
+    """What a point-in-time restore would use, and how far the journal reaches."""
+
+    until: datetime
+    backups: list[BackupRun]
+    segments: list[JournalSegment]
+    covered_until: datetime | None  # the last journaled commit the segments reach
+    gap: str = ""  # why the chain stops early ("" when it reaches TIME)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def seconds_after_backup(self) -> float:
+        newest = max((b.finished_at for b in self.backups if b.finished_at), default=None)
+        end = min(self.until, self.covered_until) if self.covered_until else None
+        if newest is None or end is None:
+            return 0.0
+        return max(0.0, (end - newest).total_seconds())
+
+
+def _snapshot_of(run: BackupRun) -> tuple[str | None, int | None]:
+    source = (run.manifest or {}).get("source") or {}
+    lsn = source.get("wal_lsn")
+    return source.get("txid_snapshot"), engine.parse_lsn(lsn) if lsn else None
+
+
+def base_backup(scope: BackupScope, until: datetime) -> BackupRun:
+    """The newest complete, intact backup of ``scope`` finished at or before ``until`` that
+    records its snapshot (made while the journal ran)."""
+    candidates = (
+        BackupRun.objects.filter(scope=scope, state=RunState.COMPLETE, finished_at__lte=until)
+        .exclude(last_verify_ok=False)
+        .order_by("-finished_at", "-pk")
+    )
+    for run in candidates:
+        snapshot, lsn = _snapshot_of(run)
+        if snapshot and lsn is not None:
+            return run
+    raise DomainError(
+        _("%(scope)s has no complete backup before %(when)s that the journal can continue.")
+        % {"scope": scope.name, "when": timezone.localtime(until).strftime("%Y-%m-%d %H:%M:%S")}
+    )
+
+
+def plan_point_in_time(*, scopes: list[BackupScope], until: datetime) -> Plan:
+    backups = [base_backup(scope, until) for scope in scopes]
+    start = min(lsn for lsn in (_snapshot_of(b)[1] for b in backups) if lsn is not None)
+    state = JournalState.objects.filter(slot=settings.JOURNAL_SLOT_NAME).first()
+    plan = Plan(until=until, backups=backups, segments=[], covered_until=None)
+    if state is None or state.start_lsn > start:
+        plan.gap = _("The journal started after the backup; only the backup can be restored.")
+        return plan
+    segments = JournalSegment.objects.filter(
+        slot=settings.JOURNAL_SLOT_NAME, end_lsn__gt=start
+    ).order_by("end_lsn")
+    previous_end = None
+    for segment in segments:
+        if previous_end is None and segment.start_lsn > start:
+            plan.gap = _("Journal segments are missing right after the backup.")
+            break
+        if previous_end is not None and segment.start_lsn != previous_end:
+            plan.gap = _("A journal segment is missing after %(name)s.") % {
+                "name": plan.segments[-1].file_name
+            }
+            break
+        plan.segments.append(segment)
+        previous_end = segment.end_lsn
+        if segment.last_commit_at:
+            plan.covered_until = segment.last_commit_at
+        if segment.first_commit_at and segment.first_commit_at > until:
+            break
+    return plan
+
+
+def _segment_file(segment: JournalSegment) -> Path:
+    """The segment's local file if its SHA-256 matches the record, else the remote copy."""
+    local = Path(segment.local_path) if segment.local_path else None
+    if local is not None and local.exists():
+        with open(local, "rb") as f:
+            if services.sha256_of(f) == segment.sha256:
+                return local
+    if segment.remote_name:
+        storage = storages["backups_remote"]
+        target = journal_dir() / segment.file_name
+        tmp = target.with_name(f".{target.name}.fetch")
+        with storage.open(segment.remote_name, "rb") as src, open(tmp, "wb") as dst:
+            for block in iter(lambda: src.read(1 << 20), b""):
+                dst.write(block)
+        with open(tmp, "rb") as f:
+            if services.sha256_of(f) == segment.sha256:
+                tmp.replace(target)
+                JournalSegment.objects.filter(pk=segment.pk).update(local_path=str(target))
+                return target
+        tmp.unlink()
+    raise engine.JournalGapError(
+        f"Journal segment {segment.file_name} is damaged or missing (its SHA-256 differs from "
+        "the one recorded)."
+    )
+
+
+@dataclass
+class PitrOutcome:
+    restore: RestoreRun
+    achieved: datetime
+    stopped_early: str
+    replay: engine.ReplayResult
+
+
+def _target_url(target: str | None, target_url: str | None) -> str:
+    if target_url:
+        return target_url
+    if target in (None, services.ORDER_SYSTEM):
+        return settings.ORDER_SYSTEM_DATABASE_URL
+    targets = services.scratch_targets()
+    if target not in targets:
+        raise DomainError(_("Unknown restore target: %(target)s") % {"target": target})
+    return targets[target]
+
+
+def perform_point_in_time_restore(
+    *,
+    restore_id: int,
+    until: str,
+    target: str | None = None,
+    target_url: str | None = None,
+    progress: Progress,
+) -> dict[str, Any]:
+    """Worker side (or the caller's process, for a URL): see the module's docstring."""
+    restore = RestoreRun.objects.get(pk=restore_id)
+    until_at = datetime.fromisoformat(until)
+    backups = list(restore.backups.select_related("scope").order_by("scope__position"))
+    scopes = [b.scope for b in backups]
+    url = _target_url(target, target_url)
+    if not restore.into_order_system:
+        services.ensure_scratch_database(url)
+    RestoreRun.objects.filter(pk=restore.pk).update(state=RunState.RUNNING)
+    plan = plan_point_in_time(scopes=scopes, until=until_at)
+    snapshots: dict[str, engine.TxidSnapshot | None] = {}
+    base_rows: dict[str, int] = {}
+    for backup in backups:
+        text, _lsn = _snapshot_of(backup)
+        for table in (backup.manifest or {}).get("tables", []):
+            snapshots[_qualified(table["name"])] = engine.TxidSnapshot(text) if text else None
+            base_rows[_qualified(table["name"])] = int(table["rows"])
+    stopped = [plan.gap]
+    replayer_box: list[engine.Replayer] = []
+
+    def replay(target: Any) -> None:
+        conn = engine.target_connection(target)
+        replayer = engine.Replayer(conn, snapshots)
+        replayer_box.append(replayer)
+        total = max(len(plan.segments), 1)
+        for n, segment in enumerate(plan.segments):
+            try:
+                _manifest, txns = engine.read_segment(
+                    _segment_file(segment), services.get_keyring()
+                )
+            except (engine.EngineError, OSError) as exc:
+                stopped[0] = _(
+                    "Journal segment %(name)s cannot be read (%(error)s): the restore stops at "
+                    "the last consistent point before it."
+                ) % {"name": segment.file_name, "error": services.explain(exc)}
+                break
+            replayer.apply_all(engine.iter_until(txns, until_at))
+            progress.update(
+                percent=80 + int(15 * (n + 1) / total),
+                step=_("Replaying the journal: %(name)s") % {"name": segment.file_name},
+            )
+            if txns and txns[-1].commit_time > until_at:
+                break
+        replayer.reset_sequences()
+        result = replayer.result
+        counts = engine.count_table_rows(conn, list(snapshots))
+        for table, rows in counts.items():
+            if table in result.truncated:
+                continue
+            expected = base_rows[table] + result.net_rows(table)
+            if rows != expected:
+                raise engine.RestoreError(
+                    f"After replaying the journal {table} holds {rows} rows, expected {expected}."
+                )
+
+    try:
+        paths = [services.verified_file_for(b) for b in backups]
+        engine.restore_files(
+            paths,
+            target_url=url,
+            keyring=services.get_keyring(),
+            progress=lambda pct, step: progress.update(
+                percent=int(pct * 0.8), step=services.step_text(step)
+            ),
+            expected_sha256=[b.sha256 or None for b in backups],
+            before_commit=replay,
+        )
+    except _RESTORE_ERRORS as exc:
+        reason = services.explain(exc)
+        RestoreRun.objects.filter(pk=restore.pk).update(
+            state=RunState.FAILED, error=reason, finished_at=timezone.now()
+        )
+        raise JobFailure(reason) from exc
+    result = replayer_box[0].result
+    base_time = max(b.finished_at for b in backups if b.finished_at)
+    achieved = result.last_commit or base_time
+    if not stopped[0] and achieved < until_at:
+        achieved = until_at  # every change up to TIME was in the journal
+    try:
+        checks = services.run_checks(url=url, scopes=scopes)
+    except _CHECK_ERRORS as exc:
+        checks = [
+            {"name": _("Checks"), "name_en": "Checks", "error": services.explain(exc), "ok": False}
+        ]
+    report: dict[str, Any] = {
+        "point_in_time": {
+            "until": until_at.isoformat(),
+            "achieved": achieved.isoformat(),
+            "stopped_early": stopped[0],
+            "transactions": result.transactions,
+            "skipped_in_backup": result.skipped_in_backup,
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "deleted": result.deleted,
+            "segments": [s.file_name for s in plan.segments],
+        },
+        "tables": [],
+        "checks": checks,
+    }
+    with transaction.atomic():
+        restore = RestoreRun.objects.select_for_update().get(pk=restore.pk)
+        restore.state = RunState.COMPLETE
+        restore.report = report
+        restore.finished_at = timezone.now()
+        if stopped[0]:
+            restore.error = stopped[0]
+        restore._change_reason = "point-in-time restore complete"
+        restore.save()
+    return {"restore_id": restore.pk, **report["point_in_time"]}
+
+
+def start_point_in_time_restore(
+    *,
+    scopes: list[BackupScope],
+    until: datetime,
+    target: str | None = None,
+    target_url: str | None = None,
+    by: Any = None,
+) -> RestoreRun:
+    """Record the restore and run it (in this process when a URL is given: it never goes to
+    Redis, as it may carry a password)."""
+    if not scopes:
+        raise DomainError(_("Choose at least one scope to restore."))
+    if until > timezone.now():
+        raise DomainError(_("The point in time is in the future."))
+    with transaction.atomic():
+        plan = plan_point_in_time(scopes=scopes, until=until)
+        url = _target_url(target, target_url)
+        reason = _(
+            "Point in time %(until)s: %(backups)s, then %(seconds)s seconds of journaled changes."
+        ) % {
+            "until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M:%S"),
+            "backups": ", ".join(b.file_name for b in plan.backups),
+            "seconds": int(plan.seconds_after_backup),
+        }
+        if plan.gap:
+            reason += " " + plan.gap
+        restore = RestoreRun.objects.create(
+            target_label=services.target_label(url),
+            into_order_system=url == settings.ORDER_SYSTEM_DATABASE_URL,
+            started_by=by,
+            reason=reason,
+        )
+        restore.backups.set(plan.backups)
+        restore.job = start_job(
+            in_caller=bool(target_url),
+            kind="restore",
+            title=event_message(events.RESTORE_TITLE, id=restore.pk, target=restore.target_label),
+            func="apps.backups.journal.pitr.pitr_job",
+            kwargs={
+                "restore_id": restore.pk,
+                "until": until.isoformat(),
+                **({"target_url": target_url} if target_url else {"target": target}),
+            },
+            queue="backups",
+            by=by,
+        )
+        restore.save(update_fields=["job"])
+    return restore
+
+
+def pitr_job(
+    *,
+    progress: Progress,
+    restore_id: int,
+    until: str,
+    target: str | None = None,
+    target_url: str | None = None,
+) -> dict[str, Any]:
+    return perform_point_in_time_restore(
+        restore_id=restore_id,
+        until=until,
+        target=target,
+        target_url=target_url,
+        progress=progress,
+    )
+
+
+@dataclass
+class JournalCoverage:
+    """What the proposal says for a journaled scope: latest backup + journal to now."""
+
+    scope: BackupScope
+    backup: BackupRun | None
+    seconds: int
+    gap: str
+
+
+def journal_coverage(scope: BackupScope) -> JournalCoverage | None:
+    """For a scope the journal covers: its newest backup and how many seconds of journaled
+    changes after it a restore "to now" would add (None: not journaled)."""
+    if not JournalState.objects.filter(slot=settings.JOURNAL_SLOT_NAME).exists():
+        return None
+    try:
+        plan = plan_point_in_time(scopes=[scope], until=timezone.now())
+    except DomainError:
+        return JournalCoverage(scope, None, 0, "")
+    return JournalCoverage(scope, plan.backups[0], int(plan.seconds_after_backup), plan.gap)

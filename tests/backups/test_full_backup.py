@@ -1,0 +1,94 @@
+"""Back up everything before the upgrade: one button, `backup_now --all`, every scope verified."""
+
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from apps.accounts.roles import Role
+from apps.backups.choices import RunState
+from apps.backups.full_backup import start_full_backup
+from apps.backups.models import BackupScope, FullBackup
+from apps.core.choices import JobState
+from apps.incidents.services import start_readiness_check
+
+pytestmark = pytest.mark.django_db
+
+
+def test_backup_now_all_backs_up_and_verifies_every_scope(order_db, capsys):
+    call_command("backup_now", "--all", "--wait")
+
+    out = capsys.readouterr().out
+    full = FullBackup.objects.get()
+    assert full.state == RunState.COMPLETE and full.all_verified and not full.is_active
+    slugs = set(BackupScope.objects.values_list("slug", flat=True))
+    assert {item["scope"] for item in full.report} == slugs
+    for run in full.backups.all():
+        assert run.state == RunState.COMPLETE and run.last_verify_ok is True
+        assert Path(run.local_path).exists()
+        assert run.audit.filter(action="verify").exists()  # verified end to end, and audited
+    assert "every scope backed up and verified" in out
+
+
+def test_a_scope_that_fails_fails_the_full_backup_but_not_the_other_scopes(
+    order_db, settings, capsys
+):
+    BackupScope.objects.create(
+        slug="ghost", name_zh="幽灵", name_en="Ghost", tables=["no_such_table"], position=99
+    )
+    with pytest.raises(CommandError, match="failed"):
+        call_command("backup_now", "--all", "--wait")
+
+    full = FullBackup.objects.get()
+    assert full.state == RunState.FAILED
+    outcome = {item["scope"]: item["ok"] for item in full.report}
+    assert outcome.pop("ghost") is False
+    assert all(outcome.values()) and len(outcome) == 5
+    assert "ghost: - FAILED" in capsys.readouterr().out
+
+
+def test_a_second_click_while_one_runs_gets_the_run_under_way(settings, make_user):
+    settings.JOB_RUNNER = "rq"  # queued, not run: nothing drains the queue in this test
+    user = make_user(Role.TECH_SUPPORT)
+    first, created = start_full_backup(by=user)
+    again, created_again = start_full_backup(by=user)
+    assert created and not created_again and again.pk == first.pk
+    assert FullBackup.objects.count() == 1
+
+
+def test_a_full_backup_whose_job_died_no_longer_blocks_a_new_one(settings, make_user):
+    settings.JOB_RUNNER = "rq"
+    first, _ = start_full_backup()
+    first.job.state = JobState.FAILED
+    first.job.error = "killed"
+    first.job.save()
+    second, created = start_full_backup()
+    first.refresh_from_db()
+    assert created and second.pk != first.pk
+    assert first.state == RunState.FAILED and not first.is_active
+
+
+def test_the_button_starts_it_and_the_readiness_check_links_to_the_run(client, make_user, order_db):
+    lead = make_user(Role.EMERGENCY_LEAD)
+    client.force_login(lead)
+    list_page = client.get(reverse("backups:backup-list")).content.decode()
+    assert reverse("backups:full-backup-start") in list_page
+
+    response = client.post(reverse("backups:full-backup-start"))
+    full = FullBackup.objects.get()
+    assert response.url == reverse("backups:full-backup-detail", args=[full.pk])
+    page = client.get(response.url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Complete" in page and page.count("intact") == BackupScope.objects.count()
+
+    check = start_readiness_check(title="Upgrade 3.2", by=lead)
+    readiness = client.get(reverse("incidents:readiness-detail", args=[check.pk])).content.decode()
+    assert reverse("backups:full-backup-detail", args=[full.pk]) in readiness
+    assert check.items.get(kind="recent_backups").state == "passed"
+
+
+def test_a_clerk_cannot_start_a_full_backup(client, make_user):
+    client.force_login(make_user(Role.BUSINESS_SUPPORT))
+    assert client.post(reverse("backups:full-backup-start")).status_code == 403
+    assert not FullBackup.objects.exists()
