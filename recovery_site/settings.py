@@ -7,6 +7,7 @@ secret. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and real RQ work
 """
 
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -76,6 +77,7 @@ INSTALLED_APPS = [
     "apps.customer_care",
     "apps.drills",
     "apps.evaluations",
+    "apps.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -184,9 +186,18 @@ REDIS_URL = env.str("REDIS_URL", default="")
 JOB_RUNNER = env.str("JOB_RUNNER", default="rq" if REDIS_URL else "thread")
 JOB_HEARTBEAT_SECONDS = env.int("JOB_HEARTBEAT_SECONDS", default=5)
 JOB_STALE_AFTER_SECONDS = env.int("JOB_STALE_AFTER_SECONDS", default=60)
+# Intervals of registered schedules (apps.core.schedules) changed per deployment, in seconds:
+# SCHEDULE_INTERVALS='{"backups.due": 120}'.
+SCHEDULE_INTERVALS = env.json("SCHEDULE_INTERVALS", default={})
 _rq_queue = {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 6 * 3600}
 RQ_QUEUES = {"default": dict(_rq_queue), "backups": dict(_rq_queue)}
 RQ_SHOW_ADMIN_LINK = False
+
+# --- evaluations ---------------------------------------------------------------------------------
+# Improvement actions: owners are reminded this many days before the due date (and once when
+# overdue); a periodic review covers at most this many days.
+EVALUATION_REMINDER_DAYS_BEFORE = env.int("EVALUATION_REMINDER_DAYS_BEFORE", default=3)
+EVALUATION_REVIEW_MAX_DAYS = env.int("EVALUATION_REVIEW_MAX_DAYS", default=731)
 
 # --- uploads and exports -----------------------------------------------------------------------
 # Uploaded spreadsheets are checked on a worker, row by row, against these limits while they are
@@ -255,6 +266,11 @@ STORAGES["backups_remote"] = {
 # --- incidents -------------------------------------------------------------------------------
 # Upgrade readiness: every backup scope needs a complete, verified backup this recent (hours).
 READINESS_BACKUP_MAX_AGE_HOURS = env.int("READINESS_BACKUP_MAX_AGE_HOURS", default=24)
+# Drills (apps.drills): the readiness check's backup item needs a passing restore rehearsal this
+# recent; the schedule rehearses this often; certificate reminders go out this many days before.
+DRILLS_REHEARSAL_MAX_AGE_HOURS = env.int("DRILLS_REHEARSAL_MAX_AGE_HOURS", default=24 * 7)
+DRILLS_REHEARSAL_EVERY_HOURS = env.int("DRILLS_REHEARSAL_EVERY_HOURS", default=24 * 7)
+DRILLS_CERTIFICATE_REMINDER_DAYS = env.int("DRILLS_CERTIFICATE_REMINDER_DAYS", default=30)
 
 # --- manual orders -----------------------------------------------------------------------------
 # Short stock warns the operator; set to true to refuse the order instead.
@@ -287,9 +303,42 @@ CARE_BUSINESS_DAYS = env.list("CARE_BUSINESS_DAYS", cast=int, default=[0, 1, 2, 
 # A case this close to its target is flagged on the queue and its lead told (once).
 CARE_BREACH_WARNING_MINUTES = env.int("CARE_BREACH_WARNING_MINUTES", default=30)
 
+# --- monitoring ---------------------------------------------------------------------------------
+# Probes run every this many seconds (the scheduler; `manage.py run_probes` runs one round).
+MONITORING_PROBE_SECONDS = env.int("MONITORING_PROBE_SECONDS", default=15)
+# The order-system probes' connect and statement timeout: a slower answer is a failure.
+MONITORING_DB_TIMEOUT_MS = env.int("MONITORING_DB_TIMEOUT_MS", default=3000)
+# Orders per minute are compared over this window with the same window a week earlier.
+MONITORING_ORDER_RATE_WINDOW_MINUTES = env.int("MONITORING_ORDER_RATE_WINDOW_MINUTES", default=5)
+# Failed payments: orders of this window (ending a minute ago) that have no payment.
+MONITORING_PAYMENT_WINDOW_MINUTES = env.int("MONITORING_PAYMENT_WINDOW_MINUTES", default=15)
+# Which files of ORDER_SYSTEM_LOG_DIR are read, and what makes a line an error line (a regex).
+MONITORING_LOG_PATTERN = env.str("MONITORING_LOG_PATTERN", default="*.log*")
+MONITORING_LOG_ERROR_PATTERN = env.str(
+    "MONITORING_LOG_ERROR_PATTERN", default=r"\b(?:ERROR|CRITICAL|FATAL)\b"
+)
+# The change journal's logical replication slot on the order system (its lag is a probe).
+MONITORING_JOURNAL_SLOT = env.str("MONITORING_JOURNAL_SLOT", default="recovery_journal")
+# An alarm that resolved less than this long ago and fires again is reopened, not a new alarm.
+MONITORING_FLAP_MINUTES = env.int("MONITORING_FLAP_MINUTES", default=10)
+# /metrics answers to `Authorization: Bearer <token>`; with no token, only to loopback clients.
+MONITORING_METRICS_TOKEN = env.str("MONITORING_METRICS_TOKEN", default="")
+# /health/: a backup store with less free space than this is a failure.
+MONITORING_MIN_FREE_MB = env.int("MONITORING_MIN_FREE_MB", default=1024)
+# Samples older than this are deleted by the probe rounds (alarms keep their own evidence).
+MONITORING_SAMPLE_RETENTION_DAYS = env.int("MONITORING_SAMPLE_RETENTION_DAYS", default=14)
+# Problem reports: the largest screenshot accepted.
+MONITORING_SCREENSHOT_MAX_MB = env.int("MONITORING_SCREENSHOT_MAX_MB", default=5)
+
 # --- stock counts --------------------------------------------------------------------------------
 # A bin holding more than this many units of one product must be confirmed by the clerk.
 INVENTORY_PLAUSIBLE_MAX_PER_BIN = env.int("INVENTORY_PLAUSIBLE_MAX_PER_BIN", default=100_000)
+# A counted line differing from its expected quantity by more than this percentage (the default
+# of new sessions) and by more than INVENTORY_RECOUNT_MIN_UNITS units needs a recount.
+INVENTORY_RECOUNT_THRESHOLD_PCT = Decimal(env.str("INVENTORY_RECOUNT_THRESHOLD_PCT", default="5"))
+INVENTORY_RECOUNT_MIN_UNITS = Decimal(env.str("INVENTORY_RECOUNT_MIN_UNITS", default="0"))
+# The same clerk scanning the same line again within this many seconds must confirm it.
+INVENTORY_DUPLICATE_WINDOW_SECONDS = env.int("INVENTORY_DUPLICATE_WINDOW_SECONDS", default=120)
 
 # --- notifications -------------------------------------------------------------------------------
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -4,6 +4,8 @@ from django.core.exceptions import PermissionDenied
 from django.urls import include, path
 from django_rq import urls as rq_urls
 
+from apps.monitoring.urls import endpoint_patterns
+
 
 def _admins_only(view):
     """The RQ dashboard: anonymous visitors log in, staff without the permission get 403."""
@@ -30,7 +32,11 @@ urlpatterns = [
     path("backups/", include("apps.backups.urls")),
     path("inventory/", include("apps.inventory_counts.urls")),
     path("orders/", include("apps.manual_orders.urls")),
+    path("evaluations/", include("apps.evaluations.urls")),
+    path("drills/", include("apps.drills.urls")),
     path("care/", include("apps.customer_care.urls")),
+    path("monitoring/", include("apps.monitoring.urls")),
+    path("", include((endpoint_patterns, "endpoints"))),
     path("admin/", admin.site.urls),
     path("rq/", include((_guard_patterns(list(rq_urls.urlpatterns)), "django_rq"))),
 ]

@@ -85,10 +85,30 @@ def missing_packages(*, need_pg: bool, need_redis: bool) -> list[str]:
         missing.append("gettext")
     if not _has_cjk_font():
         missing.append("fonts-noto-cjk")
+    missing.extend(_missing_weasyprint_libraries())
     if not Path("/usr/sbin/dovecot").exists():
         # The care mailbox tests read mail from a real IMAP server.
         missing.append("dovecot-imapd")
     return missing
+
+
+# The shared libraries WeasyPrint (evaluation reports' PDFs) opens, and the Debian 12 package of each.
+WEASYPRINT_LIBRARIES = {
+    "pango-1.0": "libpango-1.0-0",
+    "pangoft2-1.0": "libpangoft2-1.0-0",
+    "harfbuzz-subset": "libharfbuzz-subset0",
+    "fontconfig": "libfontconfig1",
+}
+
+
+def _missing_weasyprint_libraries() -> list[str]:
+    import ctypes.util
+
+    return [
+        package
+        for library, package in WEASYPRINT_LIBRARIES.items()
+        if ctypes.util.find_library(library) is None
+    ]
 
 
 def install_missing(packages: list[str]) -> None:

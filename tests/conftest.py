@@ -103,12 +103,75 @@ def pg_server_url(dbname: str) -> str:
     return f"postgresql://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}{port}/{dbname}"
 
 
+def create_database(prefix: str) -> tuple[str, str]:
+    """A fresh, empty PostgreSQL database on the test server: ``(name, url)``."""
+    import uuid
+
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_server_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, pg_server_url(name)
+
+
+def drop_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(pg_server_url("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def order_db(settings, tmp_path):
+    """The one order-system fixture: a real PostgreSQL database filled with the demo data.
+
+    300 orders (with customers, products, payments) and two days of log files under the test's
+    own directory; ``ORDER_SYSTEM_DATABASE_URL`` and ``ORDER_SYSTEM_LOG_DIR`` point at them.
+    """
+    from apps.backups import demo_order_system
+
+    name, url = create_database("test_ordersys")
+    settings.ORDER_SYSTEM_LOG_DIR = str(tmp_path / "logs")
+    demo_order_system.seed_postgres(url, orders=300)
+    demo_order_system.write_logs(settings.ORDER_SYSTEM_LOG_DIR, days=2, lines=50)
+    settings.ORDER_SYSTEM_DATABASE_URL = url
+    yield url
+    drop_database(name)
+
+
+@pytest.fixture(autouse=True)
+def _mail_and_sms_stay_local(settings, tmp_path):
+    """The one place for the tests' mail and SMS settings.
+
+    E-mail goes to Django's in-memory outbox (``mail.outbox``) and SMS into JSON files under the
+    test's own directory (``sms_dir``); a worker started by a test gets the same SMS settings
+    through ``subprocess_env``. A test that needs real SMTP asks for ``smtp_server``.
+    """
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SMS_BACKEND = "apps.core.sms.FileSmsBackend"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms")
+
+
+@pytest.fixture
+def sms_dir(settings) -> Path:
+    """Where this test's text messages are written (one JSON file each)."""
+    return Path(settings.SMS_FILE_PATH)
+
+
 def subprocess_env(**extra: str) -> dict[str, str]:
-    """The environment for a child Django process that must see this test's database."""
+    """The environment for a child Django process that must see this test's database.
+
+    It also sends text messages where this test's own do (``sms_dir``).
+    """
+    from django.conf import settings
+
     env = dict(os.environ)
     db = connection.settings_dict
     if db["ENGINE"].endswith("postgresql"):
         env["DATABASE_URL"] = pg_server_url(db["NAME"])
+    env["SMS_BACKEND"] = settings.SMS_BACKEND
+    env["SMS_FILE_PATH"] = settings.SMS_FILE_PATH
     env.update(extra)
     return env
 

@@ -72,44 +72,146 @@ _CARE_MANAGE = _CARE_LEAD | {"customer_care.manage_targets"}
 
 _ORDERS_ALL = _ORDERS_TAKE | _ORDERS_FULFIL | _ORDERS_HAND_BACK | {"manual_orders.override_price"}
 
+# Evaluation reports: only managers (who write them) and administrators (who read) see them.
+_EVALUATIONS_READ = {
+    "evaluations.view_evaluationreport",
+    "evaluations.export_evaluationreport",
+    "evaluations.view_improvementaction",
+    "evaluations.view_planversion",
+}
+_EVALUATIONS_MANAGE = _EVALUATIONS_READ | {
+    "evaluations.add_evaluationreport",
+    "evaluations.change_evaluationreport",
+    "evaluations.sign_evaluationreport",
+    "evaluations.add_improvementaction",
+    "evaluations.change_improvementaction",
+    "evaluations.manage_targets",
+    "evaluations.add_planchange",
+    "evaluations.approve_planchange",
+}
+_DRILLS_READ = {"drills.view_drillplan"}
+_DRILLS_RUN = _DRILLS_READ | {
+    "drills.add_drillplan",
+    "drills.change_drillplan",
+    "drills.add_drillrun",
+    "drills.change_drillrun",
+    "drills.observe_drill",
+}
+_REHEARSALS_READ = {"drills.view_restorerehearsal"}
+_REHEARSALS_RUN = _REHEARSALS_READ | {"drills.add_restorerehearsal"}
+_TRAINING_READ = {"drills.view_course"}
+_TRAINING_MANAGE = _TRAINING_READ | {"drills.manage_training", "drills.view_readiness_matrix"}
+# Monitoring: everyone reports problems; tech support and the lead watch and act on alarms;
+# administrators edit rules and HTTP probes.
+_REPORT_PROBLEMS = {"monitoring.add_problemreport"}
+_FIGURES = {"monitoring.view_figures"}
+_ALARMS_READ = {"monitoring.view_alarm"} | _FIGURES
+_ALARMS_ACT = _ALARMS_READ | {
+    "monitoring.acknowledge_alarm",
+    "monitoring.view_problemreport",
+    "monitoring.triage_problemreport",
+}
+
 ROLE_PERMISSIONS: dict[str, set[str]] = {
-    Role.EMERGENCY_LEAD: _SEE_JOBS
+    Role.EMERGENCY_LEAD: _ALARMS_ACT
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
     | _BACKUPS_RUN
     | _NOTIFICATIONS
     | _INCIDENTS_LEAD
     | _INVENTORY_REVIEW
     | _ORDERS_TAKE
-    | _CARE_READ
-    | {"manual_orders.override_price"},
-    Role.TECH_SUPPORT: _SEE_JOBS
+    | {"manual_orders.override_price"}
+    | _DRILLS_RUN
+    | _REHEARSALS_READ
+    | _TRAINING_READ
+    | {"drills.view_readiness_matrix"}
+    | _CARE_READ,
+    Role.TECH_SUPPORT: _ALARMS_ACT
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
     | _BACKUPS_RUN
     | _INCIDENTS_WORK
     | {"incidents.add_incident", "incidents.check_readiness"}
-    | _ORDERS_HAND_BACK,
-    Role.BUSINESS_SUPPORT: _SEE_JOBS | _BACKUPS_READ | _INCIDENTS_WORK | _ORDERS_TAKE,
-    Role.LOGISTICS: _SEE_JOBS | _INCIDENTS_WORK | _INVENTORY_PLAN | _ORDERS_FULFIL,
-    Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT | _ORDERS_READ,
+    | _ORDERS_HAND_BACK
+    | _DRILLS_READ
+    | _REHEARSALS_RUN
+    | _TRAINING_READ,
+    Role.BUSINESS_SUPPORT: _FIGURES
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
+    | _BACKUPS_READ
+    | _INCIDENTS_WORK
+    | _ORDERS_TAKE
+    | _DRILLS_READ
+    | _TRAINING_READ,
+    Role.LOGISTICS: _FIGURES
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
+    | _INCIDENTS_WORK
+    | _INVENTORY_PLAN
+    | _ORDERS_FULFIL
+    | _DRILLS_READ
+    | _TRAINING_READ,
+    Role.WAREHOUSE_CLERK: _REPORT_PROBLEMS
+    | _INCIDENTS_READ
+    | _INVENTORY_COUNT
+    | _ORDERS_READ
+    | _TRAINING_READ,
     # Care agents answer cases, look orders up and change or cancel manual orders from a case.
-    Role.CARE_AGENT: _SEE_JOBS | _INCIDENTS_READ | _ORDERS_TAKE | _CARE_WORK,
+    Role.CARE_AGENT: _REPORT_PROBLEMS
+    | _SEE_JOBS
+    | _INCIDENTS_READ
+    | _ORDERS_TAKE
+    | _CARE_WORK
+    | _TRAINING_READ,
     # Care leads also see the team's queue and figures and reassign cases.
-    Role.CARE_LEAD: _SEE_JOBS | _NOTIFICATIONS | _INCIDENTS_READ | _ORDERS_TAKE | _CARE_LEAD,
-    Role.MANAGER: _SEE_JOBS
+    Role.CARE_LEAD: _FIGURES
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
+    | _NOTIFICATIONS
+    | _INCIDENTS_READ
+    | _ORDERS_TAKE
+    | _CARE_LEAD
+    | _TRAINING_READ,
+    Role.MANAGER: _ALARMS_READ
+    | _REPORT_PROBLEMS
+    | _SEE_JOBS
     | _BACKUPS_READ
     | _NOTIFICATIONS
     | _INCIDENTS_LEAD
     | _INVENTORY_APPROVE
     | _ORDERS_ALL
-    | _CARE_MANAGE
-    | {"incidents.manage_templates"},
-    Role.ADMIN: _SEE_JOBS
+    | _EVALUATIONS_MANAGE
+    | {"incidents.manage_templates"}
+    | _DRILLS_RUN
+    | _REHEARSALS_RUN
+    | _TRAINING_MANAGE
+    | _CARE_MANAGE,
+    Role.ADMIN: _ALARMS_READ
+    | _REPORT_PROBLEMS
+    | {
+        "monitoring.view_alarmrule",
+        "monitoring.change_alarmrule",
+        "monitoring.view_probe",
+        "monitoring.add_probe",
+        "monitoring.change_probe",
+    }
+    | _SEE_JOBS
     | _BACKUPS_RUN
     | _NOTIFICATIONS
     | _INCIDENTS_READ
     | _INVENTORY_APPROVE
     | _INVENTORY_COUNT
     | _ORDERS_ALL
+    | _EVALUATIONS_READ
+    | _REHEARSALS_RUN
+    | _TRAINING_MANAGE
     | _CARE_MANAGE
     | {
+        # Courses (which roles need them, pass marks, validity) are kept in the Django admin.
+        "drills.add_course",
+        "drills.change_course",
         # Manual orders' reference data and rules are also kept in the Django admin.
         "manual_orders.view_customer",
         "manual_orders.add_customer",

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django.utils.translation import gettext as _
 from simple_history.utils import update_change_reason
 
 from apps.core.errors import DomainError
 
+from .errors import AccountsError
 from .models import User
 from .roles import ADMIN_SITE_ROLES, Role
 
@@ -34,16 +34,14 @@ def _keep_an_administrator(user: User, roles: list[str], by: User | None) -> Non
     if stays_admin or not user.groups.filter(name=Role.ADMIN.value).exists():
         return
     if by is not None and by.pk == user.pk:
-        raise DomainError(
-            _("You cannot remove your own administrator role or deactivate yourself.")
-        )
+        raise DomainError(AccountsError.OWN_ADMIN_ROLE)
     others = (
         User.objects.filter(groups__name=Role.ADMIN.value, is_active=True)
         .exclude(pk=user.pk)
         .select_for_update()
     )
     if not others.exists():
-        raise DomainError(_("This is the last active administrator; appoint another one first."))
+        raise DomainError(AccountsError.LAST_ADMIN)
 
 
 @transaction.atomic
@@ -109,6 +107,8 @@ def set_preferred_language(*, user: User, code: str) -> bool:
 class PasswordResetThrottled(DomainError):
     """Too many reset requests for this address or from this client; try again later."""
 
+    default_code = AccountsError.RESET_THROTTLED
+
 
 def note_password_reset_request(*, email: str, client_ip: str | None) -> None:
     """Count a reset request against the e-mail address and the client address, whether or not
@@ -130,9 +130,4 @@ def note_password_reset_request(*, email: str, client_ip: str | None) -> None:
         window_seconds=window,
     )
     if not (ip_ok and email_ok):
-        raise PasswordResetThrottled(
-            _(
-                "Too many password reset requests. Wait a while and try again, or ask an "
-                "administrator."
-            )
-        )
+        raise PasswordResetThrottled()

@@ -7,7 +7,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.generic import FormView, ListView
 
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, add_domain_error
 from apps.core.mixins import StaffPageMixin
 
 from . import services
@@ -43,7 +43,7 @@ class PasswordResetView(auth_views.PasswordResetView):
                 email=form.cleaned_data["email"], client_ip=get_client_ip_address(self.request)
             )
         except services.PasswordResetThrottled as exc:
-            form.add_error(None, exc.message)
+            add_domain_error(form, exc)
             response = self.form_invalid(form)
             response.status_code = 429
             return response
@@ -126,7 +126,7 @@ class UserEditView(StaffPageMixin, FormView):
         try:
             services.update_user(user=self.object, roles=roles, by=self.staff_user, **data)
         except DomainError as exc:
-            form.add_error(None, str(exc))
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("User %(name)s saved.") % {"name": self.object.username})
         return redirect("accounts:user-list")

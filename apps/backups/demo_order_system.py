@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import psycopg
@@ -201,7 +202,8 @@ def seed_postgres(url: str, *, orders: int) -> dict[str, int]:
             counts = {}
             for table in TABLES:
                 cur.execute(f"SELECT count(*) FROM {table}")
-                counts[table] = cur.fetchone()[0]
+                row = cur.fetchone()
+                counts[table] = row[0] if row else 0
         conn.commit()
     return counts
 
@@ -269,7 +271,9 @@ def seed_sqlite(path: str, *, orders: int) -> dict[str, int]:
                 for i in range(1, products + 1)
             ),
         )
-        items, order_rows, payments = [], [], []
+        items: list[tuple[Any, ...]] = []
+        order_rows: list[tuple[Any, ...]] = []
+        payments: list[tuple[Any, ...]] = []
         for o in range(1, orders + 1):
             total = 0.0
             for k in range(3):
@@ -334,12 +338,13 @@ def seed(url: str, *, orders: int) -> dict[str, int]:
 
 def count_orders(url: str) -> int:
     """Orders in the order system, 0 when it has no orders table yet."""
+    _UNREADABLE: tuple[type[Exception], ...] = (*gateway.DB_ERRORS, EngineError)
     if urlparse(url).scheme == "sqlite" and not Path(sqlite_path(url)).exists():
         return 0
     try:
         with gateway.connect(url) as db:
             return int(db.q("SELECT count(*) FROM orders")[0][0])
-    except (*gateway.DB_ERRORS, EngineError):
+    except _UNREADABLE:
         return 0
 
 

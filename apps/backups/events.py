@@ -9,6 +9,22 @@ from .choices import BackupKind
 BACKUP_TITLE = "backups.job.backup"
 VERIFY_TITLE = "backups.job.verify"
 RESTORE_TITLE = "backups.job.restore"
+# Why a restore uses the backups it does (``Proposal.why``, ``RestoreRun.reasons``).
+REASON_REALTIME = "backups.reason.realtime"
+REASON_DAILY = "backups.reason.daily"
+REASON_NONE = "backups.reason.none"
+REASON_SKIPPED = "backups.reason.skipped"
+REASON_WITH_SKIPPED = "backups.reason.with_skipped"
+REASON_CHOSEN = "backups.reason.chosen"
+REASON_LINE = "backups.reason.line"
+VERIFY_INTACT = "backups.verify.intact"
+# Job log lines of backups and restores.
+LOG_WRITING = "backups.log.writing"
+LOG_LOCAL_WRITTEN = "backups.log.local_written"
+LOG_REMOTE_VERIFIED = "backups.log.remote_verified"
+LOG_BACKUP_STAYS_FAILED = "backups.log.backup_stays_failed"
+LOG_RESTORING = "backups.log.restoring"
+LOG_RESTORE_STAYS_FAILED = "backups.log.restore_stays_failed"
 # The engine's steps that name a table or a file (its fixed steps are plain lazy translations).
 NAMED_STEPS = {
     "Backing up table ": "backups.step.table",
@@ -33,6 +49,47 @@ def register() -> None:
         NAMED_STEPS["Backing up log file "], _("Backup"), _("Backing up log file %(name)s")
     )
     register_event_kind(NAMED_STEPS["Loading table "], _("Restore"), _("Loading table %(name)s"))
+    register_event_kind(
+        REASON_REALTIME, _("Restore"), _("Newest intact real-time backup (%(when)s).")
+    )
+    register_event_kind(
+        REASON_DAILY,
+        _("Restore"),
+        _("No intact real-time backup: falling back to the newest daily backup (%(when)s)."),
+    )
+    register_event_kind(REASON_NONE, _("Restore"), _("No intact backup of this scope exists."))
+    register_event_kind(
+        REASON_SKIPPED,
+        _("Restore"),
+        _(
+            "Skipped %(count)s newer backup(s) made with a master key that is not configured "
+            "here (%(keys)s), e.g. %(name)s."
+        ),
+    )
+    register_event_kind(REASON_WITH_SKIPPED, _("Restore"), "%(reason)s %(skipped)s")
+    register_event_kind(REASON_CHOSEN, _("Restore"), _("chosen by staff"))
+    register_event_kind(REASON_LINE, _("Restore"), "%(scope)s: %(name)s — %(why)s")
+    register_event_kind(
+        VERIFY_INTACT,
+        _("Backup"),
+        _("Intact: %(tables)s tables, %(rows)s rows, %(size)s bytes."),
+    )
+    register_event_kind(LOG_WRITING, _("Backup"), _("Writing %(name)s"))
+    register_event_kind(
+        LOG_LOCAL_WRITTEN, _("Backup"), _("Local copy written: %(size)s bytes, SHA-256 %(sha)s")
+    )
+    register_event_kind(LOG_REMOTE_VERIFIED, _("Backup"), _("Remote copy verified: %(name)s"))
+    register_event_kind(
+        LOG_BACKUP_STAYS_FAILED,
+        _("Backup"),
+        _("This backup had already been marked failed; it stays failed."),
+    )
+    register_event_kind(LOG_RESTORING, _("Restore"), _("Restoring %(name)s"))
+    register_event_kind(
+        LOG_RESTORE_STAYS_FAILED,
+        _("Restore"),
+        _("This restore had already been marked failed; it stays failed."),
+    )
     register_event_kind(
         "backup.completed", _("Backup"), _("Backup %(name)s completed (%(scope)s)."), icon="💾"
     )

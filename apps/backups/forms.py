@@ -36,7 +36,9 @@ class RestoreScopeForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["target"].choices = [
+        target = self.fields["target"]
+        assert isinstance(target, forms.ChoiceField)
+        target.choices = [
             (services.ORDER_SYSTEM, _("The order system itself")),
             *[
                 (name, _("Scratch database “%(name)s” (rehearsal)") % {"name": name})
@@ -70,7 +72,7 @@ class RestoreConfirmForm(forms.Form):
                 help_text=proposal.reason,
                 required=True,
             )
-            field.label_from_instance = lambda run, kids=kids: (
+            field.label_from_instance = lambda run, kids=kids: (  # type: ignore[method-assign,misc]
                 f"{run.file_name} · {run.get_kind_display()}"
                 + (" ⚠" if run.last_verify_ok is False else "")
                 + (

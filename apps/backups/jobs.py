@@ -4,6 +4,7 @@ from apps.core.errors import JobFailure
 from apps.core.jobs import Progress
 
 from . import services
+from .errors import BackupsError
 
 
 def backup_job(*, progress: Progress, run_id: int) -> dict:
@@ -28,7 +29,11 @@ def verify_job(*, progress: Progress, run_id: int, by_id: int | None = None) -> 
     progress.update(percent=5, step=run.file_name)
     outcome = services.verify_backup(name=run.file_name, by=by)
     if not outcome.ok:
-        raise JobFailure(outcome.message, result={"backup_id": run.pk, "intact": False})
+        raise JobFailure(
+            BackupsError(outcome.code),
+            params=outcome.params,
+            result={"backup_id": run.pk, "intact": False},
+        )
     # Figures, not only the sentence: the job page renders them in the reader's language.
     report = outcome.report
     return {

@@ -5,9 +5,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.core.events import render_event
 from apps.core.models import JobRecord
 
-from .choices import BackupKind, CopyState, ErrorCode, RunState, SystemStatus
+from .choices import BackupKind, CopyState, RunState, SystemStatus
 from .engine import CheckError
 from .engine.gateway import check_shape
 from .errors import error_text, explain
@@ -15,6 +16,9 @@ from .errors import error_text, explain
 
 class BackupScope(models.Model):
     """A part of the order system backed up as one file: some tables, or the log files."""
+
+    # Set before save(); django-simple-history writes it on the history row.
+    _change_reason: str
 
     slug = models.SlugField(_("slug"), unique=True, help_text=_("Used on the command line."))
     name_zh = models.CharField(
@@ -111,6 +115,9 @@ class BackupPolicy(models.Model):
 class BackupRun(models.Model):
     """One backup: the job that made it and the artifact it left (local and remote)."""
 
+    # Set before save(); django-simple-history writes it on the history row.
+    _change_reason: str
+
     scope = models.ForeignKey(
         BackupScope, verbose_name=_("scope"), on_delete=models.PROTECT, related_name="backups"
     )
@@ -145,9 +152,8 @@ class BackupRun(models.Model):
     key_id = models.CharField(_("key id"), max_length=64, blank=True)
     manifest = models.JSONField(_("manifest"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
-    error_code = models.CharField(
-        _("error code"), max_length=24, choices=ErrorCode.choices, blank=True
-    )
+    # A ``BackupsError`` value (no ``choices``: a new code needs no migration).
+    error_code = models.CharField(_("error code"), max_length=24, blank=True)
     error_params = models.JSONField(_("error parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -187,6 +193,9 @@ class BackupRun(models.Model):
 class RestoreRun(models.Model):
     """One restore of one or more scopes into the order system or a scratch database."""
 
+    # Set before save(); django-simple-history writes it on the history row.
+    _change_reason: str
+
     backups = models.ManyToManyField(BackupRun, verbose_name=_("backups"), related_name="restores")
     target_label = models.CharField(
         _("target"), max_length=300, help_text=_("Shown without passwords.")
@@ -212,11 +221,13 @@ class RestoreRun(models.Model):
         related_name="+",
     )
     reason = models.TextField(_("why these backups"), blank=True)
+    # The same as data ([{"kind", "params"}], one per scope), shown in the reader's language;
+    # ``reason`` keeps the text as written (and is what restores made before show).
+    reasons = models.JSONField(default=list, blank=True, editable=False)
     report = models.JSONField(_("verification report"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
-    error_code = models.CharField(
-        _("error code"), max_length=24, choices=ErrorCode.choices, blank=True
-    )
+    # A ``BackupsError`` value (no ``choices``: a new code needs no migration).
+    error_code = models.CharField(_("error code"), max_length=24, blank=True)
     error_params = models.JSONField(_("error parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
@@ -236,6 +247,15 @@ class RestoreRun(models.Model):
         if self.error_code:
             return error_text(self.error_code, self.error_params)
         return self.error
+
+    @property
+    def reason_text(self) -> str:
+        """Why these backups, in the reader's language (older restores: the text as written)."""
+        if not self.reasons:
+            return self.reason
+        return "\n".join(
+            render_event(item.get("kind", ""), item.get("params")) for item in self.reasons
+        )
 
     @property
     def checks_passed(self) -> bool | None:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, add_domain_error
 from apps.core.mixins import StaffPageMixin
 
 from . import selectors, services
@@ -43,10 +43,10 @@ class StartBackupView(StaffPageMixin, FormView):
             run = services.start_backup(
                 scope=form.cleaned_data["scope"],
                 kind=form.cleaned_data["kind"] or None,
-                by=self.request.user,
+                by=self.staff_user,
             )
         except DomainError as exc:
-            form.add_error(None, str(exc))
+            add_domain_error(form, exc)
             return self.form_invalid(form)
         messages.success(self.request, _("Backup queued."))
         return redirect("backups:backup-detail", pk=run.pk)
@@ -69,7 +69,7 @@ class VerifyBackupView(StaffPageMixin, View):
 
     def post(self, request, pk):
         run = get_object_or_404(BackupRun, pk=pk)
-        job = services.start_verify(run=run, by=request.user)
+        job = services.start_verify(run=run, by=self.staff_user)
         return redirect("core:job-detail", pk=job.pk)
 
 
@@ -83,7 +83,7 @@ class DownloadBackupView(StaffPageMixin, View):
         except DomainError as exc:
             messages.error(request, str(exc))
             return redirect("backups:backup-detail", pk=run.pk)
-        services.record_download(run=run, by=request.user)
+        services.record_download(run=run, by=self.staff_user)
         return FileResponse(open(path, "rb"), as_attachment=True, filename=run.file_name)
 
 
@@ -139,10 +139,10 @@ class RestoreStartView(StaffPageMixin, FormView):
                 scopes=scopes,
                 target=step1.cleaned_data["target"],
                 backups=confirm.chosen(),
-                by=request.user,
+                by=self.staff_user,
             )
         except DomainError as exc:
-            confirm.add_error(None, str(exc))
+            add_domain_error(confirm, exc)
             return self.render_to_response(
                 self._step2_context(step1, confirm, backups=confirm.chosen())
             )

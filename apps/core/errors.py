@@ -47,6 +47,9 @@ class CoreError(ErrorCode):
         "stale",
         _("Someone else changed this in the meantime. Reload the page and try again."),
     )
+    UNKNOWN_CHANNEL = "unknown_channel", _("Unknown notification channel.")
+    NO_ADDRESS = "no_address", _("%(who)s has no address for this channel.")
+    UNREADABLE_FILE = "unreadable_file", _("The file could not be read: %(why)s")
 
 
 class DomainError(Exception):
@@ -81,28 +84,69 @@ class DomainError(Exception):
         """The sentence in the active language, rendered from the code when there is one."""
         if self._message is not None:
             return self._message
-        label = getattr(self.code, "label", None)
-        if label is None:
+        if not isinstance(self.code, ErrorCode):
             return str(self.code)
-        return _Rendered(label, self.params)
+        return _Rendered(self.code, self.params)
 
     def __str__(self) -> str:
         return str(self.message)
 
 
+def render_error(code: ErrorCode, params: Mapping[str, Any]) -> str:
+    """``code``'s sentence in the active language.
+
+    An app whose messages need more than ``label % params`` (backups appends the engine's
+    detail) gives its ``ErrorCode`` a ``render_message(code, params)`` classmethod.
+    """
+    custom = getattr(type(code), "render_message", None)
+    if custom is not None:
+        return str(custom(code, params))
+    text = str(code.label)
+    values = {k: str(v) if isinstance(v, Promise) else v for k, v in params.items()}
+    try:
+        return text % values if values or "%(" in text else text
+    except (KeyError, ValueError, TypeError):
+        return text
+
+
+# Stored form of an error (a failed job's reason): kind + the code's enum, value and params.
+ERROR_KIND = "core.error"
+
+
+def render_stored_error(params: Mapping[str, Any], fallback: str = "") -> str:
+    """A stored ``ERROR_KIND`` event in the reader's language; ``fallback`` if the code is gone."""
+    from django.utils.module_loading import import_string
+
+    path = str(params.get("enum"))
+    if not path.startswith("apps."):  # only this project's own error enums are looked up
+        return str(fallback)
+    try:
+        enum = import_string(path)
+        code = enum(params.get("code"))
+    except (ImportError, ValueError, TypeError):
+        return str(fallback)
+    if not isinstance(code, ErrorCode):
+        return str(fallback)
+    return render_error(code, params.get("params") or {})
+
+
 class _Rendered(Promise):
     """A lazy ``label % params``: rendered in whichever language is active when shown."""
 
-    def __init__(self, label: Any, params: Mapping[str, Any]) -> None:
-        self.label, self.params = label, params
+    def __init__(self, code: ErrorCode, params: Mapping[str, Any]) -> None:
+        self.code, self.params = code, params
 
     def __str__(self) -> str:
-        text = str(self.label)
-        params = {k: str(v) if isinstance(v, Promise) else v for k, v in self.params.items()}
-        try:
-            return text % params if params or "%(" in text else text
-        except (KeyError, ValueError, TypeError):
-            return text
+        return render_error(self.code, self.params)
+
+    def as_event(self) -> tuple[str, dict[str, Any]]:
+        """How a job stores this error: re-rendered in each reader's language when shown."""
+        enum = type(self.code)
+        return ERROR_KIND, {
+            "enum": f"{enum.__module__}.{enum.__qualname__}",
+            "code": str(self.code.value),
+            "params": dict(self.params),
+        }
 
     def __eq__(self, other: object) -> bool:
         return str(self) == str(other)
@@ -161,4 +205,4 @@ def full_clean_or_refuse(instance: Model) -> None:
         instance.full_clean()
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(messages[0], field=field) from None
+        raise DomainError(CoreError.INVALID, params={"detail": messages[0]}, field=field) from None

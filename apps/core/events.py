@@ -108,6 +108,10 @@ def render_event(kind: str, params: Mapping[str, Any] | None = None, fallback: s
     """The event's message in the active language; ``fallback`` when the kind cannot render it."""
     if kind == GETTEXT and isinstance((params or {}).get("msgid"), str):
         return gettext(params["msgid"])  # type: ignore[index]
+    if kind == "core.error":
+        from .errors import render_stored_error
+
+        return render_stored_error(params or {}, fallback)
     registered = get_event_kind(kind)
     if registered is None or registered.template is None:
         return str(fallback) or (str(registered.label) if registered else str(kind))
@@ -146,6 +150,9 @@ def as_event(value: Any) -> tuple[str, dict[str, Any], str]:
     """
     if isinstance(value, Message):
         return value.kind, json_safe(value.params), str(value)
+    if callable(getattr(value, "as_event", None)):  # a DomainError's message (``errors``)
+        kind, params = value.as_event()
+        return kind, json_safe(params), str(value)
     if isinstance(value, Promise):
         # Django's lazy proxy keeps its call's arguments (a private detail, checked below).
         args: tuple[Any, ...] = getattr(value, "_args", ())

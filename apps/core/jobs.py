@@ -59,11 +59,26 @@ class Progress:
             fields.update(_event_fields("step", step, max_length=200))
         JobRecord.objects.filter(pk=self.record_id).update(**fields)
 
-    def log(self, line: str) -> None:
-        stamp = timezone.localtime().strftime("%H:%M:%S")
-        JobRecord.objects.filter(pk=self.record_id).update(
-            log=Concat(F("log"), Value(f"{stamp} {line}\n")), heartbeat_at=timezone.now()
-        )
+    def log(self, line: Any) -> None:
+        """``line`` is a ``message(kind, **params)``, a lazy translation or plain text."""
+        kind, params, text = as_event(line)
+        entry = {
+            "at": timezone.localtime().strftime("%H:%M:%S"),
+            "kind": kind,
+            "params": params,
+            "text": text,
+        }
+        with transaction.atomic():
+            # Read, append, write under the row lock: two lines logged at once both stay.
+            entries = (
+                JobRecord.objects.select_for_update()
+                .filter(pk=self.record_id)
+                .values_list("log_entries", flat=True)
+                .first()
+            )
+            JobRecord.objects.filter(pk=self.record_id).update(
+                log_entries=[*(entries or []), entry], heartbeat_at=timezone.now()
+            )
 
     def __call__(self, percent: int | None = None, step: Any = None) -> None:
         self.update(percent, step)

@@ -35,6 +35,9 @@ class JobRecord(models.Model):
     step_kind = models.CharField(max_length=80, blank=True, editable=False)
     step_params = models.JSONField(default=dict, blank=True, editable=False)
     log = models.TextField(_("log"), blank=True)
+    # Log lines as data: [{"at": "HH:MM:SS", "kind": ..., "params": {...}, "text": ...}], shown
+    # in the reader's language; ``log`` keeps older jobs' lines and tracebacks as text.
+    log_entries = models.JSONField(default=list, blank=True, editable=False)
     result = models.JSONField(_("result"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     error_kind = models.CharField(max_length=80, blank=True, editable=False)
@@ -75,7 +78,15 @@ class JobRecord(models.Model):
 
     @property
     def log_lines(self) -> list[str]:
-        return [line for line in self.log.splitlines() if line]
+        """The log in the reader's language: message lines, then any text (old jobs, tracebacks)."""
+        lines = [
+            f"{entry.get('at', '')} "
+            + render_event(
+                entry.get("kind", ""), entry.get("params"), fallback=entry.get("text", "")
+            )
+            for entry in self.log_entries or []
+        ]
+        return lines + [line for line in self.log.splitlines() if line]
 
 
 class Notification(models.Model):

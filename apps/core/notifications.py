@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Channel, NotificationState
-from .errors import DomainError
+from .errors import CoreError, DomainError
 from .jobs import enqueue, enqueue_now, queue_errors
 from .models import Notification
 from .sms import get_sms_backend
@@ -54,13 +54,12 @@ def send_notification(
     text is produced in the recipient's language, not the sender's.
     """
     if channel not in Channel.values:
-        raise DomainError(_("Unknown notification channel."))
+        raise DomainError(CoreError.UNKNOWN_CHANNEL, field="channel")
     if address is None and recipient is not None:
         address = recipient.email if channel == Channel.EMAIL else recipient.phone
     if not address:
-        raise DomainError(
-            _("%(who)s has no address for this channel.") % {"who": recipient or _("The recipient")}
-        )
+        who = str(recipient) if recipient is not None else _("The recipient")
+        raise DomainError(CoreError.NO_ADDRESS, params={"who": who})
     language = language or getattr(recipient, "language", None) or settings.LANGUAGE_CODE
     params = params or {}
     with translation.override(language):

@@ -33,7 +33,7 @@ class Schedule:
 
     @property
     def interval(self) -> timedelta:
-        seconds = (getattr(settings, "SCHEDULE_INTERVALS", None) or {}).get(self.name)
+        seconds = (settings.SCHEDULE_INTERVALS or {}).get(self.name)
         return timedelta(seconds=float(seconds)) if seconds else self.every
 
 

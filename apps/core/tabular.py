@@ -28,7 +28,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from import_export.formats import base_formats
 
-from .errors import DomainError
+from .errors import CoreError, DomainError
 
 TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
 # A real workbook has a dozen parts; thousands of them only make the zip directory itself large.
@@ -148,8 +148,8 @@ class UploadLimits:
 class UnreadableFile(DomainError):
     """The uploaded file was refused; the message says why, in the user's language."""
 
-    def __init__(self, why: str) -> None:
-        super().__init__(_("The file could not be read: %(why)s") % {"why": why})
+    def __init__(self, why: Any) -> None:
+        super().__init__(CoreError.UNREADABLE_FILE, params={"why": why})
         self.why = why
 
 

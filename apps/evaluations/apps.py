@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,3 +8,13 @@ class EvaluationsConfig(AppConfig):
     name = "apps.evaluations"
     label = "evaluations"
     verbose_name = _("Evaluation reports")
+
+    def ready(self) -> None:
+        from apps.core.schedules import register_schedule
+
+        register_schedule(
+            "evaluations.action_reminders",
+            task="apps.evaluations.services.send_action_reminders",
+            every=timedelta(hours=1),
+            label=_("Improvement action reminders"),
+        )

@@ -207,8 +207,12 @@ class ReadinessItemKind(models.TextChoices):
     CUSTOMERS_INFORMED = "customers_informed", _("Customers are told about the maintenance window")
 
 
-# Items the system checks itself; the training record waits for the drills app.
-AUTOMATIC_READINESS_ITEMS = {ReadinessItemKind.ORDER_DB_REACHABLE, ReadinessItemKind.RECENT_BACKUPS}
+# Items the system checks itself (training and the restore rehearsal are read from apps.drills).
+AUTOMATIC_READINESS_ITEMS = {
+    ReadinessItemKind.ORDER_DB_REACHABLE,
+    ReadinessItemKind.RECENT_BACKUPS,
+    ReadinessItemKind.OPERATORS_TRAINED,
+}
 
 
 class ReadinessItemState(models.TextChoices):

@@ -113,6 +113,9 @@ class Incident(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
 
+    # A rehearsal run on the real tools (apps.drills): shown as a drill, left out of real figures.
+    is_drill = models.BooleanField(_("drill"), default=False, db_index=True)
+
     version = models.PositiveIntegerField(_("version"), default=1)
     history = HistoricalRecords()
 

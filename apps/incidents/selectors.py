@@ -21,12 +21,40 @@ from .models import (
 
 
 def get_open_incident() -> Incident | None:
-    """The incident being worked: the newest one not closed or reviewed."""
+    """The incident being worked: the newest one not closed or reviewed; a real incident
+    always before a drill (a drill running alongside never takes a real incident's events)."""
     return (
         Incident.objects.filter(state__in=IncidentState.open_states())
-        .order_by("-declared_at", "-pk")
+        .order_by("is_drill", "-declared_at", "-pk")
         .first()
     )
+
+
+def real_incidents() -> QuerySet[Incident]:
+    """What every real-incident figure counts: drills are left out."""
+    return Incident.objects.filter(is_drill=False)
+
+
+def drill_incidents() -> QuerySet[Incident]:
+    """What drill reports count."""
+    return Incident.objects.filter(is_drill=True)
+
+
+def incident_figures(incidents: QuerySet[Incident] | None = None) -> dict[str, Any]:
+    """Counts and mean response / recovery minutes (default: real incidents only)."""
+    incidents = real_incidents() if incidents is None else incidents
+    rows = list(incidents.values_list("detected_at", "team_assembled_at", "recovered_at"))
+
+    def mean_minutes(pairs: list[tuple[Any, Any]]) -> float | None:
+        spans = [(end - start).total_seconds() / 60 for start, end in pairs if end is not None]
+        return round(sum(spans) / len(spans), 1) if spans else None
+
+    return {
+        "count": len(rows),
+        "open": incidents.filter(state__in=IncidentState.open_states()).count(),
+        "mean_response_minutes": mean_minutes([(d, t) for d, t, _r in rows]),
+        "mean_recovery_minutes": mean_minutes([(d, r) for d, _t, r in rows]),
+    }
 
 
 def list_incidents() -> QuerySet[Incident]:

@@ -14,11 +14,12 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 from django.views.generic.base import ContextMixin
 
-from apps.core.errors import DomainError, add_domain_error
+from apps.core.errors import CoreError, DomainError, add_domain_error
 from apps.core.mixins import StaffPageMixin
 
 from . import selectors, services
 from .choices import ReadinessResult, ResourceState, TaskState
+from .errors import IncidentsError
 from .forms import (
     AssessmentForm,
     AssignMemberForm,
@@ -319,9 +320,9 @@ class TaskStateView(StaffPageMixin, TaskMixin, View):
         try:
             # Tampered buttons get a message, not a 500.
             if state not in TaskState.values:
-                raise DomainError(_("Unknown state."))
+                raise DomainError(IncidentsError.UNKNOWN_STATE)
             if version is not None and not version.isdigit():
-                raise DomainError(_("The form was incomplete. Reload the page and try again."))
+                raise DomainError(CoreError.INCOMPLETE_FORM)
             services.set_task_state(
                 task=self.task, state=state, version=version, by=self.staff_user
             )
@@ -350,7 +351,7 @@ class ResourceActionView(StaffPageMixin, View):
         to = request.POST.get("to", "")
         try:
             if to not in ResourceState.values:
-                raise DomainError(_("Unknown state."))
+                raise DomainError(IncidentsError.UNKNOWN_STATE)
             services.move_resource(resource=resource, to=to, by=self.staff_user)
         except DomainError as exc:
             messages.error(request, str(exc))

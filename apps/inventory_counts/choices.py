@@ -40,6 +40,13 @@ class EntryProblem(models.TextChoices):
     DUPLICATE = "duplicate", _("Counted moments ago")
 
 
+class StockSource(models.TextChoices):
+    """Where a row of approved stock came from."""
+
+    COUNT = "count", _("Approved count")
+    RETURN = "return", _("Returned goods")
+
+
 class EntrySource(models.TextChoices):
     SCAN = "scan", _("Scanned")
     IMPORT = "import", _("Imported sheet")

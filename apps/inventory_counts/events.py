@@ -31,3 +31,12 @@ def register() -> None:
         _("Stock count"),
         _("%(beyond_threshold)s lines beyond the threshold approved with the note: %(note)s"),
     )
+    register_event_kind(
+        "inventory.returned_to_stock",
+        _("Stock count"),
+        _(
+            "%(quantity)s × %(sku)s returned to stock in %(warehouse)s, location %(location)s: "
+            "%(reason)s"
+        ),
+        icon="↩️",
+    )

@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -42,14 +43,14 @@ class SessionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["recount_threshold"].initial = recount_threshold_pct()
-        self.fields["categories"].choices = [
+        cast(forms.ChoiceField, self.fields["categories"]).choices = [
             (c, c)
             for c in Product.objects.exclude(category="")
             .order_by("category")
             .values_list("category", flat=True)
             .distinct()
         ]
-        self.fields["clerks"].queryset = (
+        cast("forms.ModelChoiceField[Any]", self.fields["clerks"]).queryset = (
             get_user_model()
             .objects.filter(groups__name=Role.WAREHOUSE_CLERK.value, is_active=True)
             .order_by("username")
@@ -57,7 +58,7 @@ class SessionForm(forms.Form):
         )
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         warehouse = data.get("warehouse")
         if warehouse and any(loc.warehouse_id != warehouse.pk for loc in data.get("locations", [])):
             self.add_error("locations", _("Choose locations of the selected warehouse."))
@@ -90,7 +91,7 @@ class SheetUploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["input_format"].choices = [
+        cast(forms.ChoiceField, self.fields["input_format"]).choices = [
             (f().get_title(), f().get_title().upper()) for f in available_formats()
         ]
 

@@ -6,6 +6,7 @@ quantity is the sum of its entries (kept on the line by the services, under a ro
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -16,13 +17,15 @@ from simple_history.models import HistoricalRecords
 from apps.catalog.models import Location, Product, Warehouse
 from apps.core.models import JobRecord
 
-from .choices import EntrySource, ImportState, SessionState
+from .choices import EntrySource, ImportState, SessionState, StockSource
 
-QTY = {"max_digits": 14, "decimal_places": 3}
+QTY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 
 
 class CountSession(models.Model):
     """One stock count: a warehouse, optionally narrowed to some bins or categories."""
+
+    _change_reason: str  # read by django-simple-history
 
     name = models.CharField(_("name"), max_length=120)
     warehouse = models.ForeignKey(
@@ -206,8 +209,9 @@ class CountEntry(models.Model):
 
 
 class ApprovedStock(models.Model):
-    """Stock set by an approved count, per location. Rows are never deleted: an approval
-    marks the previous row of each counted (location, product) as no longer current."""
+    """Stock set by an approved count (or raised by returned goods), per location. Rows are
+    never deleted: an approval or a return marks the previous row of its (location, product)
+    as no longer current, so the history of the stock is the table itself."""
 
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, verbose_name=_("warehouse"))
     location = models.ForeignKey(Location, on_delete=models.PROTECT, verbose_name=_("location"))
@@ -215,9 +219,19 @@ class ApprovedStock(models.Model):
         Product, on_delete=models.PROTECT, related_name="approved_stock", verbose_name=_("product")
     )
     quantity = models.DecimalField(_("quantity"), **QTY)
-    session = models.ForeignKey(
-        CountSession, on_delete=models.PROTECT, related_name="+", verbose_name=_("session")
+    source = models.CharField(
+        _("source"), max_length=10, choices=StockSource.choices, default=StockSource.COUNT
     )
+    session = models.ForeignKey(
+        CountSession,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("session"),
+        help_text=_("The approved count; empty for returned goods."),
+    )
+    reason = models.TextField(_("reason"), blank=True)
     approved_at = models.DateTimeField(_("approved at"))
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -233,7 +247,11 @@ class ApprovedStock(models.Model):
                 fields=["location", "product"],
                 condition=Q(is_current=True),
                 name="inv_stock_one_current",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(source=StockSource.RETURN) | Q(session__isnull=False),
+                name="inv_stock_count_has_session",
+            ),
         ]
         indexes = [models.Index(fields=["product", "is_current"], name="inv_stock_product")]
 

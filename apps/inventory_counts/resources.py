@@ -67,7 +67,7 @@ def _implausible(quantity: Decimal, *, sku: str, pieces: bool) -> dict[str, list
                 % {"sku": sku, "qty": _text(quantity)}
             ]
         }
-    bound = Decimal(str(getattr(settings, "INVENTORY_PLAUSIBLE_MAX_PER_BIN", 100_000)))
+    bound = Decimal(str(settings.INVENTORY_PLAUSIBLE_MAX_PER_BIN))
     if quantity > bound:
         return {
             "quantity": [
@@ -115,7 +115,7 @@ class CountSheetResource(resources.ModelResource):
         self.progress = progress
         self.recount = session.state == SessionState.RECOUNT
         self.now = timezone.now()
-        self.seen: dict[tuple[int, int], int] = {}
+        self.seen: dict[tuple[int, int], int | None] = {}
         self.pending_lines: dict[tuple[int, int], list[CountEntry]] = {}
         self.failed = False
         self.total = 0
@@ -200,16 +200,19 @@ class CountSheetResource(resources.ModelResource):
             quantity = Decimal(_text(row.get("quantity")))
             if not quantity.is_finite() or quantity < 0 or quantity > MAX_QTY:
                 raise InvalidOperation
-            if quantity.as_tuple().exponent < -3:
+            exponent = quantity.as_tuple().exponent
+            if not isinstance(exponent, int) or exponent < -3:
                 raise InvalidOperation
         except (InvalidOperation, ValueError):
             errors["quantity"] = [
                 _("“%(value)s” is not a quantity (a number, zero or more).")
                 % {"value": _text(row.get("quantity"))}
             ]
-        if "quantity" not in errors and product is not None:
+        if "quantity" not in errors and quantity is not None and product is not None:
             errors.update(_implausible(quantity, sku=code, pieces=product[2]))
         if not errors:
+            # Both resolved: an unknown location or product is a row error above.
+            assert product is not None and location_id is not None
             pair = (location_id, product[0])
             number = kwargs.get("row_number")
             if pair in self.seen:
@@ -275,7 +278,14 @@ class CountSheetResource(resources.ModelResource):
         else:
             super().bulk_create(using_transactions, dry_run, raise_errors, batch_size, result)
 
-    COPY_COLUMNS = ("session_id", "line_id", "quantity", "clerk_id", "is_recount", "source")
+    COPY_COLUMNS: tuple[str, ...] = (
+        "session_id",
+        "line_id",
+        "quantity",
+        "clerk_id",
+        "is_recount",
+        "source",
+    )
     COPY_COLUMNS += ("sheet_id", "at")
 
     def _copy_entries(self) -> None:

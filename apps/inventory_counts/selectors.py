@@ -259,7 +259,7 @@ def lines_beyond_threshold(session: CountSession) -> QuerySet[CountLine]:
     final = Coalesce("recount_qty", "counted_qty", Value(ZERO), output_field=_QTY)
     difference = Abs(ExpressionWrapper(final - F("expected_qty"), output_field=_QTY))
     allowed = F("expected_qty") * Value(session.recount_threshold_pct / Decimal(100))
-    min_units = Decimal(str(getattr(settings, "INVENTORY_RECOUNT_MIN_UNITS", 0)))
+    min_units = Decimal(str(settings.INVENTORY_RECOUNT_MIN_UNITS))
     return CountLine.objects.filter(session=session).filter(
         GreaterThan(difference, allowed), GreaterThan(difference, Value(min_units))
     )

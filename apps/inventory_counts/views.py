@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,9 +15,7 @@ from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from apps.catalog.models import Product
-from apps.core.choices import JobState
 from apps.core.errors import DomainError, add_domain_error
-from apps.core.jobs import refresh_job_state
 from apps.core.mixins import StaffPageMixin
 from apps.core.tabular import export_content
 
@@ -53,7 +54,7 @@ class SessionCreateView(StaffPageMixin, FormView):
                 clerks=data["clerks"],
                 blind=data["blind"],
                 recount_threshold=data["recount_threshold"],
-                by=self.request.user,
+                by=self.staff_user,
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -63,6 +64,9 @@ class SessionCreateView(StaffPageMixin, FormView):
 
 
 class _SessionMixin:
+    request: HttpRequest
+    kwargs: dict[str, Any]
+
     def get_session(self) -> CountSession:
         session = get_object_or_404(
             CountSession.objects.select_related("warehouse"), pk=self.kwargs["pk"]
@@ -83,7 +87,7 @@ class SessionDetailView(StaffPageMixin, _SessionMixin, DetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         session = self.object
-        user = self.request.user
+        user = self.staff_user
         ctx.update(
             progress=selectors.session_progress(session),
             may_count=services.may_count(session, user) and session.state in ENTRY_STATES,
@@ -111,13 +115,16 @@ class _SessionAction(StaffPageMixin, _SessionMixin, View):
     """POST-only: one session transition through its service."""
 
     permission_required = "inventory_counts.change_countsession"
-    service = None
-    done_message = ""
+    # The transition this button makes (one service per view).
+    service: ClassVar[Callable[..., CountSession]]
+
+    def done_message(self) -> str:
+        raise NotImplementedError
 
     def post(self, request, pk):
         session = self.get_session()
         try:
-            type(self).service(session=session, by=request.user)
+            type(self).service(session=session, by=self.staff_user)
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
@@ -128,21 +135,21 @@ class _SessionAction(StaffPageMixin, _SessionMixin, View):
 class SessionStartView(_SessionAction):
     service = services.start_session
 
-    def done_message(self):
+    def done_message(self) -> str:
         return _("Counting started; expected quantities are frozen.")
 
 
 class SessionCloseView(_SessionAction):
     service = services.close_counting
 
-    def done_message(self):
+    def done_message(self) -> str:
         return _("Counting round closed.")
 
 
 class SessionCancelView(_SessionAction):
     service = services.cancel_session
 
-    def done_message(self):
+    def done_message(self) -> str:
         return _("Session cancelled.")
 
 
@@ -156,11 +163,11 @@ class SessionApproveView(StaffPageMixin, _SessionMixin, View):
         form = ApproveForm(request.POST)
         if not form.is_valid():
             for errors in form.errors.values():
-                messages.error(request, " ".join(errors))
+                messages.error(request, " ".join(str(e) for e in errors))
             return redirect("inventory_counts:session-detail", pk=session.pk)
         try:
             services.approve_session(
-                session=session, by=request.user, note=form.cleaned_data["note"]
+                session=session, by=self.staff_user, note=form.cleaned_data["note"]
             )
         except DomainError as exc:
             messages.error(request, str(exc))
@@ -181,7 +188,7 @@ class CountEntryPageView(StaffPageMixin, _SessionMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         session = self.get_session()
-        if not services.may_count(session, self.request.user):
+        if not services.may_count(session, self.staff_user):
             raise PermissionDenied
         ctx.update(
             session=session,
@@ -236,7 +243,8 @@ class RecordEntryView(StaffPageMixin, _SessionMixin, View):
         if not form.is_valid():
             field, errors = next(iter(form.errors.items()))
             return JsonResponse(
-                {"status": "error", "field": field, "message": " ".join(errors)}, status=400
+                {"status": "error", "field": field, "message": " ".join(str(e) for e in errors)},
+                status=400,
             )
         data = form.cleaned_data
         try:
@@ -247,7 +255,7 @@ class RecordEntryView(StaffPageMixin, _SessionMixin, View):
                 quantity=data["quantity"],
                 confirm_duplicate=data["confirm"],
                 confirm_implausible=data["confirm_implausible"],
-                by=request.user,
+                by=self.staff_user,
             )
         except services.EntryNeedsConfirmation as exc:
             # status: "duplicate" or "implausible"; the page asks, then posts the matching flag.
@@ -325,7 +333,7 @@ class SheetUploadView(StaffPageMixin, _SessionMixin, FormView):
                 content=upload.read(),
                 file_name=upload.name,
                 input_format=form.cleaned_data["input_format"],
-                by=self.request.user,
+                by=self.staff_user,
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -348,11 +356,7 @@ class SheetDetailView(StaffPageMixin, DetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         if self.object.job is not None:
-            ctx["job"] = refresh_job_state(self.object.job)
-            if ctx["job"].state == JobState.FAILED and services.mark_sheet_failed(
-                sheet_id=self.object.pk, reason=ctx["job"].error or _("Failed")
-            ):
-                self.object.refresh_from_db(fields=["state", "errors", "error_count"])
+            ctx["job"] = services.refresh_count_sheet(sheet=self.object)
         ctx["can_confirm"] = self.object.state == ImportState.VALID
         ctx["failed"] = self.object.state == ImportState.FAILED
         return ctx
@@ -364,7 +368,7 @@ class SheetConfirmView(StaffPageMixin, View):
     def post(self, request, pk):
         sheet = get_object_or_404(CountSheetImport.objects.defer("content"), pk=pk)
         try:
-            services.confirm_count_sheet(sheet=sheet, by=request.user)
+            services.confirm_count_sheet(sheet=sheet, by=self.staff_user)
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("inventory_counts:sheet-detail", pk=sheet.pk)
@@ -378,7 +382,7 @@ class SheetRecheckView(StaffPageMixin, View):
     def post(self, request, pk):
         sheet = get_object_or_404(CountSheetImport.objects.defer("content"), pk=pk)
         try:
-            services.recheck_count_sheet(sheet=sheet, by=request.user)
+            services.recheck_count_sheet(sheet=sheet, by=self.staff_user)
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("inventory_counts:sheet-detail", pk=sheet.pk)

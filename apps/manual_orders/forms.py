@@ -7,6 +7,7 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.conf import settings
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from apps.catalog.models import Product, Warehouse
@@ -22,7 +23,7 @@ MAX_QUANTITY = MAX_LINE_QUANTITY
 MAX_MONEY = Decimal("9999999999.99")
 
 
-def _helper(label: str) -> FormHelper:
+def _helper(label: str | Promise) -> FormHelper:
     helper = FormHelper()
     helper.form_tag = False
     helper.add_input(Submit("submit", label))
@@ -109,7 +110,7 @@ class OrderEntryForm(forms.Form):
         return rows
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("customer"):
             if not data.get("new_name"):
                 self.add_error("new_name", forms.Field.default_error_messages["required"])

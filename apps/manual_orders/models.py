@@ -7,6 +7,7 @@ through ``apps.catalog.services``); a product is sold at the price kept in ``Pro
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -30,7 +31,7 @@ from .choices import (
     ReferenceKind,
 )
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 # The most one order line may ask for: more is a scanned barcode in the quantity, not an order.
 MAX_LINE_QUANTITY = 1_000_000
 

@@ -4,16 +4,21 @@ django-import-export: CSV, XLSX (with openpyxl) and, for the hand-back, JSON."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
+from apps.catalog import services as catalog
 from apps.catalog.models import Product, Warehouse
 from apps.core import tabular
 
 from .choices import ReferenceKind
 from .models import Customer, OrderLine, ProductPrice
+
+if TYPE_CHECKING:
+    from apps.accounts.models import User
 
 # The house's safe formats: exported cells never carry a live formula.
 EXPORT_FORMATS = (tabular.CSV, tabular.XLSX, tabular.JSON)
@@ -31,9 +36,10 @@ class ReferenceResource(resources.ModelResource):
         # No per-row diff (nobody sees it): it cost ~2.5 KB and much of the time of every row.
         skip_diff = True
 
-    def __init__(self, *, progress=None, **kwargs) -> None:
+    def __init__(self, *, progress=None, by: User | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
         self.progress = progress
+        self.by = by
         self.total = 0
 
     def before_import(self, dataset, **kwargs):
@@ -50,7 +56,8 @@ class ReferenceResource(resources.ModelResource):
 
 
 class ProductResource(ReferenceResource):
-    """A product row: the stock counts' product (by SKU) and its selling price."""
+    """A product row: the catalogue's product (by SKU) and its selling price. The row is read
+    and checked against ``catalog.Product``; the catalogue's service writes it."""
 
     price = fields.Field(
         attribute="import_price", column_name="price", widget=widgets.DecimalWidget()
@@ -73,6 +80,21 @@ class ProductResource(ReferenceResource):
                 errors["price"] = [_("A price cannot be negative.")]
         super().validate_instance(instance, errors, validate_unique)
 
+    def do_instance_save(self, instance, is_create):
+        instance.pk = catalog.upsert_products(
+            products=[
+                catalog.ProductData(
+                    sku=instance.sku,
+                    name=instance.name,
+                    category=instance.category,
+                    unit=instance.unit,
+                    active=instance.active,
+                )
+            ],
+            by=self.by,
+            reason="reference file",
+        ).ids[instance.sku]
+
     def after_save_instance(self, instance, row, **kwargs):
         ProductPrice.objects.update_or_create(
             product=instance, defaults={"price": Decimal(instance.import_price)}
@@ -88,11 +110,20 @@ class CustomerResource(ReferenceResource):
 
 
 class WarehouseResource(ReferenceResource):
+    """A warehouse row, checked against ``catalog.Warehouse`` and written by the catalogue."""
+
     class Meta:
         model = Warehouse
         import_id_fields = ("code",)
         fields = ("code", "name")
         clean_model_instances = True
+
+    def do_instance_save(self, instance, is_create):
+        instance.pk = catalog.upsert_warehouses(
+            warehouses=[catalog.WarehouseData(code=instance.code, name=instance.name)],
+            by=self.by,
+            reason="reference file",
+        ).ids[instance.code]
 
 
 REFERENCE_RESOURCES = {

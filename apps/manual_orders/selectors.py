@@ -192,7 +192,7 @@ def warehouses_with_picking() -> list[dict]:
         .annotate(orders=Count("pk"))
         .order_by("warehouse__code")
     )
-    return list(rows)
+    return [dict(row) for row in rows]
 
 
 def matching_rule(order: ManualOrder) -> AllocationRule | None:

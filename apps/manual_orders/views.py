@@ -1,24 +1,24 @@
 """Thin views: parse with a form, check the role's permission, call one service, render."""
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, FormView, ListView, TemplateView
 
 from apps.catalog.models import Warehouse
-from apps.core.choices import JobState
 from apps.core.errors import DomainError, add_domain_error
-from apps.core.events import message
-from apps.core.jobs import refresh_job_state, start_job
 from apps.core.mixins import StaffPageMixin
 
-from . import events, selectors, services
+from . import selectors, services
 from .choices import OrderState, PushState
 from .forms import (
     AllocateForm,
@@ -84,21 +84,19 @@ class OrderEntryView(StaffPageMixin, FormView):
                 ],
                 by=user,
             )
-            if data["customer"]:
-                placed = services.place_order(customer=data["customer"], **order_fields)
-            else:
-                placed = services.place_order_for_new_customer(
-                    new_customer=dict(
-                        name=data["new_name"],
-                        phone=data["new_phone"],
-                        email=data["new_email"],
-                        city=data["delivery_city"],
-                        address=data["delivery_address"],
-                        language=data["new_language"],
-                        notify_by=data["new_notify_by"],
-                    ),
-                    **order_fields,
-                )
+            placed = services.take_order(
+                customer=data["customer"],
+                new_customer=dict(
+                    name=data["new_name"],
+                    phone=data["new_phone"],
+                    email=data["new_email"],
+                    city=data["delivery_city"],
+                    address=data["delivery_address"],
+                    language=data["new_language"],
+                    notify_by=data["new_notify_by"],
+                ),
+                **order_fields,
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
             return self.form_invalid(form)
@@ -153,7 +151,7 @@ class OrderListView(StaffPageMixin, TemplateView):
             if not value:
                 return None
             moment = datetime.combine(value, time.min, tzinfo=tz)
-            return moment + timezone.timedelta(days=1) if end else moment
+            return moment + timedelta(days=1) if end else moment
 
         filters = selectors.OrderFilters(
             q=data.get("q") or "",
@@ -170,7 +168,7 @@ class OrderListView(StaffPageMixin, TemplateView):
         orders = orders[: selectors.PAGE_SIZE]
         if has_next:
             params = self.request.GET.copy()
-            params["before"] = orders[-1].pk
+            params["before"] = str(orders[-1].pk)
             ctx["next_query"] = params.urlencode()
         if filters.before:
             params = self.request.GET.copy()
@@ -217,8 +215,11 @@ class OrderActionView(StaffPageMixin, View):
     """POST-only: one state change of one order."""
 
     permission_required = "manual_orders.change_manualorder"
-    form_class = None
-    success_message = ""
+    form_class: type[forms.Form] | None = None
+    success_message: str | Promise = ""
+
+    def perform(self, order: ManualOrder, data: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     def post(self, request, pk):
         order = get_object_or_404(ManualOrder, pk=pk)
@@ -226,14 +227,14 @@ class OrderActionView(StaffPageMixin, View):
         if form is not None and not form.is_valid():
             for errors in form.errors.values():
                 for error in errors:
-                    messages.error(request, error)
+                    messages.error(request, str(error))
             return redirect("manual_orders:order-detail", pk=pk)
         try:
             self.perform(order, form.cleaned_data if form else {})
         except DomainError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, self.success_message)
+            messages.success(request, str(self.success_message))
         return redirect("manual_orders:order-detail", pk=pk)
 
 
@@ -241,7 +242,7 @@ class ConfirmOrderView(OrderActionView):
     success_message = gettext_lazy("Order confirmed.")
 
     def perform(self, order, data):
-        services.confirm_order(order=order, by=self.request.user)
+        services.confirm_order(order=order, by=self.staff_user)
 
 
 class CancelOrderView(OrderActionView):
@@ -249,14 +250,14 @@ class CancelOrderView(OrderActionView):
     success_message = gettext_lazy("Order cancelled.")
 
     def perform(self, order, data):
-        services.cancel_order(order=order, reason=data["reason"], by=self.request.user)
+        services.cancel_order(order=order, reason=data["reason"], by=self.staff_user)
 
 
 class DeliverOrderView(OrderActionView):
     success_message = gettext_lazy("Order marked as delivered.")
 
     def perform(self, order, data):
-        services.deliver_order(order=order, by=self.request.user)
+        services.deliver_order(order=order, by=self.staff_user)
 
 
 class AllocateOrderView(OrderActionView):
@@ -266,7 +267,7 @@ class AllocateOrderView(OrderActionView):
 
     def perform(self, order, data):
         services.allocate_order(
-            order=order, warehouse=data["warehouse"], carrier=data["carrier"], by=self.request.user
+            order=order, warehouse=data["warehouse"], carrier=data["carrier"], by=self.staff_user
         )
 
 
@@ -280,7 +281,7 @@ class DispatchOrderView(OrderActionView):
             order=order,
             carrier=data["carrier"],
             tracking_number=data["tracking_number"],
-            by=self.request.user,
+            by=self.staff_user,
         )
 
 
@@ -323,7 +324,7 @@ class RuleAddView(StaffPageMixin, FormView):
     form_class = AllocationRuleForm
 
     def form_valid(self, form):
-        services.save_allocation_rule(by=self.request.user, **form.cleaned_data)
+        services.save_allocation_rule(by=self.staff_user, **form.cleaned_data)
         messages.success(self.request, _("Rule saved."))
         return redirect("manual_orders:rule-list")
 
@@ -370,13 +371,7 @@ class PushOrdersView(StaffPageMixin, View):
     permission_required = "manual_orders.hand_back_manualorder"
 
     def post(self, request):
-        job = start_job(
-            kind="manual_orders.push",
-            title=gettext_lazy("Hand manual orders back to the order system"),
-            func="apps.manual_orders.jobs.push_to_order_system_job",
-            kwargs={"user_id": request.user.pk},
-            by=request.user,
-        )
+        job = services.start_push(by=self.staff_user)
         return redirect("core:job-detail", pk=job.pk)
 
 
@@ -399,7 +394,7 @@ class ReferenceUploadView(StaffPageMixin, FormView):
                 content=upload.read(),
                 name=upload.name,
                 input_format=form.input_format,
-                by=self.request.user,
+                by=self.staff_user,
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -418,11 +413,7 @@ class ReferenceDetailView(StaffPageMixin, DetailView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         if self.object.job is not None:
-            ctx["job"] = refresh_job_state(self.object.job)
-            if ctx["job"].state == JobState.FAILED and services.mark_reference_failed(
-                import_id=self.object.pk, reason=ctx["job"].error or _("Failed")
-            ):
-                self.object.refresh_from_db(fields=["state", "errors"])
+            ctx["job"] = services.refresh_reference_import(imp=self.object)
         preview = self.object.preview or {}
         actions = preview.get("actions", [])
         ctx["headers"] = preview.get("headers", [])
@@ -439,13 +430,7 @@ class ReferenceConfirmView(StaffPageMixin, View):
     def post(self, request, pk):
         imp = get_object_or_404(ReferenceImport.objects.defer("content"), pk=pk)
         # The write can be long (a whole catalogue): a worker does it, the job page shows it.
-        job = start_job(
-            kind="manual_orders.reference_import",
-            title=message(events.IMPORT_TITLE, name=imp.original_name),
-            func="apps.manual_orders.jobs.confirm_reference_import_job",
-            kwargs={"import_id": imp.pk},
-            by=request.user,
-        )
+        job = services.start_reference_import(imp=imp, by=self.staff_user)
         return redirect("core:job-detail", pk=job.pk)
 
 
@@ -453,18 +438,7 @@ class LoadReferenceView(StaffPageMixin, View):
     permission_required = "manual_orders.import_reference"
 
     def post(self, request):
-        if request.POST.get("source") == "backup":
-            job = start_job(
-                kind="manual_orders.load_reference",
-                title=gettext_lazy("Load products and customers from the latest backups"),
-                func="apps.manual_orders.jobs.load_reference_from_backup_job",
-                by=request.user,
-            )
-        else:
-            job = start_job(
-                kind="manual_orders.load_reference",
-                title=gettext_lazy("Load products and customers from the order system"),
-                func="apps.manual_orders.jobs.load_reference_job",
-                by=request.user,
-            )
+        job = services.start_reference_load(
+            source=request.POST.get("source", ""), by=self.staff_user
+        )
         return redirect("core:job-detail", pk=job.pk)

@@ -3,8 +3,10 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from apps.accounts import services
+from apps.accounts.errors import AccountsError
 from apps.accounts.models import User
 from apps.accounts.roles import Role
+from tests.codes import raises_code
 from tests.factories import PASSWORD
 
 
@@ -107,12 +109,10 @@ def test_seed_demo_is_idempotent(capsys):
 
 @pytest.mark.django_db
 def test_nobody_can_lock_the_team_out_of_user_management(make_user):
-    from apps.core.errors import DomainError
-
     admin = make_user(Role.ADMIN)
-    with pytest.raises(DomainError):
+    with raises_code(AccountsError.OWN_ADMIN_ROLE):
         services.update_user(user=admin, roles=[Role.MANAGER.value], by=admin)
-    with pytest.raises(DomainError):  # the last administrator, changed by someone else
+    with raises_code(AccountsError.LAST_ADMIN):  # the last administrator, changed by someone else
         services.update_user(user=admin, roles=[], by=make_user(Role.MANAGER))
     second = make_user(Role.ADMIN)
     services.update_user(user=admin, roles=[Role.MANAGER.value], by=second)

@@ -16,6 +16,7 @@ APP_NAMESPACES = {
     "customer_care",
     "drills",
     "evaluations",
+    "monitoring",
 }
 # Public or POST-only endpoints, tested on their own.
 NOT_STAFF_PAGES = {
@@ -26,6 +27,7 @@ NOT_STAFF_PAGES = {
     "accounts:password-reset-confirm",
     "accounts:password-reset-complete",
     "core:switch-language",
+    "drills:calendar-feed",  # signed per-user URL for calendar apps (tests/drills/test_calendar.py)
 }
 
 
@@ -123,6 +125,41 @@ def _warehouse(user):
     return {"pk": WarehouseFactory().pk}
 
 
+def _evaluation_report(user):
+    from apps.evaluations.services import compute_report
+    from tests.factories import UserFactory
+    from tests.incidents.factories import IncidentFactory
+
+    return {"pk": compute_report(incident=IncidentFactory(), by=UserFactory()).pk}
+
+
+def _improvement_action(user):
+    from tests.evaluations.factories import ImprovementActionFactory
+
+    return {"pk": ImprovementActionFactory().pk}
+
+
+def _plan_change(user):
+    from apps.evaluations.services import propose_plan_change
+    from tests.factories import UserFactory
+
+    change = propose_plan_change(
+        kind="add",
+        fields={"phase": "emergency_response", "title_zh": "新", "title_en": "New"},
+        by=UserFactory(),
+    )
+    return {"pk": change.pk}
+
+
+def _drills(factory_name):
+    def make(user):
+        from tests.drills import factories
+
+        return {"pk": getattr(factories, factory_name)().pk}
+
+    return make
+
+
 def _care_case(user):
     from apps.customer_care.models import Case
     from apps.customer_care.services.common import start_clock
@@ -132,6 +169,32 @@ def _care_case(user):
     start_clock(case)
     case.save()
     return {"pk": case.pk}
+
+
+def _alarm(user):
+    from apps.monitoring.models import Alarm
+    from tests.monitoring.factories import RuleFactory
+
+    return {"pk": Alarm.objects.create(rule=RuleFactory(), severity="warning").pk}
+
+
+def _rule(user):
+    from tests.monitoring.factories import RuleFactory
+
+    return {"pk": RuleFactory().pk}
+
+
+def _http_probe(user):
+    from tests.monitoring.factories import HttpProbeFactory
+
+    return {"pk": HttpProbeFactory().pk}
+
+
+def _problem(user):
+    from apps.monitoring import services
+    from tests.monitoring.images import png_bytes
+
+    return {"pk": services.report_problem(what="x", screenshot=png_bytes(), by=user).pk}
 
 
 # URL kwargs for pages that show one object, made for the visiting user.
@@ -184,6 +247,25 @@ SAMPLE_KWARGS = {
     "incidents:template-edit": _incident_object("TaskTemplateFactory"),
     "incidents:readiness-detail": _incident_object("ReadinessCheckFactory"),
     "incidents:readiness-act": _incident_object("ReadinessCheckFactory"),
+    "evaluations:incident-report": _incident,
+    "evaluations:report-compute": _incident,
+    "evaluations:report-detail": _evaluation_report,
+    "evaluations:report-narrative": _evaluation_report,
+    "evaluations:report-sign": _evaluation_report,
+    "evaluations:report-pdf": _evaluation_report,
+    "evaluations:report-xlsx": _evaluation_report,
+    "evaluations:action-state": _improvement_action,
+    "evaluations:plan-decide": _plan_change,
+    "drills:plan-detail": _drills("DrillPlanFactory"),
+    "drills:drill-start": _drills("DrillPlanFactory"),
+    "drills:run-detail": _drills("DrillRunFactory"),
+    "drills:phase-record": _drills("DrillRunFactory"),
+    "drills:inject": _drills("DrillRunFactory"),
+    "drills:action-add": _drills("DrillRunFactory"),
+    "drills:run-close": _drills("DrillRunFactory"),
+    "drills:rehearsal-detail": _drills("RestoreRehearsalFactory"),
+    "drills:session-detail": _drills("TrainingSessionFactory"),
+    "drills:attendance-record": _drills("TrainingSessionFactory"),
     **{
         f"customer_care:{name}": _care_case
         for name in (
@@ -200,6 +282,15 @@ SAMPLE_KWARGS = {
             "case-rma-receive",
         )
     },
+    "monitoring:alarm-detail": _alarm,
+    "monitoring:alarm-acknowledge": _alarm,
+    "monitoring:alarm-declare": _alarm,
+    "monitoring:rule-edit": _rule,
+    "monitoring:probe-edit": _http_probe,
+    "monitoring:problem-detail": _problem,
+    "monitoring:problem-screenshot": _problem,
+    "monitoring:problem-triage": _problem,
+    "monitoring:problem-solve": _problem,
 }
 
 

@@ -2,25 +2,16 @@ import base64
 import json
 import os
 import secrets
-import uuid
 
 import psycopg
 import pytest
 
 from apps.backups import demo_order_system
-from tests.conftest import pg_server_url
+from tests.conftest import create_database, drop_database
 
-
-def _create_db(prefix: str) -> tuple[str, str]:
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(pg_server_url("postgres"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name, pg_server_url(name)
-
-
-def _drop_db(name: str) -> None:
-    with psycopg.connect(pg_server_url("postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+# The shared helpers under their old names (other folders' conftests import them from here).
+_create_db = create_database
+_drop_db = drop_database
 
 
 def key_spec(kid: str = "test-k1") -> str:
@@ -61,22 +52,11 @@ def backup_settings(settings, tmp_path):
 
 
 @pytest.fixture
-def order_db(settings):
-    """A real PostgreSQL order system filled with the demo data."""
-    name, url = _create_db("test_ordersys")
-    demo_order_system.seed_postgres(url, orders=300)
-    demo_order_system.write_logs(settings.ORDER_SYSTEM_LOG_DIR, days=2, lines=50)
-    settings.ORDER_SYSTEM_DATABASE_URL = url
-    yield url
-    _drop_db(name)
-
-
-@pytest.fixture
 def scratch_db(settings):
-    name, url = _create_db("test_scratch")
+    name, url = create_database("test_scratch")
     settings.BACKUP_SCRATCH_TARGETS = {"rehearsal": url}
     yield url
-    _drop_db(name)
+    drop_database(name)
 
 
 def table_rows(url: str, table: str) -> list[tuple]:

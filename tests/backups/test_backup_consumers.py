@@ -4,12 +4,13 @@ import psycopg
 import pytest
 
 from apps.backups import services
+from apps.backups.errors import BackupsError
 from apps.backups.models import BackupScope
 from apps.backups.services import latest_backups_opened
 from apps.catalog.models import Product
-from apps.core.errors import DomainError
 from apps.manual_orders.models import Customer
 from apps.manual_orders.services import load_reference_from_latest_backup
+from tests.codes import raises_code
 
 from .conftest import table_rows
 
@@ -31,7 +32,7 @@ def test_manual_orders_load_reference_data_from_the_latest_backups(order_db):
 
 @pytest.mark.django_db
 def test_reading_from_backups_that_do_not_exist_is_refused_clearly(order_db):
-    with pytest.raises(DomainError), latest_backups_opened(slugs=["products"]):
+    with raises_code(BackupsError.NO_INTACT_BACKUP), latest_backups_opened(slugs=["products"]):
         pass
 
 

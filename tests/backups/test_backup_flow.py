@@ -9,11 +9,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
-from apps.backups import services
+from apps.backups import events, services
 from apps.backups.choices import BackupKind, CopyState, RunState, SystemStatus
+from apps.backups.errors import BackupsError
 from apps.backups.models import BackupAudit, BackupRun, BackupScope, RestoreRun
 from apps.core.choices import JobState
 from apps.core.models import JobRecord
+from tests.codes import raises_code
 from tests.conftest import wait_for
 
 from .conftest import fingerprint, key_spec, table_rows, worker_env
@@ -190,9 +192,8 @@ def test_a_worker_killed_mid_backup_leaves_no_complete_looking_artifact(
 def test_the_proposal_prefers_realtime_and_falls_back_to_daily():
     orders = scope("orders")
     daily = BackupRunFactory(scope=orders, kind=BackupKind.DAILY)
-    with translation.override("en"):
-        proposal = services.propose_restore(scope=orders)
-    assert proposal.backup == daily and "daily" in proposal.reason
+    proposal = services.propose_restore(scope=orders)
+    assert proposal.backup == daily and proposal.why.kind == events.REASON_DAILY
     old_rt = BackupRunFactory(scope=orders, kind=BackupKind.REALTIME)
     BackupRunFactory(scope=orders, kind=BackupKind.REALTIME, state=RunState.FAILED)
     assert services.propose_restore(scope=orders).backup == old_rt
@@ -201,9 +202,10 @@ def test_the_proposal_prefers_realtime_and_falls_back_to_daily():
     BackupRun.objects.filter(pk=new_rt.pk).update(last_verify_ok=False)
     assert services.propose_restore(scope=orders).backup == old_rt
     BackupRun.objects.filter(kind=BackupKind.REALTIME).update(last_verify_ok=False)
+    proposal = services.propose_restore(scope=orders)
+    assert proposal.backup == daily and proposal.why.kind == events.REASON_DAILY
     with translation.override("en"):
-        proposal = services.propose_restore(scope=orders)
-    assert proposal.backup == daily and "falling back" in proposal.reason
+        assert "falling back to the newest daily backup" in proposal.reason
 
 
 @pytest.mark.django_db
@@ -220,9 +222,8 @@ def test_two_backups_on_one_day_get_distinct_plan_names(order_db, settings):
 def test_a_wrong_master_key_is_named_as_the_reason(order_db, settings):
     run = backup_inline("users")
     settings.BACKUP_MASTER_KEYS = key_spec("test-k1")  # same id, different key
-    with translation.override("en"):
-        outcome = services.verify_backup(name=run.file_name)
-    assert not outcome.ok and "wrong key" in outcome.message
+    outcome = services.verify_backup(name=run.file_name)
+    assert not outcome.ok and outcome.code == BackupsError.WRONG_KEY
 
 
 @pytest.mark.django_db
@@ -250,7 +251,8 @@ def test_a_file_missing_on_both_stores_is_reported_clearly(order_db, settings):
     shutil.rmtree(settings.BACKUP_REMOTE_DIR)
     with translation.override("zh-hans"):
         outcome = services.verify_backup(name=run.file_name)
-    assert not outcome.ok and "本地和远程" in outcome.message
+    assert not outcome.ok and outcome.code == BackupsError.BACKUP_MISSING
+    assert "本地和远程" in outcome.message
 
 
 @pytest.mark.django_db
@@ -379,7 +381,7 @@ def test_a_missing_master_key_does_not_mark_a_good_backup_damaged(order_db, sett
 def test_a_second_restore_of_a_scope_under_way_is_refused(order_db):
     run = backup_inline("orders")
     RestoreRun.objects.create(target_label="x", state=RunState.RUNNING).backups.add(run)
-    with pytest.raises(services.DomainError):
+    with raises_code(BackupsError.RESTORE_UNDER_WAY):
         services.start_restore(scopes=[scope("orders")])
 
 

@@ -5,14 +5,15 @@ import sqlite3
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from apps.accounts.roles import ROLE_PERMISSIONS, Role
 from apps.backups import demo_order_system, services
 from apps.backups.choices import RunState
+from apps.backups.errors import BackupsError
 from apps.backups.models import BackupScope
+from tests.conftest import create_database, drop_database
 
-from .conftest import _create_db, _drop_db, fingerprint
+from .conftest import fingerprint
 
 DESTRUCTIVE = "DELETE FROM order_items; DELETE FROM orders; COMMIT; SELECT 0"
 WRITING = [
@@ -36,11 +37,11 @@ def sqlite_counts(path) -> dict[str, int]:
 
 @pytest.fixture
 def rehearsal_pg(settings):
-    name, url = _create_db("test_rehearsal")
+    name, url = create_database("test_rehearsal")
     demo_order_system.seed_postgres(url, orders=40)
     settings.BACKUP_SCRATCH_TARGETS = {"rehearsal": url}
     yield url
-    _drop_db(name)
+    drop_database(name)
 
 
 @pytest.fixture
@@ -64,6 +65,11 @@ def test_checks_cannot_write_to_a_postgresql_rehearsal_database(rehearsal_pg):
     results = services.run_checks(url=rehearsal_pg, scopes=[with_checks("orders", *WRITING)])
     assert fingerprint(rehearsal_pg) == before
     assert [r["ok"] for r in results] == [False] * len(WRITING)
+    assert {r["error_code"] for r in results} <= {
+        BackupsError.CHECK_WRITES,
+        BackupsError.CHECK_NOT_SELECT,
+        BackupsError.CHECK_SEVERAL,
+    }
     assert all(r["error"] for r in results)
 
 
@@ -103,9 +109,8 @@ def test_a_check_that_runs_too_long_is_stopped_and_reported(
             "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000)"
             " SELECT count(*) FROM n"
         )
-    with translation.override("en"):
-        [result] = services.run_checks(url=url, scopes=[with_checks("orders", slow)])
-    assert not result["ok"] and "time limit" in result["error"]
+    [result] = services.run_checks(url=url, scopes=[with_checks("orders", slow)])
+    assert not result["ok"] and result["error_code"] == BackupsError.CHECK_TIMEOUT
 
 
 @pytest.mark.django_db

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from apps.accounts.roles import Role
-from apps.backups import services
+from apps.backups import events, services
 from apps.backups.choices import BackupKind, RunState
+from apps.backups.errors import BackupsError
 from apps.backups.models import BackupAudit, BackupRun, BackupScope, RestoreRun
 from apps.core.choices import JobState
 from apps.core.models import JobRecord
@@ -42,8 +43,9 @@ def test_restore_backup_refuses_a_path_even_when_its_file_name_matches_a_backup(
         f"./{run.file_name}",
         "..",
     ):
-        with translation.override("en"), pytest.raises(CommandError, match="not a backup name"):
+        with pytest.raises(CommandError) as refused:
             call_command("restore_backup", "--scope", "users", "--backup", given, "--yes")
+        assert refused.value.__cause__.code == BackupsError.NOT_A_BACKUP_NAME
     assert not RestoreRun.objects.exists()
 
 
@@ -52,11 +54,10 @@ def test_verify_backup_takes_a_name_and_reads_other_files_only_with_file(order_d
     run = backup_inline("products")
     call_command("verify_backup", run.file_name)
     audits = BackupAudit.objects.count()
-    with translation.override("en"):
-        with pytest.raises(CommandError, match="not a backup name"):
-            call_command("verify_backup", run.local_path)
-        with pytest.raises(CommandError, match="not a backup name"):
-            call_command("verify_backup", "/etc/passwd")
+    for path in (run.local_path, "/etc/passwd"):
+        assert services.verify_backup(name=path).code == BackupsError.NOT_A_BACKUP_NAME
+        with pytest.raises(CommandError):
+            call_command("verify_backup", path)
     outside = tmp_path / "copy-from-the-safe.bak"
     shutil.copy(run.local_path, outside)
     call_command("verify_backup", "--file", str(outside))
@@ -72,9 +73,9 @@ def test_the_proposal_skips_backups_whose_key_is_not_in_the_keyring_and_says_so(
     usable = BackupRunFactory(scope=orders, kind=BackupKind.REALTIME, key_id="test-k1")
     lost = BackupRunFactory(scope=orders, kind=BackupKind.REALTIME, key_id="retired-key")
     assert lost.finished_at >= usable.finished_at
-    with translation.override("en"):
-        proposal = services.propose_restore(scope=orders)
+    proposal = services.propose_restore(scope=orders)
     assert proposal.backup == usable
+    assert proposal.why.kind == events.REASON_WITH_SKIPPED
     assert "retired-key" in proposal.reason and lost.file_name in proposal.reason
     with translation.override("zh-hans"):
         assert "retired-key" in services.propose_restore(scope=orders).reason
@@ -119,13 +120,13 @@ def test_a_backup_declared_dead_stays_failed_when_its_worker_finishes_after_all(
 ):
     """The reaper runs while the worker is still copying to a slow remote store."""
     settings.JOB_STALE_AFTER_SECONDS = 0
-    copy = services._copy_to_remote
+    copy = services.backup._copy_to_remote
 
     def slow_remote(path, sha256):
         assert services.reconcile_runs() == 1  # the heartbeat looked silent: declared dead
         return copy(path, sha256)
 
-    monkeypatch.setattr(services, "_copy_to_remote", slow_remote)
+    monkeypatch.setattr(services.backup, "_copy_to_remote", slow_remote)
     run = services.start_backup(scope=scope("products"))
     run.refresh_from_db()
     assert run.state == RunState.FAILED

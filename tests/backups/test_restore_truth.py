@@ -3,10 +3,12 @@
 import psycopg
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from apps.accounts.roles import Role
-from apps.backups import services
-from apps.backups.choices import ErrorCode, RunState
+from apps.backups import events, services
+from apps.backups.choices import RunState
+from apps.backups.errors import BackupsError
 from apps.backups.models import BackupScope, RestoreRun
 
 from .factories import RestoreRunFactory
@@ -64,7 +66,7 @@ def test_a_restore_that_breaks_foreign_keys_fails_in_the_readers_language_with_n
     restore = services.start_restore(scopes=[scope("orders")], target="rehearsal")
     restore.refresh_from_db()
     assert restore.state == RunState.FAILED
-    assert restore.error_code == ErrorCode.FOREIGN_KEY
+    assert restore.error_code == BackupsError.FOREIGN_KEY
     assert restore.checks_passed is False
     assert restore.report["checks"] == []
 
@@ -126,7 +128,7 @@ def test_a_failed_backup_explains_itself_in_each_readers_language(client, make_u
     run = services.start_backup(scope=scope("orders"))
     run.refresh_from_db()
     assert run.state == RunState.FAILED
-    assert run.error_code == ErrorCode.SOURCE_UNREACHABLE
+    assert run.error_code == BackupsError.SOURCE_UNREACHABLE
     client.force_login(make_user(Role.TECH_SUPPORT))
     url = reverse("backups:backup-detail", args=[run.pk])
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
@@ -134,3 +136,62 @@ def test_a_failed_backup_explains_itself_in_each_readers_language(client, make_u
     page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "无法连接订单系统数据库。" in page
     assert "The order system database cannot be reached." not in page
+
+
+@pytest.mark.django_db
+def test_why_a_restore_used_its_backups_written_under_english_reads_in_chinese(
+    client, make_user, order_db, scratch_db
+):
+    back_up("users", "products")
+    users = scope("users").backups.get()
+    lead = make_user(Role.EMERGENCY_LEAD, language="en")
+    with translation.override("en"):
+        restore = services.start_restore(
+            scopes=[scope("users"), scope("products")],
+            target="rehearsal",
+            backups={"users": users},
+            by=lead,
+        )
+    restore.refresh_from_db()
+    assert [r["kind"] for r in restore.reasons] == [events.REASON_LINE, events.REASON_LINE]
+    assert "chosen by staff" in restore.reason  # the text as written, kept as the fallback
+    with translation.override("en"):
+        products_en = services.propose_restore(scope=scope("products")).reason
+    with translation.override("zh-hans"):
+        chinese = restore.reason_text
+        chosen = translation.gettext("chosen by staff")
+        products_zh = services.propose_restore(scope=scope("products")).reason
+    assert products_en in restore.reason and products_en not in chinese
+    assert chosen != "chosen by staff" and chosen in chinese and products_zh in chinese
+    assert "chosen by staff" not in chinese
+    client.force_login(make_user(Role.EMERGENCY_LEAD, language="zh-hans"))
+    page = client.get(reverse("backups:restore-detail", args=[restore.pk])).content.decode()
+    assert chosen in page and "chosen by staff" not in page
+
+
+@pytest.mark.django_db
+def test_a_restore_recorded_before_reasons_were_data_still_shows_its_text():
+    restore = RestoreRunFactory(reason="订单数据: x.bak — chosen by staff", reasons=[])
+    assert restore.reason_text == "订单数据: x.bak — chosen by staff"
+
+
+@pytest.mark.django_db
+def test_runs_stored_with_the_old_error_codes_render_in_each_readers_language():
+    from .factories import BackupRunFactory
+
+    detail = "The master key configured as 'k1' is not the key this backup was encrypted with."
+    coded = BackupRunFactory(
+        state=RunState.FAILED, error_code="wrong_key", error_params={"detail": detail}
+    )
+    with translation.override("en"):
+        english = coded.error_message
+    with translation.override("zh-hans"):
+        chinese = coded.error_message
+    assert english == f"The master key does not open this backup (wrong key). ({detail})"
+    assert chinese != english and chinese.endswith(f"({detail})")
+    plain = BackupRunFactory(state=RunState.FAILED, error="Disk on fire", error_code="")
+    assert plain.error_message == "Disk on fire"  # before error codes: the text as written
+    message = BackupRunFactory(
+        state=RunState.FAILED, error_code="message", error_params={"text": "as it was"}
+    )
+    assert message.error_message == "as it was"

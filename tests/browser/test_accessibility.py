@@ -43,8 +43,14 @@ FORMS_WITH_ERRORS = [
     "accounts:user-create",
     "inventory_counts:session-create",
     "manual_orders:rule-add",
+    "evaluations:action-create",
+    "evaluations:plan-propose",
+    "drills:plan-add",
+    "drills:session-add",
     "customer_care:case-new",
     "customer_care:targets",
+    "monitoring:problem-report",
+    "monitoring:probe-add",
 ]
 
 _axe = Axe()

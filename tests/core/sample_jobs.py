@@ -30,3 +30,14 @@ def stop_at_a_table(*, progress):
 
     progress.update(percent=40, step=step_text("Backing up table orders"))
     raise RuntimeError("disk on fire")
+
+
+def log_and_refuse_with_a_code(*, progress, name: str):
+    """Its log line and its reason are stored as kind + parameters, whoever started it."""
+    from apps.backups import events
+    from apps.backups.errors import BackupsError
+    from apps.core.events import message
+
+    progress.log(message(events.LOG_WRITING, name=name))
+    progress.log("a line given as plain text")
+    raise JobFailure(BackupsError.REMOTE_STORE_FAILED, params={"error": "connection refused"})

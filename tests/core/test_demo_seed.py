@@ -4,7 +4,6 @@ import pytest
 from django.core.management import call_command
 from django.db.models import F
 
-from apps.backups import demo_order_system
 from apps.catalog.models import Product
 from apps.incidents.choices import IncidentState
 from apps.incidents.models import Incident, TimelineEntry
@@ -12,19 +11,6 @@ from apps.inventory_counts.choices import SessionState
 from apps.inventory_counts.models import ApprovedStock, CountLine, CountSession
 from apps.inventory_counts.selectors import approved_stock_map
 from apps.manual_orders.models import AllocationRule, ManualOrder, OrderEvent
-from tests.backups.conftest import _create_db, _drop_db
-
-
-@pytest.fixture
-def demo_order_system_db(settings, tmp_path):
-    name, url = _create_db("test_demo_seed")
-    demo_order_system.seed_postgres(url, orders=400)
-    settings.ORDER_SYSTEM_DATABASE_URL = url
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SMS_BACKEND = "apps.core.sms.FileSmsBackend"
-    settings.SMS_FILE_PATH = str(tmp_path / "sms")
-    yield url
-    _drop_db(name)
 
 
 def _seed() -> None:
@@ -49,7 +35,7 @@ def _census() -> dict[str, int]:
 
 @pytest.mark.django_db
 def test_the_demo_seed_gives_stock_costs_rules_incidents_orders_and_an_approved_count(
-    demo_order_system_db,
+    order_db,
 ):
     _seed()
 
@@ -87,7 +73,7 @@ def test_the_demo_seed_gives_stock_costs_rules_incidents_orders_and_an_approved_
 
 
 @pytest.mark.django_db
-def test_seeding_the_demo_twice_gives_the_same_counts(demo_order_system_db):
+def test_seeding_the_demo_twice_gives_the_same_counts(order_db):
     _seed()
     first = _census()
     _seed()

@@ -64,3 +64,18 @@ def test_add_domain_error_puts_the_message_next_to_its_field_or_on_top(field, wh
     assert form.is_valid()
     add_domain_error(form, DomainError(SampleError.TOO_MANY, params={"limit": 2}, field=field))
     assert form.errors[where] == ["At most 2 items."]
+
+
+def test_a_stored_refusal_renders_in_the_readers_language_and_falls_back_when_its_code_is_gone():
+    from apps.core.events import as_event, render_event
+
+    with translation.override("en"):
+        kind, params, text = as_event(QueueUnavailable().message)
+    assert kind == "core.error" and params["code"] == CoreError.QUEUE_UNAVAILABLE
+    with translation.override("zh-hans"):
+        chinese = render_event(kind, params, fallback=text)
+    assert chinese != text and "job queue is not answering" in text
+    gone = {**params, "code": "no_such_code"}
+    assert render_event(kind, gone, fallback=text) == text
+    foreign = {**params, "enum": "os.path"}
+    assert render_event(kind, foreign, fallback=text) == text

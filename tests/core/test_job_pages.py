@@ -160,3 +160,45 @@ def test_a_failed_jobs_error_is_announced_to_screen_readers(client, make_user):
     client.force_login(user)
     page = _job_page(client, job, "en")
     assert '<div class="alert alert-danger mt-2 mb-0" role="alert" data-testid="job-error">' in page
+
+
+@pytest.mark.django_db
+def test_a_log_line_and_a_coded_refusal_written_under_english_read_in_chinese(client, make_user):
+    user = make_user(Role.TECH_SUPPORT, language="en")
+    with translation.override("en"):
+        job = start_job(
+            kind="t",
+            title="t",
+            func="tests.core.sample_jobs.log_and_refuse_with_a_code",
+            kwargs={"name": "20261125订单数据实时备份.bak"},
+            by=user,
+        )
+    job.refresh_from_db()
+    assert job.state == JobState.FAILED
+    assert job.error_kind == "core.error"
+    assert job.error_params["code"] == "remote_store_failed"
+    assert [e["kind"] for e in job.log_entries] == ["backups.log.writing", ""]
+    client.force_login(make_user(Role.ADMIN, language="zh-hans"))  # sees all jobs
+    chinese = _job_page(client, job, "zh-hans")
+    client.force_login(make_user(Role.ADMIN, language="en"))
+    english = _job_page(client, job, "en")
+    assert "Writing 20261125订单数据实时备份.bak" in english
+    assert "The remote backup store failed: connection refused" in english
+    assert "Writing" not in chinese and "The remote backup store failed" not in chinese
+    with translation.override("zh-hans"):
+        assert translation.gettext("Writing %(name)s") != "Writing %(name)s"
+        written = translation.gettext("Writing %(name)s") % {"name": "20261125订单数据实时备份.bak"}
+        failed = translation.gettext("The remote backup store failed: %(error)s") % {
+            "error": "connection refused"
+        }
+    assert written in chinese and failed in chinese
+    assert "a line given as plain text" in chinese  # plain text is shown as it was written
+
+
+@pytest.mark.django_db
+def test_a_job_logged_before_log_lines_were_data_still_shows_its_log(client, make_user):
+    user = make_user(Role.TECH_SUPPORT)
+    job = JobRecord.objects.create(
+        kind="t", title="t", log="12:00:01 Writing x.bak\n", started_by=user
+    )
+    assert job.log_lines == ["12:00:01 Writing x.bak"]

@@ -6,8 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role
 from apps.core.choices import Channel, NotificationState
-from apps.core.errors import DomainError
+from apps.core.errors import CoreError
 from apps.core.notifications import send_notification
+from tests.codes import raises_code
 
 # Django ships this message translated, so the test does not depend on our catalog.
 SUBJECT = _("Enter a valid email address.")
@@ -43,10 +44,8 @@ def test_email_reaches_a_real_smtp_server_in_the_recipients_language(
 
 @pytest.mark.django_db
 def test_sms_goes_through_the_configured_backend_and_is_recorded(
-    settings, tmp_path, make_user, django_capture_on_commit_callbacks
+    sms_dir, make_user, django_capture_on_commit_callbacks
 ):
-    settings.SMS_BACKEND = "apps.core.sms.FileSmsBackend"
-    settings.SMS_FILE_PATH = str(tmp_path)
     user = make_user(Role.EMERGENCY_LEAD, phone="13912345678")
     with django_capture_on_commit_callbacks(execute=True):
         n = send_notification(
@@ -58,7 +57,7 @@ def test_sms_goes_through_the_configured_backend_and_is_recorded(
         )
     n.refresh_from_db()
     assert n.state == NotificationState.SENT
-    [sent] = [json.loads(p.read_text()) for p in tmp_path.glob("*.json")]
+    [sent] = [json.loads(p.read_text()) for p in sms_dir.glob("*.json")]
     assert sent == {
         **sent,
         "phone": "13912345678",
@@ -88,13 +87,11 @@ def test_a_failing_gateway_is_recorded_as_failed_not_raised(
 @pytest.mark.django_db
 def test_a_recipient_without_an_address_is_refused_clearly(make_user):
     user = make_user(Role.MANAGER, phone="")
-    with pytest.raises(DomainError):
+    with raises_code(CoreError.NO_ADDRESS):
         send_notification(channel=Channel.SMS, recipient=user, subject="", body="x")
 
 
-def test_notifications_are_delivered_by_a_real_worker(rq_worker, make_user, settings, tmp_path):
-    settings.SMS_BACKEND = "apps.core.sms.FileSmsBackend"
-    rq_worker.env.update(SMS_BACKEND="apps.core.sms.FileSmsBackend", SMS_FILE_PATH=str(tmp_path))
+def test_notifications_are_delivered_by_a_real_worker(rq_worker, make_user, sms_dir):
     n = send_notification(
         channel=Channel.SMS, recipient=make_user(Role.LOGISTICS), subject="", body="hello"
     )
@@ -103,4 +100,4 @@ def test_notifications_are_delivered_by_a_real_worker(rq_worker, make_user, sett
     rq_worker.run_burst()
     n.refresh_from_db()
     assert n.state == NotificationState.SENT
-    assert len(list(tmp_path.glob("*.json"))) == 1
+    assert len(list(sms_dir.glob("*.json"))) == 1

@@ -20,12 +20,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 from django.urls import reverse
-from django.utils import translation
 
 from apps.accounts.roles import Role
 from apps.backups.choices import BackupKind, RunState
 from apps.backups.models import BackupRun, BackupScope
 from apps.core.choices import JobState, NotificationState
+from apps.core.errors import CoreError
 from apps.core.jobs import dispatch, refresh_job_state, start_job
 from apps.core.models import JobRecord, Notification
 from apps.core.notifications import DELIVER
@@ -89,24 +89,11 @@ def private_redis(transactional_db, settings, tmp_path):
 
 
 @pytest.fixture
-def sms_dir(settings, tmp_path):
-    path = tmp_path / "sms"
-    settings.SMS_BACKEND = "apps.core.sms.FileSmsBackend"
-    settings.SMS_FILE_PATH = str(path)
-    return path
-
-
-@pytest.fixture
-def worker(private_redis, settings, sms_dir):
+def worker(private_redis, settings):
     """A real RQ worker on the private Redis (same database, SMS into files)."""
     handle = WorkerHandle(
         tuple(settings.RQ_QUEUES),
-        subprocess_env(
-            REDIS_URL=private_redis.url,
-            JOB_HEARTBEAT_SECONDS="1",
-            SMS_BACKEND="apps.core.sms.FileSmsBackend",
-            SMS_FILE_PATH=str(sms_dir),
-        ),
+        subprocess_env(REDIS_URL=private_redis.url, JOB_HEARTBEAT_SECONDS="1"),
     )
     yield handle
     handle.kill()
@@ -291,8 +278,9 @@ def test_the_periodic_command_refuses_clearly_while_redis_is_down_then_sweeps_th
     notice.refresh_from_db()
     assert notice.state == NotificationState.WAITING
 
-    with translation.override("en"), pytest.raises(CommandError, match=QUEUE_DOWN_EN):
+    with pytest.raises(CommandError) as refused:
         call_command("run_due_backups", stdout=io.StringIO(), stderr=io.StringIO())
+    assert refused.value.__cause__.code == CoreError.QUEUE_UNAVAILABLE
     assert not BackupRun.objects.exists()
     assert not JobRecord.objects.exists()
 

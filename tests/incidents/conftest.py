@@ -12,9 +12,3 @@ def default_templates(request):
 
         module = importlib.import_module("apps.incidents.migrations.0002_default_task_templates")
         module.create_templates(apps, None)
-
-
-@pytest.fixture
-def locmem_mail(settings):
-    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.SMS_BACKEND = "apps.core.sms.FileSmsBackend"

@@ -5,9 +5,10 @@ from django.utils import timezone, translation
 
 from apps.accounts.roles import Role
 from apps.backups.models import BackupScope
-from apps.core.errors import DomainError
 from apps.incidents import services
 from apps.incidents.choices import ReadinessItemKind, ReadinessItemState, ReadinessResult
+from apps.incidents.errors import IncidentsError
+from tests.codes import raises_code
 
 K = ReadinessItemKind
 pytestmark = pytest.mark.django_db
@@ -22,8 +23,17 @@ def reachable_order_db(settings, tmp_path):
     settings.ORDER_SYSTEM_DATABASE_URL = f"sqlite:///{path}"
 
 
-def _verified_backups(age: timedelta):
+def _verified_backups(age: timedelta, *, rehearsed: bool = True):
+    """Verified backups of every scope, a passing restore rehearsal (the backup item needs one)
+    and operators holding current certificates (the training item, read from apps.drills)."""
     from tests.backups.factories import BackupRunFactory
+    from tests.drills.factories import RestoreRehearsalFactory, certify_everyone_on_duty
+    from tests.factories import UserFactory
+
+    if rehearsed:
+        RestoreRehearsalFactory()
+    UserFactory(roles=[Role.TECH_SUPPORT])
+    certify_everyone_on_duty()
 
     for scope in BackupScope.objects.all():
         BackupRunFactory(
@@ -67,34 +77,45 @@ def test_a_stale_or_unverified_backup_fails_the_backup_item(
     assert BackupScope.objects.get(slug="orders").name in item.detail
 
 
-def test_training_is_never_passed_automatically_until_the_drills_app_exists(
+def test_training_is_checked_automatically_from_the_drills_readiness_matrix(
     make_user, reachable_order_db
 ):
     _verified_backups(timedelta(hours=1))
+    check = services.start_readiness_check(title="5.0", by=make_user(Role.MANAGER))
+    item = _items(check)[K.OPERATORS_TRAINED]
+    assert item.automatic and item.state == ReadinessItemState.PASSED
+    untrained = make_user(Role.TECH_SUPPORT, username="untrained_operator")
+    with translation.override("en"):
+        check = services.start_readiness_check(title="5.1", by=make_user(Role.MANAGER))
+    item = _items(check)[K.OPERATORS_TRAINED]
+    assert item.state == ReadinessItemState.FAILED and untrained.username in item.detail
+
+
+def test_the_backup_item_needs_a_passing_restore_rehearsal(make_user, reachable_order_db):
+    _verified_backups(timedelta(hours=1), rehearsed=False)
     with translation.override("en"):
         check = services.start_readiness_check(title="5.0", by=make_user(Role.MANAGER))
-    item = _items(check)[K.OPERATORS_TRAINED]
-    assert not item.automatic and item.state == ReadinessItemState.PENDING
-    assert "drills" in item.detail
+    item = _items(check)[K.RECENT_BACKUPS]
+    assert item.state == ReadinessItemState.FAILED and "rehearsal" in item.detail
 
 
 def test_go_needs_every_item_passed_and_a_signature(make_user, reachable_order_db):
     _verified_backups(timedelta(hours=1))
     manager = make_user(Role.MANAGER)
     check = services.start_readiness_check(title="5.0", by=manager)
-    with translation.override("en"), pytest.raises(DomainError, match="Every item"):
+    with raises_code(IncidentsError.NOT_ALL_PASSED):
         services.sign_off_readiness(check=check, go=True, by=manager)
-    with pytest.raises(DomainError):
+    with raises_code(IncidentsError.AUTOMATIC_ITEM):
         services.record_readiness_item(
             item=_items(check)[K.RECENT_BACKUPS], passed=True, by=manager
         )
     for item in check.items.filter(automatic=False):
         services.record_readiness_item(item=item, passed=True, by=manager)
-    with translation.override("en"), pytest.raises(DomainError, match="manager or the emergency"):
+    with raises_code(IncidentsError.SIGN_OFF_ROLE):
         services.sign_off_readiness(check=check, go=True, by=make_user(Role.TECH_SUPPORT))
     check = services.sign_off_readiness(check=check, go=True, by=manager, note="Go at 02:00")
     assert check.result == ReadinessResult.GO and check.signed_off_by == manager
-    with pytest.raises(DomainError):
+    with raises_code(IncidentsError.ALREADY_SIGNED_OFF):
         services.sign_off_readiness(check=check, go=False, by=manager)
 
 
@@ -114,15 +135,14 @@ def test_the_readiness_buttons_go_through_one_service_that_refuses_what_it_canno
     check = services.start_readiness_check(title="5.0", by=manager)
     other = services.start_readiness_check(title="5.1", by=manager)
     manual, *others = check.items.filter(automatic=False).order_by("pk")
-    with translation.override("en"):
-        with pytest.raises(DomainError, match="Unknown action"):
-            services.act_on_readiness_check(check=check, action="explode", by=manager)
-        with pytest.raises(DomainError, match="Choose an item of this check"):
-            services.act_on_readiness_check(check=check, action="pass", by=manager)
-        with pytest.raises(DomainError, match="Choose an item of this check"):
-            services.act_on_readiness_check(check=other, action="pass", item=manual, by=manager)
-        with pytest.raises(DomainError, match="Choose go or no go"):
-            services.act_on_readiness_check(check=check, action="sign_off", by=manager)
+    with raises_code(IncidentsError.UNKNOWN_ACTION):
+        services.act_on_readiness_check(check=check, action="explode", by=manager)
+    with raises_code(IncidentsError.CHOOSE_ITEM):
+        services.act_on_readiness_check(check=check, action="pass", by=manager)
+    with raises_code(IncidentsError.CHOOSE_ITEM):
+        services.act_on_readiness_check(check=other, action="pass", item=manual, by=manager)
+    with raises_code(IncidentsError.CHOOSE_GO):
+        services.act_on_readiness_check(check=check, action="sign_off", by=manager)
     services.act_on_readiness_check(check=check, action="recheck", by=manager)
     services.act_on_readiness_check(
         check=check, action="pass", item=manual, detail="trained on Monday", by=manager

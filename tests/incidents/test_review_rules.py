@@ -9,13 +9,14 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.functional import Promise
 
 from apps.accounts.roles import Role
-from apps.core.errors import DomainError
+from apps.core.errors import CoreError
 from apps.incidents import services, views
 from apps.incidents.choices import IncidentState, Phase, ResourceState, Severity, TaskState
+from apps.incidents.errors import IncidentsError
 from apps.incidents.forms import ResourceForm
 from apps.incidents.models import (
     Meeting,
@@ -25,6 +26,7 @@ from apps.incidents.models import (
     Task,
     TimelineEntry,
 )
+from tests.codes import raises_code
 
 from .factories import (
     IncidentFactory,
@@ -106,7 +108,7 @@ def test_a_closed_or_reviewed_incident_can_no_longer_be_changed(make_user, state
     attempts = _change_attempts(incident, lead)
     counts = (Task.objects.count(), ResourceAllocation.objects.count(), Meeting.objects.count())
     for name, attempt in attempts.items():
-        with translation.override("en"), pytest.raises(DomainError, match="closed|reviewed"):
+        with raises_code(IncidentsError.CLOSED, IncidentsError.REVIEWED):
             attempt()
             pytest.fail(f"{name} changed a {state} incident")
     assert (
@@ -128,7 +130,7 @@ def test_a_closed_incident_still_takes_notes_for_its_review_but_a_reviewed_one_d
     services.add_note(incident=closed, text="Review: the runbook missed a step", by=lead)
     assert closed.timeline.filter(kind="note").count() == 1
     reviewed = IncidentFactory(state=IncidentState.REVIEWED)
-    with translation.override("en"), pytest.raises(DomainError, match="reviewed"):
+    with raises_code(IncidentsError.REVIEWED):
         services.add_note(incident=reviewed, text="Too late", by=lead)
     client.force_login(lead)
     response = client.post(
@@ -152,7 +154,7 @@ def test_a_decision_is_locked_and_rechecked_before_it_becomes_a_task(make_user):
     table = MeetingDecision._meta.db_table
     assert any(table in q["sql"] and "FOR UPDATE" in q["sql"] for q in queries.captured_queries)
     assert stale.task_id is None
-    with translation.override("en"), pytest.raises(DomainError, match="already has a task"):
+    with raises_code(IncidentsError.DECISION_HAS_TASK):
         services.task_from_decision(decision=stale, phase=Phase.PROBLEM_FIX, by=lead)
     assert Task.objects.filter(incident=decision.meeting.incident).count() == 1
 
@@ -169,7 +171,7 @@ def test_a_resource_quantity_too_large_for_the_column_is_refused_not_a_500(clien
     client.force_login(logistics)
     response = client.post(reverse("incidents:resource-request", args=[incident.pk]), data)
     assert response.status_code == 200
-    with pytest.raises(DomainError) as caught:
+    with raises_code(CoreError.INVALID) as caught:
         services.request_resource(
             incident=incident,
             kind="server",
@@ -232,9 +234,9 @@ def test_tampered_task_buttons_and_readiness_items_are_answered_not_a_500(client
     assert [str(m) for m in get_messages(response.wsgi_request)]
     task.refresh_from_db()
     assert task.state == TaskState.TODO and task.version == 1
-    with translation.override("en"), pytest.raises(DomainError, match="Unknown state"):
+    with raises_code(IncidentsError.UNKNOWN_STATE):
         services.set_task_state(task=task, state="exploded", by=lead, version=task.version)
-    with translation.override("en"), pytest.raises(DomainError, match="Reload the page"):
+    with raises_code(CoreError.INCOMPLETE_FORM):
         services.set_task_state(task=task, state=TaskState.DONE, by=lead, version="abc")
     check = ReadinessCheckFactory()
     act = reverse("incidents:readiness-act", args=[check.pk])

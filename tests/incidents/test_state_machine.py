@@ -1,13 +1,15 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from apps.accounts.roles import Role
-from apps.core.errors import DomainError
+from apps.core.errors import CoreError
 from apps.incidents import services
 from apps.incidents.choices import ALLOWED_TRANSITIONS, IncidentState, Severity, TeamRole
+from apps.incidents.errors import IncidentsError
 from apps.incidents.models import Incident, IncidentTransition
+from tests.codes import raises_code
 
 S = IncidentState
 pytestmark = pytest.mark.django_db
@@ -80,22 +82,24 @@ def test_illegal_jumps_are_refused_with_a_clear_message(lead, start, target):
     from tests.incidents.factories import IncidentFactory
 
     incident = IncidentFactory(state=start)
-    with pytest.raises(DomainError) as error, translation.override("en"):
+    with raises_code(IncidentsError.INCIDENT_TRANSITION) as error:
         services.transition(incident=incident, to=target, by=lead)
-    with translation.override("en"):
-        assert "cannot go from" in str(error.value)
+    assert error.value.params == {
+        "from": IncidentState(start).label,
+        "to": IncidentState(target).label,
+    }
     incident.refresh_from_db()
     assert incident.state == start
     assert incident.transitions.count() == 1
 
 
 def test_jumping_from_declared_straight_to_recovered_is_refused(incident, lead):
-    with translation.override("en"), pytest.raises(DomainError, match="Declared.*Recovered"):
+    with raises_code(IncidentsError.INCIDENT_TRANSITION):
         services.transition(incident=incident, to=S.RECOVERED, by=lead)
 
 
 def test_the_team_is_not_assembled_without_a_leader(incident, lead):
-    with translation.override("en"), pytest.raises(DomainError, match="leader"):
+    with raises_code(IncidentsError.NO_LEADER):
         services.transition(incident=incident, to=S.TEAM_ASSEMBLED, by=lead)
 
 
@@ -125,7 +129,7 @@ def test_staff_may_record_when_a_step_really_happened(lead):
 
 def test_a_transition_time_in_the_future_is_refused(incident, lead):
     _with_leader(incident, lead)
-    with translation.override("en"), pytest.raises(DomainError, match="future"):
+    with raises_code(IncidentsError.TIME_IN_FUTURE):
         services.transition(
             incident=incident,
             to=S.TEAM_ASSEMBLED,
@@ -138,7 +142,7 @@ def test_a_transition_time_in_the_future_is_refused(incident, lead):
 
 def test_a_transition_time_before_the_declaration_is_refused(incident, lead):
     _with_leader(incident, lead)
-    with translation.override("en"), pytest.raises(DomainError, match="before the incident"):
+    with raises_code(IncidentsError.BEFORE_DECLARATION):
         services.transition(
             incident=incident,
             to=S.TEAM_ASSEMBLED,
@@ -150,12 +154,12 @@ def test_a_transition_time_before_the_declaration_is_refused(incident, lead):
 def test_a_transition_time_before_the_previous_one_is_refused(incident, lead):
     _with_leader(incident, lead)
     services.transition(incident=incident, to=S.TEAM_ASSEMBLED, by=lead)
-    with translation.override("en"), pytest.raises(DomainError, match="previous state change"):
+    with raises_code(IncidentsError.BEFORE_PREVIOUS_CHANGE):
         services.transition(incident=incident, to=S.INVESTIGATING, by=lead, at=incident.declared_at)
 
 
 def test_a_detection_time_in_the_future_is_refused(lead):
-    with translation.override("en"), pytest.raises(DomainError, match="future"):
+    with raises_code(IncidentsError.TIME_IN_FUTURE):
         services.declare_incident(
             title="x",
             severity=Severity.LOW,
@@ -169,7 +173,7 @@ def test_two_staff_changing_the_same_incident_do_not_lose_an_update(incident, le
     _with_leader(incident, lead)
     seen_by_both = incident.version
     services.transition(incident=incident, to=S.TEAM_ASSEMBLED, by=lead, version=seen_by_both)
-    with translation.override("en"), pytest.raises(DomainError, match="Someone else"):
+    with raises_code(CoreError.STALE):
         services.update_assessment(
             incident=incident, version=seen_by_both, by=lead, cause_category="data_migration"
         )
@@ -189,7 +193,7 @@ def test_cause_and_impact_are_refined_with_the_plans_categories(incident, lead):
     )
     assert (incident.cause_category, incident.cause_detail) == ("data_migration", "db_incompatible")
     assert incident.timeline.filter(kind="incident.assessment").exists()
-    with translation.override("en"), pytest.raises(DomainError, match="sub-cause"):
+    with raises_code(IncidentsError.SUBCAUSE_MISMATCH):
         services.update_assessment(
             incident=incident,
             version=incident.version,

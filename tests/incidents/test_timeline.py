@@ -92,7 +92,7 @@ def _timeline(client, incident, language: str) -> str:
 
 
 def test_a_timeline_entry_written_in_english_reads_in_chinese_and_the_other_way_round(
-    client, make_user, locmem_mail
+    client, make_user
 ):
     lead = make_user(Role.EMERGENCY_LEAD)
     incident = IncidentFactory()

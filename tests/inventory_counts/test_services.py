@@ -7,6 +7,7 @@ from django.utils import timezone, translation
 from apps.core.errors import DomainError
 from apps.inventory_counts import selectors, services
 from apps.inventory_counts.choices import SessionState
+from apps.inventory_counts.errors import InventoryError
 from apps.inventory_counts.models import ApprovedStock, CountEntry, CountLine
 
 from .conftest import approve_counts
@@ -66,18 +67,22 @@ def test_a_session_narrowed_to_a_category_freezes_only_that_category(baseline):
     )
     services.start_session(session=session, by=baseline.manager)
     assert list(session.lines.values_list("product__sku", flat=True)) == ["TEA-1"]
-    with pytest.raises(DomainError, match="categor"):
+    with pytest.raises(DomainError) as refused:
         _count(session, baseline, baseline.bin_b, baseline.cups, 1)
+    assert refused.value.code == InventoryError.CATEGORY_OUT_OF_SCOPE
 
 
 def test_transitions_not_declared_are_refused(baseline, counting):
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         services.start_session(session=counting, by=baseline.manager)
-    with pytest.raises(DomainError):
+    assert refused.value.code == InventoryError.INVALID_TRANSITION
+    with pytest.raises(DomainError) as refused:
         services.approve_session(session=counting, by=baseline.manager)
+    assert refused.value.code == InventoryError.APPROVE_NOT_IN_REVIEW
     draft = services.create_session(name="d", warehouse=baseline.warehouse, by=baseline.manager)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         _count(draft, baseline, baseline.bin_a, baseline.tea, 1)
+    assert refused.value.code == InventoryError.NOT_OPEN
 
 
 def test_two_clerks_counting_the_same_location_add_up_instead_of_overwriting(baseline, counting):
@@ -92,8 +97,9 @@ def test_two_clerks_counting_the_same_location_add_up_instead_of_overwriting(bas
 
 def test_a_second_scan_of_the_same_line_by_the_same_clerk_asks_for_confirmation(baseline, counting):
     _count(counting, baseline, baseline.bin_a, baseline.tea, 10)
-    with pytest.raises(services.DuplicateEntry):
+    with pytest.raises(services.DuplicateEntry) as asked:
         _count(counting, baseline, baseline.bin_a, baseline.tea, 10)
+    assert asked.value.code == InventoryError.DUPLICATE
     assert CountEntry.objects.filter(session=counting).count() == 1
     _count(counting, baseline, baseline.bin_a, baseline.tea, 10, confirm_duplicate=True)
     assert _line(counting, baseline.bin_a, baseline.tea).counted_qty == 20
@@ -116,8 +122,9 @@ def test_a_clerk_not_assigned_to_the_session_cannot_count(baseline, counting, ma
     from apps.accounts.roles import Role
 
     stranger = make_user(Role.WAREHOUSE_CLERK)
-    with pytest.raises(DomainError, match="assigned"):
+    with pytest.raises(DomainError) as refused:
         _count(counting, baseline, baseline.bin_a, baseline.tea, 1, clerk=stranger)
+    assert refused.value.code == InventoryError.NOT_ASSIGNED
 
 
 def test_a_variance_within_the_threshold_goes_straight_to_review(baseline, counting):
@@ -136,14 +143,19 @@ def test_lines_beyond_the_threshold_need_a_recount_by_a_different_clerk(baseline
     tea = _line(session, baseline.bin_a, baseline.tea)
     assert tea.needs_recount and not _line(session, baseline.bin_b, baseline.cups).needs_recount
 
-    with pytest.raises(DomainError, match="different clerk"):
+    with pytest.raises(DomainError) as refused:
         _count(session, baseline, baseline.bin_a, baseline.tea, 90, clerk=baseline.clerk)
-    with pytest.raises(DomainError, match="does not need a recount"):
+    assert refused.value.code == InventoryError.RECOUNT_BY_OTHER
+    with pytest.raises(DomainError) as refused:
         _count(session, baseline, baseline.bin_b, baseline.cups, 40, clerk=baseline.other_clerk)
-    with pytest.raises(DomainError, match="recount"):
+    assert refused.value.code == InventoryError.NO_RECOUNT_NEEDED
+    with pytest.raises(DomainError) as refused:
         services.close_counting(session=session, by=baseline.manager)
-    with pytest.raises(DomainError):
+    assert refused.value.code == InventoryError.RECOUNTS_PENDING
+    assert refused.value.params == {"n": 1}
+    with pytest.raises(DomainError) as refused:
         services.approve_session(session=session, by=baseline.manager)
+    assert refused.value.code == InventoryError.APPROVE_NOT_IN_REVIEW
 
     _count(session, baseline, baseline.bin_a, baseline.tea, 99, clerk=baseline.other_clerk)
     session = services.close_counting(session=session, by=baseline.manager)
@@ -206,8 +218,9 @@ def test_a_cancelled_session_changes_no_stock(baseline, counting):
     _count(counting, baseline, baseline.bin_a, baseline.tea, 1)
     services.cancel_session(session=counting, by=baseline.manager)
     assert selectors.available_counted_stock(product=baseline.tea) == 100
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         services.approve_session(session=counting, by=baseline.manager)
+    assert refused.value.code == InventoryError.APPROVE_NOT_IN_REVIEW
 
 
 def test_starting_and_approving_are_posted_to_the_open_incidents_timeline(floor, make_user):

@@ -13,6 +13,7 @@ from apps.accounts.roles import Role
 from apps.core.errors import DomainError
 from apps.manual_orders import selectors, services
 from apps.manual_orders.choices import OrderState
+from apps.manual_orders.errors import OrderError
 from apps.manual_orders.models import ManualOrder, OrderEvent
 
 from .factories import CustomerFactory, new_key, priced_product
@@ -114,8 +115,9 @@ def test_short_stock_only_warns_by_default(customer, product, operator):
 def test_short_stock_blocks_when_the_setting_says_so(settings, customer, product, operator):
     settings.MANUAL_ORDERS_BLOCK_ON_NO_STOCK = True
     place(customer, operator, [line(product, 8)])
-    with pytest.raises(services.StockShort):
+    with pytest.raises(services.StockShort) as refused:
         place(customer, operator, [line(product, 3)])
+    assert refused.value.code == OrderError.STOCK_SHORT
     assert ManualOrder.objects.count() == 1
 
 
@@ -155,6 +157,7 @@ def test_same_customer_same_items_within_the_window_is_flagged_for_confirmation(
     with pytest.raises(services.DuplicateSuspected) as caught:
         place(customer, operator, [line(product, 2)])
     assert caught.value.existing == first
+    assert caught.value.code == OrderError.DUPLICATE_SUSPECTED
     confirmed = place(customer, operator, [line(product, 2)], confirm_duplicate=True).order
     assert confirmed.possible_duplicate_of == first
     # Other items, or outside the window, are not duplicates.
@@ -164,10 +167,12 @@ def test_same_customer_same_items_within_the_window_is_flagged_for_confirmation(
 
 
 def test_a_price_override_needs_the_permission_and_a_reason(customer, product, operator, lead):
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         place(customer, operator, [line(product, 1, unit_price=Decimal("20.00"), price_reason="x")])
-    with pytest.raises(DomainError):
+    assert refused.value.code == OrderError.PRICE_CHANGE_FORBIDDEN
+    with pytest.raises(DomainError) as refused:
         place(customer, lead, [line(product, 1, unit_price=Decimal("20.00"))])
+    assert refused.value.code == OrderError.PRICE_REASON_MISSING
     order = place(
         customer, lead, [line(product, 2, unit_price=Decimal("20.00"), price_reason="VIP discount")]
     ).order
@@ -183,30 +188,32 @@ def test_a_price_override_needs_the_permission_and_a_reason(customer, product, o
 def test_a_product_without_a_price_cannot_be_sold(customer, operator):
     from tests.inventory_counts.factories import ProductFactory
 
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         place(customer, operator, [services.LineInput(product_id=ProductFactory().pk, quantity=1)])
+    assert refused.value.code == OrderError.NOT_FOR_SALE
 
 
 GOOD = object()  # the fixture product's id
 
 
 @pytest.mark.parametrize(
-    "product_id, quantity",
+    "product_id, quantity, code",
     [
-        (None, 1),
-        ("7", 1),
-        (True, 1),
-        (GOOD, "2"),
-        (GOOD, 1.5),
-        (GOOD, True),
-        (GOOD, 0),
-        (GOOD, 1_000_001),
+        (None, 1, OrderError.LINE_WITHOUT_PRODUCT),
+        ("7", 1, OrderError.LINE_WITHOUT_PRODUCT),
+        (True, 1, OrderError.LINE_WITHOUT_PRODUCT),
+        (GOOD, "2", OrderError.QUANTITY_NOT_WHOLE),
+        (GOOD, 1.5, OrderError.QUANTITY_NOT_WHOLE),
+        (GOOD, True, OrderError.QUANTITY_NOT_WHOLE),
+        (GOOD, 0, OrderError.QUANTITY_TOO_SMALL),
+        (GOOD, 1_000_001, OrderError.QUANTITY_TOO_LARGE),
     ],
 )
 def test_the_service_refuses_a_line_without_a_product_or_a_form_checked_quantity(
-    customer, product, operator, product_id, quantity
+    customer, product, operator, product_id, quantity, code
 ):
     pid = product.pk if product_id is GOOD else product_id
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         place(customer, operator, [services.LineInput(product_id=pid, quantity=quantity)])
+    assert refused.value.code == code
     assert not ManualOrder.objects.exists()

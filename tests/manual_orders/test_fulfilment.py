@@ -12,6 +12,7 @@ from apps.core.errors import DomainError
 from apps.core.models import Notification
 from apps.manual_orders import selectors, services
 from apps.manual_orders.choices import OrderState
+from apps.manual_orders.errors import OrderError
 from tests.inventory_counts.factories import WarehouseFactory
 
 from .factories import CustomerFactory, new_key
@@ -96,8 +97,9 @@ def test_staff_can_override_the_rules_choice(rules, customer, product, operator,
 def test_allocation_without_a_matching_rule_asks_for_a_warehouse(
     customer, product, operator, logistics
 ):
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         services.allocate_order(order=take(customer, operator, product), by=logistics)
+    assert refused.value.code == OrderError.NO_MATCHING_RULE
 
 
 def test_pick_list_shows_allocated_orders_of_one_warehouse_with_totals(
@@ -117,14 +119,16 @@ def test_states_follow_the_declared_transitions_and_each_change_is_attributed(
     rules, customer, product, operator, logistics
 ):
     order = take(customer, operator, product)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         services.deliver_order(order=order, by=operator)
+    assert refused.value.code == OrderError.INVALID_TRANSITION
     services.confirm_order(order=order, by=operator)
     services.allocate_order(order=order, by=logistics)
     services.dispatch_order(order=order, tracking_number="YT100", by=logistics)
     services.deliver_order(order=order, by=logistics)
-    with pytest.raises(DomainError):
+    with pytest.raises(DomainError) as refused:
         services.cancel_order(order=order, reason="late", by=operator)
+    assert refused.value.code == OrderError.INVALID_TRANSITION
     events = list(order.events.values_list("from_state", "to_state", "by__username"))
     assert events == [
         ("", "captured", "operator"),

@@ -12,6 +12,7 @@ from apps.accounts.roles import Role
 from apps.catalog.models import Product, Warehouse
 from apps.manual_orders import services
 from apps.manual_orders.choices import ImportState, PushState
+from apps.manual_orders.errors import OrderError
 from apps.manual_orders.models import Customer, ManualOrder, ProductPrice
 
 from .factories import CustomerFactory, new_key, priced_product
@@ -157,8 +158,9 @@ def test_a_reference_file_is_previewed_with_row_errors_and_nothing_written(opera
     assert {e["row"] for e in imp.errors} == {2, 3}
     assert imp.preview["rows"][0][:2] == ["A-1", "茶叶"]
     assert not Product.objects.filter(sku__startswith="A-").exists()
-    with pytest.raises(services.DomainError):
+    with pytest.raises(services.DomainError) as refused:
         services.confirm_reference_import(imp=imp, by=operator)
+    assert refused.value.code == OrderError.REFERENCE_NOT_CHECKED
 
 
 def test_a_clean_product_file_imports_products_with_their_prices(operator):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import sqlparse
@@ -55,6 +56,8 @@ class ReadOnlyQueries:
 
     def __init__(self, url: str, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
         self.parsed = parse_url(url)
+        self._pg: psycopg.Connection[Any] | None
+        self._lite: sqlite3.Connection | None
         self.timeout_ms = int(timeout_ms)
         try:
             if self.parsed.engine == "postgresql":

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 import zstandard
 from cryptography.exceptions import InvalidTag
@@ -383,7 +383,8 @@ class ContainerReader:
             ) from None
         if kind == FRAME_FINAL:
             return body
-        return self._decompress(index, body)
+        # A recycled bytearray, handed on as read-only bytes (callers never keep or resize it).
+        return cast(bytes, self._decompress(index, body))
 
     def _decompress(self, index: int, body: bytes) -> bytearray:
         """Decompress into a recycled buffer: fresh 4 MiB allocations cost page faults."""

@@ -7,7 +7,9 @@ Everything outside ``apps/backups/engine`` that talks to the order system does i
 * ``ping(url)``: open, ``SELECT 1``, close, with a short timeout (the readiness probe);
 * ``create_scratch_database`` / ``drop_scratch_database`` / ``scratch_database()``: rehearsal
   and throw-away databases, refusing any name that is not a configured scratch name;
-* ``read_only_queries`` / ``check_shape``: the admin-edited checks, through :mod:`.checks`.
+* ``read_only_queries`` / ``check_shape``: the admin-edited checks, through :mod:`.checks`;
+* ``probe_reads`` / ``replication_slot_lag``: the monitoring probes' reads (read-only session,
+  connect and statement timeouts).
 
 The adapters (``postgres``, ``sqlite``, ``sources``, ``base``, ``logfiles``, ``checks``) are
 private to the engine. This module is the only one of the engine that reads Django settings
@@ -48,7 +50,9 @@ __all__ = [
     "is_scratch_url",
     "order_system_url",
     "ping",
+    "probe_reads",
     "read_only_queries",
+    "replication_slot_lag",
     "scratch_database",
 ]
 
@@ -180,6 +184,74 @@ def ping(url: str | None = None, *, timeout: int = 3) -> DbUrl:
 def read_only_queries(url: str | None = None, *, timeout_ms: int) -> ReadOnlyQueries:
     """A read-only session for untrusted check SQL (one SELECT each, statement timeout)."""
     return ReadOnlyQueries(url or order_system_url(), timeout_ms=timeout_ms)
+
+
+def probe_reads(
+    queries: Sequence[tuple[str, Sequence[Any]]], *, url: str | None = None, timeout_ms: int
+) -> list[tuple | None]:
+    """Run a few SELECTs in one read-only session; the first row of each (None for no row).
+
+    The connection is opened with a connect timeout and ``statement_timeout``/``lock_timeout``
+    of ``timeout_ms`` (SQLite: read-only mode and a progress handler deadline), so a hung or
+    locked order system raises within the time instead of holding the caller. Driver errors
+    (``DB_ERRORS``, a timeout is ``QueryCanceled``) and SourceUnreachableError propagate.
+    """
+    db = parse_url(url or order_system_url())
+    rows: list[tuple | None] = []
+    if db.engine == "postgresql":
+        connect_s = max(1, -(-int(timeout_ms) // 1000))
+        try:
+            conn = psycopg.connect(
+                _pg_url(db.url),
+                connect_timeout=connect_s,
+                options=(
+                    "-c default_transaction_read_only=on "
+                    f"-c statement_timeout={int(timeout_ms)} -c lock_timeout={int(timeout_ms)}"
+                ),
+                autocommit=True,
+            )
+        except psycopg.OperationalError as exc:
+            raise SourceUnreachableError(str(exc).strip().splitlines()[0][:300]) from exc
+        with conn:
+            for sql, params in queries:
+                rows.append(conn.execute(sql, tuple(params)).fetchone())
+        return rows
+    import time
+
+    if not Path(db.path).exists():
+        raise SourceUnreachableError(f"no database file at {db.path}")
+    lite = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, timeout=timeout_ms / 1000)
+    deadline = time.monotonic() + timeout_ms / 1000
+    lite.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        for sql, params in queries:
+            values = tuple(_sqlite_value(p) for p in params)
+            rows.append(lite.execute(sql.replace("%s", "?"), values).fetchone())
+    finally:
+        lite.close()
+    return rows
+
+
+def replication_slot_lag(slot: str, *, url: str | None = None, timeout_ms: int) -> int | None:
+    """Bytes of WAL the logical slot ``slot`` has not confirmed yet; None when there is no such
+    slot (or the order system is not PostgreSQL): the change journal is not set up there."""
+    db = parse_url(url or order_system_url())
+    if db.engine != "postgresql":
+        return None
+    (row,) = probe_reads(
+        [
+            (
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint "
+                "FROM pg_replication_slots WHERE slot_name = %s",
+                (slot,),
+            )
+        ],
+        url=db.url,
+        timeout_ms=timeout_ms,
+    )
+    if row is None:
+        return None
+    return int(row[0] or 0)
 
 
 # --- scratch databases --------------------------------------------------------------------------

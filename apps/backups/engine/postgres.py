@@ -334,7 +334,8 @@ class PostgresSource(BackupSource):
     def _hash_for(self, type_oid: int) -> dict[str, str]:
         """The hash function (and cast) the checksum uses for a column of this type."""
         if type_oid not in self._hash_fn:
-            fn, cast = "hashtextextended", "pg_catalog.text"  # fallback: the text form
+            fn: str = "hashtextextended"  # fallback: the text form
+            cast: str | None = "pg_catalog.text"
             row = self._conn.execute(_HASH_FN_SQL, (type_oid,)).fetchone()
             if row is not None:
                 typtype, basetype, func, argoid, argtype, typsql = row

@@ -11,7 +11,13 @@ One module per use case; everything is re-exported here, so callers keep writing
 
 from .checklists import instantiate_templates, save_task_template
 from .common import CLOCK_SKEW
-from .lifecycle import allowed_next_states, declare_incident, transition, update_assessment
+from .lifecycle import (
+    allowed_next_states,
+    close_drill_incident,
+    declare_incident,
+    transition,
+    update_assessment,
+)
 from .meetings import record_meeting, task_from_decision
 from .readiness import (
     AUTOMATIC_CHECKS,
@@ -19,6 +25,7 @@ from .readiness import (
     READINESS_ACTIONS,
     CheckOutcome,
     act_on_readiness_check,
+    check_operators_trained,
     check_order_db_reachable,
     check_recent_backups,
     record_readiness_item,
@@ -52,8 +59,10 @@ __all__ = [
     "add_task",
     "allowed_next_states",
     "assign_member",
+    "check_operators_trained",
     "check_order_db_reachable",
     "check_recent_backups",
+    "close_drill_incident",
     "declare_incident",
     "instantiate_templates",
     "move_resource",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -14,8 +15,11 @@ if TYPE_CHECKING:
     from apps.accounts.models import User
 
 
-def instantiate_templates(*, incident: Incident) -> list[Task]:
-    """Copy every active checklist template onto the incident as a task."""
+def instantiate_templates(
+    *, incident: Incident, templates: Iterable[TaskTemplate] | None = None
+) -> list[Task]:
+    """Copy every active checklist template (or the ``templates`` given) onto the incident."""
+    chosen = TaskTemplate.objects.filter(is_active=True) if templates is None else templates
     tasks = [
         Task(
             incident=incident,
@@ -26,7 +30,7 @@ def instantiate_templates(*, incident: Incident) -> list[Task]:
             team_role=t.team_role,
             due_at=_to_minute(incident.declared_at + timedelta(minutes=t.due_after_minutes)),
         )
-        for t in TaskTemplate.objects.filter(is_active=True)
+        for t in chosen
     ]
     return Task.objects.bulk_create(tasks)
 

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import roles_of
 from apps.core.errors import CoreError, DomainError, StaleRecord
 
 from ..choices import CAUSE_TREE, IncidentState
+from ..errors import IncidentsError
 from ..models import Incident, Task
 
 if TYPE_CHECKING:
@@ -25,12 +25,12 @@ CLOCK_SKEW = timedelta(minutes=1)
 
 def _not_in_future(at: datetime, *, field: str | None = None) -> None:
     if at > timezone.now() + CLOCK_SKEW:
-        raise DomainError(_("That time is in the future: record what has happened."), field=field)
+        raise DomainError(IncidentsError.TIME_IN_FUTURE, field=field)
 
 
 def _not_before_declaration(at: datetime, incident: Incident, *, field: str | None = None) -> None:
     if at < incident.declared_at - CLOCK_SKEW:
-        raise DomainError(_("That time is before the incident was declared."), field=field)
+        raise DomainError(IncidentsError.BEFORE_DECLARATION, field=field)
 
 
 def _require_open(incident: Incident, *, allow_closed: bool = False) -> None:
@@ -41,9 +41,9 @@ def _require_open(incident: Incident, *, allow_closed: bool = False) -> None:
     """
     state = Incident.objects.select_for_update().values_list("state", flat=True).get(pk=incident.pk)
     if state == IncidentState.REVIEWED:
-        raise DomainError(_("This incident has been reviewed and can no longer be changed."))
+        raise DomainError(IncidentsError.REVIEWED)
     if state == IncidentState.CLOSED and not allow_closed:
-        raise DomainError(_("This incident is closed."))
+        raise DomainError(IncidentsError.CLOSED)
 
 
 def _to_minute(at: datetime | None) -> datetime | None:
@@ -70,9 +70,7 @@ def _lock(model: type[_Versioned], obj: _Versioned, version: int | str | None) -
 
 def _check_cause(category: str, detail: str) -> None:
     if detail and detail not in CAUSE_TREE.get(category, []):
-        raise DomainError(
-            _("That sub-cause does not belong to the chosen cause."), field="cause_detail"
-        )
+        raise DomainError(IncidentsError.SUBCAUSE_MISMATCH, field="cause_detail")
 
 
 def _holds_any(user: User, roles: Iterable[str]) -> bool:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
 from apps.core.events import event
 
 from .. import events
 from ..choices import ALLOWED_TRANSITIONS, STATE_TIMESTAMP_FIELD, IncidentState, TeamRole
-from ..models import ASSESSMENT_FIELDS, Incident, IncidentTransition
+from ..errors import IncidentsError
+from ..models import ASSESSMENT_FIELDS, Incident, IncidentTransition, TaskTemplate
 from .checklists import instantiate_templates
 from .common import _check_cause, _lock, _not_before_declaration, _not_in_future, _require_open
 from .timeline import post_event
@@ -35,9 +36,14 @@ def declare_incident(
     description: str = "",
     cause_category: str = "",
     cause_detail: str = "",
+    is_drill: bool = False,
+    templates: Iterable[TaskTemplate] | None = None,
     **assessment: Any,
 ) -> Incident:
-    """Open an incident, give it the plan's checklists as tasks and start its timeline."""
+    """Open an incident, give it the plan's checklists as tasks and start its timeline.
+
+    ``is_drill`` opens a rehearsal (apps.drills) with the drill plan's ``templates``.
+    """
     now = timezone.now()
     _not_in_future(detected_at, field="detected_at")
     if detected_at > now:
@@ -52,6 +58,7 @@ def declare_incident(
         declared_by=by,
         cause_category=cause_category,
         cause_detail=cause_detail,
+        is_drill=is_drill,
         **{k: v for k, v in assessment.items() if k in ASSESSMENT_FIELDS},
     )
     incident.full_clean()
@@ -61,7 +68,7 @@ def declare_incident(
     IncidentTransition.objects.create(
         incident=incident, from_state="", to_state=IncidentState.DECLARED, at=now, by=by
     )
-    instantiate_templates(incident=incident)
+    instantiate_templates(incident=incident, templates=templates)
     post_event(
         incident=incident,
         kind=events.DECLARED,
@@ -130,20 +137,17 @@ def transition(
     """Move the incident to ``to``; the first time of each state is recorded once and kept."""
     incident = _lock(Incident, incident, version)
     if to not in IncidentState.values:
-        raise DomainError(_("Unknown state."))
+        raise DomainError(IncidentsError.UNKNOWN_STATE)
     if to not in ALLOWED_TRANSITIONS[incident.state]:
         raise DomainError(
-            _("An incident cannot go from “%(from)s” to “%(to)s”.")
-            % {
-                "from": IncidentState(incident.state).label,
-                "to": IncidentState(to).label,
-            }
+            IncidentsError.INCIDENT_TRANSITION,
+            params={"from": IncidentState(incident.state).label, "to": IncidentState(to).label},
         )
     if (
         to == IncidentState.TEAM_ASSEMBLED
         and not incident.team.filter(team_role=TeamRole.LEADER).exists()
     ):
-        raise DomainError(_("Name a leader before declaring the team assembled."))
+        raise DomainError(IncidentsError.NO_LEADER)
     now = timezone.now()
     at = at or now
     _not_in_future(at, field="at")
@@ -151,8 +155,8 @@ def transition(
     last = incident.transitions.order_by("-at", "-pk").first()
     if last and at < last.at:
         raise DomainError(
-            _("That time is before the previous state change (%(when)s).")
-            % {"when": timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M")},
+            IncidentsError.BEFORE_PREVIOUS_CHANGE,
+            params={"when": timezone.localtime(last.at).strftime("%Y-%m-%d %H:%M")},
             field="at",
         )
     from_state = incident.state
@@ -174,5 +178,43 @@ def transition(
         by=by,
         at=at,
         data={"from": from_state, "to": to},
+    )
+    return incident
+
+
+@transaction.atomic
+def close_drill_incident(*, incident: Incident, by: User, note: str = "") -> Incident:
+    """End a drill (apps.drills): a drill's incident closes when its drill does, from any state.
+
+    Only drills: a real incident keeps the plan's state machine.
+    """
+    incident = _lock(Incident, incident, None)
+    if not incident.is_drill:
+        raise DomainError(IncidentsError.NOT_A_DRILL)
+    if incident.state in (IncidentState.CLOSED, IncidentState.REVIEWED):
+        return incident
+    now = timezone.now()
+    from_state = incident.state
+    IncidentTransition.objects.create(
+        incident=incident,
+        from_state=from_state,
+        to_state=IncidentState.CLOSED,
+        at=now,
+        by=by,
+        note=note,
+    )
+    incident.state = IncidentState.CLOSED
+    incident.closed_at = incident.closed_at or now
+    incident.version += 1
+    incident._change_reason = f"drill closed: {from_state} → closed"
+    incident._history_user = by
+    incident.save()
+    post_event(
+        incident=incident,
+        kind=events.STATE,
+        params={"from": from_state, "to": IncidentState.CLOSED, "note": note},
+        by=by,
+        at=now,
+        data={"from": from_state, "to": IncidentState.CLOSED},
     )
     return incident

@@ -21,6 +21,7 @@ from ..choices import (
     ReadinessItemState,
     ReadinessResult,
 )
+from ..errors import IncidentsError
 from ..models import ReadinessCheck, ReadinessItem
 from .common import _holds_any
 
@@ -73,24 +74,36 @@ def check_recent_backups() -> CheckOutcome:
                 % {"hours": hours, "scopes": ", ".join(missing)}
             ),
         )
+    # The backups must also be proven to restore: a passing rehearsal recently (apps.drills).
+    from apps.drills.readiness import restore_rehearsal_finding
+
+    rehearsal = restore_rehearsal_finding()
+    backups = str(
+        _("Verified backups of all %(n)s scopes within %(hours)s hours.")
+        % {"n": len(scopes), "hours": hours}
+    )
     return CheckOutcome(
-        ReadinessItemState.PASSED,
-        str(
-            _("Verified backups of all %(n)s scopes within %(hours)s hours.")
-            % {"n": len(scopes), "hours": hours}
-        ),
+        ReadinessItemState.PASSED if rehearsal.ok else ReadinessItemState.FAILED,
+        f"{backups} {rehearsal.detail}",
+    )
+
+
+def check_operators_trained() -> CheckOutcome:
+    """The people on duty hold current certificates (the drills app's readiness matrix)."""
+    from apps.drills.readiness import operators_trained_finding
+
+    finding = operators_trained_finding()
+    return CheckOutcome(
+        ReadinessItemState.PASSED if finding.ok else ReadinessItemState.FAILED, finding.detail
     )
 
 
 AUTOMATIC_CHECKS: dict[str, Callable[[], CheckOutcome]] = {
     ReadinessItemKind.ORDER_DB_REACHABLE: check_order_db_reachable,
     ReadinessItemKind.RECENT_BACKUPS: check_recent_backups,
+    ReadinessItemKind.OPERATORS_TRAINED: check_operators_trained,
 }
-NOT_AUTOMATIC_YET: dict[str, StrOrPromise] = {
-    ReadinessItemKind.OPERATORS_TRAINED: _(
-        "Not checked automatically yet (needs the drills app): confirm by hand."
-    ),
-}
+NOT_AUTOMATIC_YET: dict[str, StrOrPromise] = {}
 
 
 def start_readiness_check(
@@ -113,14 +126,14 @@ def run_automatic_checks(*, check: ReadinessCheck) -> ReadinessCheck:
     """Probe first (the order-database ping opens a network connection: never inside a
     transaction, where a slow server would hold row locks), then record in one transaction."""
     if check.result != ReadinessResult.PENDING:
-        raise DomainError(_("This check is already signed off."))
+        raise DomainError(IncidentsError.ALREADY_SIGNED_OFF)
     kinds = set(check.items.filter(automatic=True).values_list("kind", flat=True))
     outcomes = {kind: AUTOMATIC_CHECKS[kind]() for kind in kinds}
     now = timezone.now()
     with transaction.atomic():
         check = ReadinessCheck.objects.select_for_update().get(pk=check.pk)
         if check.result != ReadinessResult.PENDING:
-            raise DomainError(_("This check is already signed off."))
+            raise DomainError(IncidentsError.ALREADY_SIGNED_OFF)
         for item in check.items.filter(automatic=True):
             outcome = outcomes[item.kind]
             item.state, item.detail, item.checked_at, item.checked_by = (
@@ -139,9 +152,9 @@ def record_readiness_item(
 ) -> ReadinessItem:
     item = ReadinessItem.objects.select_for_update().get(pk=item.pk)
     if item.readiness.result != ReadinessResult.PENDING:
-        raise DomainError(_("This check is already signed off."))
+        raise DomainError(IncidentsError.ALREADY_SIGNED_OFF)
     if item.automatic:
-        raise DomainError(_("The system checks this item itself: run the automatic checks again."))
+        raise DomainError(IncidentsError.AUTOMATIC_ITEM)
     item.state = ReadinessItemState.PASSED if passed else ReadinessItemState.FAILED
     item.detail = detail
     item.checked_by, item.checked_at = by, timezone.now()
@@ -156,11 +169,11 @@ def sign_off_readiness(
     """Go only when every item passed; no-go may always be said."""
     check = ReadinessCheck.objects.select_for_update().get(pk=check.pk)
     if check.result != ReadinessResult.PENDING:
-        raise DomainError(_("This check is already signed off."))
+        raise DomainError(IncidentsError.ALREADY_SIGNED_OFF)
     if not _holds_any(by, {Role.MANAGER, Role.EMERGENCY_LEAD}):
-        raise DomainError(_("Only a manager or the emergency lead can sign off an upgrade."))
+        raise DomainError(IncidentsError.SIGN_OFF_ROLE)
     if go and check.items.exclude(state=ReadinessItemState.PASSED).exists():
-        raise DomainError(_("Every item must pass before the upgrade can go ahead."))
+        raise DomainError(IncidentsError.NOT_ALL_PASSED)
     check.result = ReadinessResult.GO if go else ReadinessResult.NO_GO
     check.signed_off_by, check.signed_off_at, check.sign_off_note = by, timezone.now(), note
     check.save()
@@ -187,11 +200,11 @@ def act_on_readiness_check(
         return run_automatic_checks(check=check)
     if action in ("pass", "fail"):
         if item is None or item.readiness_id != check.pk:
-            raise DomainError(_("Choose an item of this check."))
+            raise DomainError(IncidentsError.CHOOSE_ITEM)
         record_readiness_item(item=item, passed=action == "pass", by=by, detail=detail)
         return check
     if action == "sign_off":
         if go is None:
-            raise DomainError(_("Choose go or no go."))
+            raise DomainError(IncidentsError.CHOOSE_GO)
         return sign_off_readiness(check=check, go=go, by=by, note=note)
-    raise DomainError(_("Unknown action."))
+    raise DomainError(IncidentsError.UNKNOWN_ACTION)

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError, full_clean_or_refuse
 
 from .. import events
 from ..choices import RESOURCE_TRANSITIONS, ResourceState
+from ..errors import IncidentsError
 from ..models import Incident, ResourceAllocation
 from .common import _not_before_declaration, _not_in_future, _require_open
 from .timeline import post_event
@@ -39,7 +39,7 @@ def request_resource(
     _not_in_future(at, field="at")
     _not_before_declaration(at, incident, field="at")
     if quantity <= 0:
-        raise DomainError(_("The quantity must be more than zero."), field="quantity")
+        raise DomainError(IncidentsError.QUANTITY_NOT_POSITIVE, field="quantity")
     resource = ResourceAllocation(
         incident=incident,
         kind=kind,
@@ -84,16 +84,16 @@ def move_resource(
     resource = ResourceAllocation.objects.select_for_update().get(pk=resource.pk)
     _require_open(resource.incident)
     if to not in ResourceState.values:
-        raise DomainError(_("Unknown state."))
+        raise DomainError(IncidentsError.UNKNOWN_STATE)
     if to not in RESOURCE_TRANSITIONS.get(resource.state, set()):
         raise DomainError(
-            _("A resource cannot go from “%(from)s” to “%(to)s”.")
-            % {"from": resource.get_state_display(), "to": ResourceState(to).label}
+            IncidentsError.RESOURCE_TRANSITION,
+            params={"from": ResourceState(resource.state).label, "to": ResourceState(to).label},
         )
     at = at or timezone.now()
     _not_in_future(at, field="at")
     if at < resource.requested_at or (resource.allocated_at and at < resource.allocated_at):
-        raise DomainError(_("That time is before the resource's previous step."), field="at")
+        raise DomainError(IncidentsError.BEFORE_PREVIOUS_STEP, field="at")
     resource.state = to
     if to == ResourceState.ALLOCATED:
         resource.allocated_at, resource.allocated_by = at, by

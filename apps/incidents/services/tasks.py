@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
 from apps.core.events import event, localized
 
 from .. import events
 from ..choices import TASK_OWNER_ROLES, TASK_TRANSITIONS, TEAM_ROLE_REQUIRES, TaskState
+from ..errors import IncidentsError
 from ..models import Incident, MeetingDecision, Task
 from .common import CLOCK_SKEW, _holds_any, _lock, _require_open, _to_minute
 from .timeline import post_event
@@ -27,17 +27,12 @@ def _check_owner(owner: User | None, team_role: str) -> None:
         return
     roles = TEAM_ROLE_REQUIRES[team_role] if team_role else TASK_OWNER_ROLES
     if not owner.is_active or not _holds_any(owner, roles):
-        raise DomainError(
-            _("%(user)s does not hold the role this task needs.") % {"user": owner},
-            field="owner",
-        )
+        raise DomainError(IncidentsError.OWNER_ROLE, params={"user": str(owner)}, field="owner")
 
 
 def _check_due(due_at: datetime | None, incident: Incident) -> None:
     if due_at is not None and due_at < incident.declared_at - CLOCK_SKEW:
-        raise DomainError(
-            _("A task cannot be due before the incident was declared."), field="due_at"
-        )
+        raise DomainError(IncidentsError.DUE_BEFORE_DECLARATION, field="due_at")
 
 
 @transaction.atomic
@@ -58,7 +53,7 @@ def add_task(
         # Lock the decision so two people turning it into a task at once make one task.
         decision = MeetingDecision.objects.select_for_update().get(pk=decision.pk)
         if decision.task_id:
-            raise DomainError(_("This decision already has a task."))
+            raise DomainError(IncidentsError.DECISION_HAS_TASK)
     _check_owner(owner, team_role)
     _check_due(due_at, incident)
     task = Task(
@@ -98,7 +93,7 @@ def update_task(
     task = _lock(Task, task, version)
     _require_open(task.incident)
     if state and state not in TaskState.values:
-        raise DomainError(_("Unknown state."), field="state")
+        raise DomainError(IncidentsError.UNKNOWN_STATE, field="state")
     _check_owner(owner, task.team_role)
     _check_due(due_at, task.incident)
     changes: list[dict[str, Any]] = []
@@ -112,8 +107,8 @@ def update_task(
     if state and state != task.state:
         if state not in TASK_TRANSITIONS[task.state]:
             raise DomainError(
-                _("A task cannot go from “%(from)s” to “%(to)s”.")
-                % {"from": TaskState(task.state).label, "to": TaskState(state).label}
+                IncidentsError.TASK_TRANSITION,
+                params={"from": TaskState(task.state).label, "to": TaskState(state).label},
             )
         task.state = state
         if state == TaskState.DONE:

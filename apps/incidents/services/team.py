@@ -13,6 +13,7 @@ from apps.core.notifications import send_notification
 
 from .. import events
 from ..choices import TEAM_ROLE_REQUIRES, Severity, TaskState, TeamRole
+from ..errors import IncidentsError
 from ..models import Incident, Task, TeamMember
 from .common import _holds_any, _require_open
 from .timeline import post_event
@@ -37,15 +38,15 @@ def assign_member(
     """Put ``user`` on the team; refuse people without the role; notify by e-mail and SMS."""
     _require_open(incident)
     if team_role not in TeamRole.values:
-        raise DomainError(_("Unknown team role."), field="team_role")
+        raise DomainError(IncidentsError.UNKNOWN_TEAM_ROLE, field="team_role")
     if not user.is_active or not _holds_any(user, TEAM_ROLE_REQUIRES[team_role]):
         raise DomainError(
-            _("%(user)s does not hold a role that may serve as %(role)s.")
-            % {"user": user, "role": TeamRole(team_role).label},
+            IncidentsError.ROLE_NOT_HELD,
+            params={"user": str(user), "role": TeamRole(team_role).label},
             field="user",
         )
     if TeamMember.objects.filter(incident=incident, user=user, team_role=team_role).exists():
-        raise DomainError(_("%(user)s is already on the team in that role.") % {"user": user})
+        raise DomainError(IncidentsError.ALREADY_ON_TEAM, params={"user": str(user)})
     member = TeamMember.objects.create(
         incident=incident, user=user, team_role=team_role, assigned_by=by
     )
@@ -91,7 +92,7 @@ def acknowledge_assignment(*, member: TeamMember, by: User) -> TeamMember:
     """The member confirms the assignment; the first acknowledgement is the one kept."""
     member = TeamMember.objects.select_for_update().get(pk=member.pk)
     if member.user_id != by.pk:
-        raise DomainError(_("Only the member can acknowledge their own assignment."))
+        raise DomainError(IncidentsError.NOT_YOUR_ASSIGNMENT)
     if member.acknowledged_at is None:
         member.acknowledged_at = timezone.now()
         member.save(update_fields=["acknowledged_at"])

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from apps.core.errors import DomainError
 from apps.core.events import json_safe
 
 from .. import events
+from ..errors import IncidentsError
 from ..models import Incident, TimelineEntry
 from .common import _require_open
 
@@ -78,7 +78,7 @@ def add_note(*, incident: Incident, text: str, by: User, decision: bool = False)
     _require_open(incident, allow_closed=True)
     text = text.strip()
     if not text:
-        raise DomainError(_("Write something first."), field="text")
+        raise DomainError(IncidentsError.EMPTY_NOTE, field="text")
     entry = post_event(
         incident=incident,
         kind=events.DECISION if decision else events.NOTE,

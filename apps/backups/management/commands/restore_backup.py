@@ -54,10 +54,11 @@ class Command(BaseCommand):
         restore = RestoreRun.objects.get(pk=restore.pk)
         if job.state != "succeeded":
             raise CommandError(f"Restore failed, target unchanged: {job.error or restore.error}")
-        for item in restore.report["tables"]:
+        report = restore.report or {}
+        for item in report.get("tables", []):
             mark = "ok" if item["ok"] else "MISMATCH"
             self.stdout.write(f"  {item['table']:<20} {item['rows_restored']:>12,} rows  {mark}")
-        for check in restore.report["checks"]:
+        for check in report.get("checks", []):
             mark = (
                 "ok" if check["ok"] else f"FAILED ({check.get('violations', check.get('error'))})"
             )

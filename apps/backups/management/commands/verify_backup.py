@@ -21,6 +21,7 @@ class Command(BaseCommand):
         if not outcome.ok:
             raise CommandError(outcome.message)
         report = outcome.report
+        assert report is not None  # an intact outcome carries its report
         for table in report.tables:
             self.stdout.write(f"  {table.name:<20} {table.rows:>12,} rows")
         for f in report.files:

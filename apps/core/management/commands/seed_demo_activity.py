@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.accounts.management.commands.seed_demo import ensure_demo_users
 from apps.accounts.roles import Role
+from apps.catalog import services as catalog
 from apps.catalog.models import Location, Product, Warehouse
 from apps.incidents import services as incidents
 from apps.incidents.choices import (
@@ -128,18 +129,24 @@ class Command(BaseCommand):
     # --- stock ------------------------------------------------------------------------------
     def set_costs(self) -> int:
         """Unit costs from the selling price, so variance values mean something."""
-        changed = 0
         prices = dict(ProductPrice.objects.values_list("product_id", "price"))
-        with transaction.atomic():
-            for product in Product.objects.filter(unit_cost=0).order_by("pk"):
-                price = prices.get(product.pk)
-                if not price:
-                    continue
-                product.unit_cost = (price * COST_SHARE).quantize(Decimal("0.01"))
-                # django-simple-history reads it; Product joins the type check with its app.
-                product._change_reason = "demo unit cost"  # type: ignore[attr-defined]
-                product.save(update_fields=["unit_cost"])
-                changed += 1
+        # The catalogue owns products: unit costs go in through its service.
+        catalog.upsert_products(
+            products=[
+                catalog.ProductData(
+                    sku=p.sku,
+                    name=p.name,
+                    category=p.category,
+                    unit=p.unit,
+                    active=p.active,
+                    unit_cost=(prices[p.pk] * COST_SHARE).quantize(Decimal("0.01")),
+                )
+                for p in Product.objects.filter(unit_cost=0).order_by("pk")
+                if prices.get(p.pk)
+            ],
+            by=None,
+            reason="demo unit cost",
+        )
         return Product.objects.filter(unit_cost__gt=0).count()
 
     def _stocked(self, warehouse: Warehouse) -> list[tuple[Location, Product, int]]:

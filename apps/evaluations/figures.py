@@ -1,0 +1,524 @@
+"""The five dimensions' figures, computed from recorded data (never typed).
+
+``compute_figures(incidents)`` loads what every incident needs in a bounded number of queries
+(whatever the number of incidents) and returns one JSON-safe dictionary per incident:
+times as ISO strings, durations in minutes, ``None`` for "not measured". Reports store it
+(frozen once signed); the periodic review computes it for a whole range.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, DurationField, F, Func, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from apps.backups.models import RestoreRun
+from apps.incidents.choices import ResourceState, TaskState
+from apps.incidents.models import (
+    Incident,
+    Meeting,
+    MeetingDecision,
+    ResourceAllocation,
+    Task,
+    TeamMember,
+    TimelineEntry,
+)
+from apps.manual_orders.models import ManualOrder
+
+from . import sources
+from .choices import METRIC_SPEC, Dimension, Direction, Metric
+
+TASK_UPDATED = "task.updated"  # apps.incidents.events.TASK_UPDATED
+STARTED_STATES = (TaskState.IN_PROGRESS, TaskState.DONE)
+
+
+def minutes(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() / 60, 1)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _percent(part: float, whole: float) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def incident_end(incident: Incident, now: datetime) -> datetime:
+    """Where the incident's window ends: closed, else recovered, else now."""
+    return incident.closed_at or incident.recovered_at or now
+
+
+# --- loading ----------------------------------------------------------------------------------
+# Everything is read as plain values (no model instances) in one query per kind of row, grouped
+# by incident: a quarter's 500 incidents with their tasks and timelines stay well under a second.
+
+
+def _by_incident(rows: Iterable[tuple[Any, ...]]) -> dict[int, list[tuple[Any, ...]]]:
+    grouped: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        grouped[row[0]].append(row[1:])
+    return grouped
+
+
+def _window_aggregates(ids: list[int], now: datetime) -> dict[int, tuple[int, int, Any]]:
+    """Per incident, in SQL: manual orders taken and handed back in its window, longest restore."""
+    end = Coalesce(OuterRef("closed_at"), OuterRef("recovered_at"), Value(now))
+    orders = ManualOrder.objects.filter(
+        created_at__gte=OuterRef("declared_at"), created_at__lte=end
+    ).order_by()
+    restores = RestoreRun.objects.filter(
+        created_at__gte=OuterRef("declared_at"), created_at__lte=end, finished_at__isnull=False
+    ).order_by()
+
+    def count(qs):
+        return Subquery(qs.annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1])
+
+    longest = Subquery(
+        restores.annotate(
+            d=Func(F("finished_at") - F("created_at"), function="MAX", output_field=DurationField())
+        ).values("d")[:1]
+    )
+    rows = (
+        Incident.objects.filter(pk__in=ids)
+        .annotate(
+            taken=count(orders),
+            back=count(orders.filter(pushed_at__isnull=False)),
+            longest=longest,
+        )
+        .values_list("pk", "taken", "back", "longest")
+    )
+    return {pk: (taken, back, longest) for pk, taken, back, longest in rows}
+
+
+def _load(incidents: Sequence[Incident], now: datetime, *, detail: bool = True) -> dict[str, Any]:
+    ids = [i.pk for i in incidents]
+    if not ids:
+        return {}
+    first_started = dict(
+        TimelineEntry.objects.filter(
+            incident_id__in=ids, kind=TASK_UPDATED, data__state__in=list(STARTED_STATES)
+        )
+        .values("incident_id")
+        .annotate(first=Min("at"))
+        .values_list("incident_id", "first")
+    )
+    team = _by_incident(
+        TeamMember.objects.filter(incident_id__in=ids)
+        .order_by("incident_id", "team_role", "assigned_at", "pk")
+        .values_list(
+            "incident_id",
+            "user_id",
+            "user__username",
+            "user__first_name",
+            "user__last_name",
+            "team_role",
+            "assigned_at",
+            "acknowledged_at",
+        )
+    )
+    # Tasks are counted in SQL: done on time, done late, or still open after their due time
+    # (the incident's end: closed, else recovered, else now).
+    incident_end_sql = Coalesce(F("incident__closed_at"), F("incident__recovered_at"), Value(now))
+    done = Q(state=TaskState.DONE, completed_at__isnull=False)
+    tasks = _by_incident(
+        Task.objects.filter(incident_id__in=ids, due_at__isnull=False)
+        .exclude(state=TaskState.SKIPPED)
+        .values("incident_id", "team_role")
+        .annotate(
+            on_time=Count("pk", filter=done & Q(completed_at__lte=F("due_at"))),
+            late=Count(
+                "pk",
+                filter=(done & Q(completed_at__gt=F("due_at")))
+                | (~Q(state=TaskState.DONE) & Q(due_at__lt=incident_end_sql)),
+            ),
+        )
+        .order_by("incident_id", "team_role")
+        .values_list("incident_id", "team_role", "on_time", "late")
+    )
+    resources = _by_incident(
+        ResourceAllocation.objects.filter(incident_id__in=ids)
+        .order_by("incident_id", "requested_at", "pk")
+        .values_list("incident_id", "kind", "state", "quantity", "allocated_at", "released_at")
+    )
+    meetings = _by_incident(
+        Meeting.objects.filter(incident_id__in=ids)
+        .order_by("incident_id", "held_at", "pk")
+        .values_list("incident_id", "pk", "title", "held_at")
+    )
+    meeting_ids = [m[0] for rows in meetings.values() for m in rows]
+    attendees: dict[int, set[int]] = defaultdict(set)
+    for meeting_id, user_id in Meeting.attendees.through._default_manager.filter(
+        meeting_id__in=meeting_ids
+    ).values_list("meeting_id", "user_id"):
+        attendees[meeting_id].add(user_id)
+    decisions: dict[int, list[str | None]] = defaultdict(list)
+    for meeting_id, task_state in MeetingDecision.objects.filter(
+        meeting_id__in=meeting_ids
+    ).values_list("meeting_id", "task__state"):
+        decisions[meeting_id].append(task_state)
+    common = {
+        "first_started": first_started,
+        "team": team,
+        "tasks": tasks,
+        "resources": resources,
+        "meetings": meetings,
+        "attendees": attendees,
+        "decisions": decisions,
+    }
+    if not detail:
+        return {**common, "windows": _window_aggregates(ids, now)}
+    start = min(i.declared_at for i in incidents)
+    end = max(incident_end(i, now) for i in incidents)
+    restores = list(
+        RestoreRun.objects.filter(created_at__gte=start, created_at__lte=end)
+        .order_by("created_at", "pk")
+        .values_list("created_at", "pk", "state", "finished_at", "target_label")
+    )
+    orders = list(
+        ManualOrder.objects.filter(created_at__gte=start, created_at__lte=end)
+        .order_by("created_at")
+        .values_list("created_at", "pushed_at")
+    )
+    return {
+        **common,
+        "restores": restores,
+        "restore_times": [r[0] for r in restores],
+        "orders": orders,
+        "order_times": [o[0] for o in orders],
+    }
+
+
+def _within(rows: list, times: list[datetime], start: datetime, end: datetime) -> list:
+    """The rows (sorted by their first value, a time) with that time in [start, end]."""
+    return rows[bisect_left(times, start) : bisect_right(times, end)]
+
+
+# --- the dimensions ---------------------------------------------------------------------------
+
+
+def _response(
+    incident: Incident, first_task_at: datetime | None, team: list[tuple[Any, ...]]
+) -> dict[str, Any]:
+    members = []
+    ack_minutes = []
+    for _user_id, username, first, last, role, assigned_at, acknowledged_at in team:
+        delay = minutes(assigned_at, acknowledged_at)
+        if delay is not None:
+            ack_minutes.append(delay)
+        members.append(
+            {
+                "member": username,
+                "name": f"{first} {last}".strip(),
+                "role": role,
+                "assigned_at": _iso(assigned_at),
+                "acknowledged_at": _iso(acknowledged_at),
+                "minutes": delay,
+            }
+        )
+    return {
+        "times": {
+            "detected_at": _iso(incident.detected_at),
+            "declared_at": _iso(incident.declared_at),
+            "team_assembled_at": _iso(incident.team_assembled_at),
+            "first_task_started_at": _iso(first_task_at),
+        },
+        "metrics": {
+            Metric.DETECTED_TO_DECLARED: minutes(incident.detected_at, incident.declared_at),
+            Metric.DECLARED_TO_ASSEMBLED: minutes(incident.declared_at, incident.team_assembled_at),
+            Metric.ASSEMBLED_TO_FIRST_TASK: minutes(incident.team_assembled_at, first_task_at),
+            Metric.MEAN_ACKNOWLEDGEMENT: _mean(ack_minutes),
+        },
+        "acknowledgements": members,
+    }
+
+
+def _backlog(orders: list[tuple[datetime, datetime | None]], start: datetime, end: datetime):
+    """Manual orders taken and handed back over the window, in 12 equal steps."""
+    if end <= start:
+        return []
+    steps = 12
+    width = (end - start) / steps
+    taken_times = sorted(o[0] for o in orders)
+    back_times = sorted(o[1] for o in orders if o[1] is not None)
+    points = []
+    for n in range(1, steps + 1):
+        at = start + width * n
+        taken = bisect_right(taken_times, at)
+        back = bisect_right(back_times, at)
+        points.append({"at": at.isoformat(), "taken": taken, "handed_back": back})
+    return points
+
+
+def _recovery(incident: Incident, loaded: dict[str, Any], end: datetime) -> dict[str, Any]:
+    start = incident.declared_at
+    if "windows" in loaded:  # a review: the window's counts come from SQL, no rows listed
+        taken, back, longest = loaded["windows"][incident.pk]
+        return {
+            "metrics": {
+                Metric.DECLARED_TO_MANUAL: minutes(start, incident.manual_process_at),
+                Metric.DECLARED_TO_RECOVERED: minutes(start, incident.recovered_at),
+                Metric.RESTORE_MINUTES: (
+                    round(longest.total_seconds() / 60, 1) if longest is not None else None
+                ),
+                Metric.HANDED_BACK_PERCENT: _percent(back, taken),
+            },
+            "orders_taken": taken,
+            "orders_handed_back": back,
+        }
+    restores = [
+        {
+            "id": pk,
+            "state": state,
+            "target": target,
+            "started_at": _iso(created_at),
+            "minutes": minutes(created_at, finished_at),
+        }
+        for created_at, pk, state, finished_at, target in _within(
+            loaded["restores"], loaded["restore_times"], start, end
+        )
+    ]
+    orders = _within(loaded["orders"], loaded["order_times"], start, end)
+    handed_back = sum(1 for o in orders if o[1] is not None)
+    durations = [r["minutes"] for r in restores if r["minutes"] is not None]
+    return {
+        "times": {
+            "declared_at": _iso(incident.declared_at),
+            "manual_process_at": _iso(incident.manual_process_at),
+            "recovered_at": _iso(incident.recovered_at),
+        },
+        "metrics": {
+            Metric.DECLARED_TO_MANUAL: minutes(incident.declared_at, incident.manual_process_at),
+            Metric.DECLARED_TO_RECOVERED: minutes(incident.declared_at, incident.recovered_at),
+            Metric.RESTORE_MINUTES: max(durations) if durations else None,
+            Metric.HANDED_BACK_PERCENT: _percent(handed_back, len(orders)),
+        },
+        "restores": restores,
+        "orders_taken": len(orders),
+        "orders_handed_back": handed_back,
+        "backlog": _backlog(orders, start, end) if orders else [],
+    }
+
+
+def _overlap_hours(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> float:
+    seconds = (min(a1, b1) - max(a0, b0)).total_seconds()
+    return max(seconds, 0) / 3600
+
+
+def _resources(
+    incident: Incident, end: datetime, resources: list[tuple[Any, ...]]
+) -> dict[str, Any]:
+    """Allocated vs used quantity × hours per kind.
+
+    Allocated: quantity × hours from hand-over to release (or the incident's end). Used: the part
+    of that time while the incident still needed it (declared → recovered); not measured until
+    the incident has recovered.
+    """
+    by_kind: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"requested": 0, "allocated_qty_hours": 0.0, "used_qty_hours": 0.0}
+    )
+    total_alloc = total_used = 0.0
+    for kind, state, quantity, allocated_at, released_at in resources:
+        row = by_kind[kind]
+        row["requested"] += 1
+        if state == ResourceState.CANCELLED or allocated_at is None:
+            continue
+        held_until = released_at or end
+        qty = float(quantity)
+        alloc = qty * max((held_until - allocated_at).total_seconds(), 0) / 3600
+        row["allocated_qty_hours"] += alloc
+        total_alloc += alloc
+        if incident.recovered_at:
+            used = qty * _overlap_hours(
+                allocated_at, held_until, incident.declared_at, incident.recovered_at
+            )
+            row["used_qty_hours"] += used
+            total_used += used
+    rows = []
+    for kind, row in sorted(by_kind.items()):
+        rows.append(
+            {
+                "kind": kind,
+                "requested": row["requested"],
+                "allocated_qty_hours": round(row["allocated_qty_hours"], 2),
+                "used_qty_hours": (
+                    round(row["used_qty_hours"], 2) if incident.recovered_at else None
+                ),
+            }
+        )
+    use = _percent(total_used, total_alloc) if incident.recovered_at else None
+    return {"metrics": {Metric.RESOURCE_USE_PERCENT: use}, "by_kind": rows}
+
+
+def _collaboration(incident: Incident, loaded: dict[str, Any]) -> dict[str, Any]:
+    by_role = [
+        {"role": role or "-", "on_time": on_time, "late": late}
+        for role, on_time, late in loaded["tasks"].get(incident.pk, [])
+    ]
+    on_time = sum(r["on_time"] for r in by_role)
+    counted = on_time + sum(r["late"] for r in by_role)
+
+    team = loaded["team"].get(incident.pk, [])
+    acks = [minutes(m[5], m[6]) for m in team]
+    meetings = []
+    expected_total = attended_total = 0
+    decisions_total = decisions_done = 0
+    for meeting_id, title, held_at in loaded["meetings"].get(incident.pk, []):
+        expected = {m[0] for m in team if m[5] <= held_at}
+        attended = len(expected & loaded["attendees"].get(meeting_id, set()))
+        expected_total += len(expected)
+        attended_total += attended
+        decisions = loaded["decisions"].get(meeting_id, [])
+        done = sum(1 for state in decisions if state == TaskState.DONE)
+        decisions_total += len(decisions)
+        decisions_done += done
+        meetings.append(
+            {
+                "title": title,
+                "held_at": _iso(held_at),
+                "expected": len(expected),
+                "attended": attended,
+                "decisions": len(decisions),
+                "decisions_done": done,
+            }
+        )
+    return {
+        "metrics": {
+            Metric.TASKS_ON_TIME_PERCENT: _percent(on_time, counted),
+            Metric.ATTENDANCE_PERCENT: _percent(attended_total, expected_total),
+            Metric.DECISIONS_DONE_PERCENT: _percent(decisions_done, decisions_total),
+        },
+        "tasks_by_role": by_role,
+        "acknowledgement_delays": {
+            "acknowledged": sum(1 for a in acks if a is not None),
+            "not_acknowledged": sum(1 for a in acks if a is None),
+            "longest_minutes": max((a for a in acks if a is not None), default=None),
+        },
+        "meetings": meetings,
+    }
+
+
+def _satisfaction(start: datetime, end: datetime) -> dict[str, Any]:
+    care = sources.care_figures(start, end)
+    if care is sources.NOT_MEASURED:
+        return {
+            "measured": False,
+            "metrics": {m: None for m in _metrics(Dimension.SATISFACTION)},
+            "compensation": None,
+            "cases": None,
+        }
+    return {
+        "measured": True,
+        "metrics": {
+            Metric.CSAT: care["csat"],
+            Metric.FIRST_RESPONSE_MINUTES: care["first_response_minutes"],
+            Metric.RESOLUTION_MINUTES: care["resolution_minutes"],
+            Metric.COMPLAINTS: care["complaints"],
+        },
+        "compensation": care["compensation"],
+        "cases": care["cases"],
+    }
+
+
+def _metrics(dimension: str) -> list[str]:
+    return [m for m, spec in METRIC_SPEC.items() if spec[0] == dimension]
+
+
+# --- scores -----------------------------------------------------------------------------------
+
+
+def current_targets() -> dict[str, float]:
+    from .models import Target
+
+    targets = {m: float(spec[2]) for m, spec in METRIC_SPEC.items()}
+    targets.update({t.metric: float(t.value) for t in Target.objects.all()})
+    return targets
+
+
+def meets(metric: str, value: float | None, target: float) -> bool | None:
+    if value is None:
+        return None
+    if METRIC_SPEC[metric][1] == Direction.LOWER:
+        return value <= target
+    return value >= target
+
+
+def score(dimension_figures: dict[str, Any], targets: dict[str, float]) -> float | None:
+    """The share (0–100) of the dimension's measured metrics that meet their target."""
+    results = [
+        meets(metric, value, targets[metric])
+        for metric, value in dimension_figures["metrics"].items()
+    ]
+    judged = [r for r in results if r is not None]
+    return round(100 * sum(judged) / len(judged)) if judged else None
+
+
+# --- entry points -----------------------------------------------------------------------------
+
+
+def compute_figures(
+    incidents: Iterable[Incident],
+    *,
+    now: datetime | None = None,
+    targets: dict[str, float] | None = None,
+    with_satisfaction: bool = True,
+    detail: bool = True,
+) -> dict[int, dict[str, Any]]:
+    """Every dimension's figures for each incident, in a fixed number of queries.
+
+    ``detail=False`` (the periodic review) gives the same metrics without the rows a report
+    lists (restores, the backlog), counting the time windows in SQL instead.
+    """
+    now = now or timezone.now()
+    incidents = list(incidents)
+    loaded = _load(incidents, now, detail=detail)
+    targets = targets if targets is not None else current_targets()
+    out: dict[int, dict[str, Any]] = {}
+    for incident in incidents:
+        end = incident_end(incident, now)
+        dims = {
+            Dimension.RESPONSE: _response(
+                incident,
+                loaded["first_started"].get(incident.pk),
+                loaded["team"].get(incident.pk, []),
+            ),
+            Dimension.RECOVERY: _recovery(incident, loaded, end),
+            Dimension.RESOURCES: _resources(
+                incident, end, loaded["resources"].get(incident.pk, [])
+            ),
+            Dimension.COLLABORATION: _collaboration(incident, loaded),
+        }
+        if with_satisfaction:
+            dims[Dimension.SATISFACTION] = _satisfaction(incident.detected_at, end)
+        for dim in dims.values():
+            dim["score"] = score(dim, targets)
+        out[incident.pk] = {
+            "incident": {
+                "id": incident.pk,
+                "title": incident.title,
+                "is_drill": sources.is_drill(incident),
+                "state": incident.state,
+            },
+            "window": {"start": _iso(incident.detected_at), "end": _iso(end)},
+            "computed_at": _iso(now),
+            "targets": {m: targets[m] for m in METRIC_SPEC},
+            "dimensions": {str(k): v for k, v in dims.items()},
+        }
+    return out
+
+
+def figures_for(incident: Incident, *, now: datetime | None = None) -> dict[str, Any]:
+    incident = Incident.objects.get(pk=incident.pk)
+    return compute_figures([incident], now=now)[incident.pk]
