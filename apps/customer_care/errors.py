@@ -61,7 +61,3 @@ class CareError(ErrorCode):
     RMA_RECEIVED = "rma_received", _("Return %(rma)s has already been received.")
     RMA_CONDITION = "rma_condition", _("Give the condition of every returned item.")
     UNKNOWN_SKU = "unknown_sku", _("No product has the SKU %(sku)s.")
-    RESTOCK_UNAVAILABLE = (
-        "restock_unavailable",
-        _("Returned goods cannot be put back in stock on this installation yet."),
-    )

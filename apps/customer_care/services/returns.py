@@ -84,12 +84,7 @@ def receive_rma(*, rma: Rma, conditions: dict[int, str], by: User) -> Rma:
     The RMA row is locked and must still be open: a second receipt (a double click, a retry)
     is refused, so goods are returned to stock once.
     """
-    from apps.inventory_counts import services as stock
-
-    # The counts' public service for goods coming back (added with the catalogue's move).
-    return_to_stock = getattr(stock, "return_to_stock", None)
-    if return_to_stock is None:
-        raise refuse(CareError.RESTOCK_UNAVAILABLE)
+    from apps.inventory_counts.services import return_to_stock
 
     rma = Rma.objects.select_for_update().select_related("warehouse").get(pk=rma.pk)
     if rma.state != RmaState.OPEN:
