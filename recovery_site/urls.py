@@ -30,6 +30,8 @@ urlpatterns = [
     path("backups/", include("apps.backups.urls")),
     path("inventory/", include("apps.inventory_counts.urls")),
     path("orders/", include("apps.manual_orders.urls")),
+    path("care/", include("apps.customer_care.urls")),
+    path("", include("apps.customer_care.outreach_public_urls")),
     path("admin/", admin.site.urls),
     path("rq/", include((_guard_patterns(list(rq_urls.urlpatterns)), "django_rq"))),
 ]

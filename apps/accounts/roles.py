@@ -69,6 +69,20 @@ _CARE_READ = {"customer_care.view_case"}
 _CARE_WORK = _CARE_READ | {"customer_care.add_case", "customer_care.work_case"}
 _CARE_LEAD = _CARE_WORK | {"customer_care.lead_care"}
 _CARE_MANAGE = _CARE_LEAD | {"customer_care.manage_targets"}
+# Outreach (#15): agents grant compensation within their limit; leads grant above it, hand
+# grants over, send notices and edit the public status page; managers also set the limit and
+# compensate a case a second time.
+_OUTREACH_AGENT = {"customer_care.grant_compensation"}
+_OUTREACH_LEAD = _OUTREACH_AGENT | {
+    "customer_care.approve_compensation",
+    "customer_care.hand_over_compensation",
+    "customer_care.send_notice",
+    "customer_care.edit_status_page",
+}
+_OUTREACH_MANAGE = _OUTREACH_LEAD | {
+    "customer_care.override_compensation",
+    "customer_care.set_compensation_limit",
+}
 
 _ORDERS_ALL = _ORDERS_TAKE | _ORDERS_FULFIL | _ORDERS_HAND_BACK | {"manual_orders.override_price"}
 
@@ -90,9 +104,14 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.LOGISTICS: _SEE_JOBS | _INCIDENTS_WORK | _INVENTORY_PLAN | _ORDERS_FULFIL,
     Role.WAREHOUSE_CLERK: _INCIDENTS_READ | _INVENTORY_COUNT | _ORDERS_READ,
     # Care agents answer cases, look orders up and change or cancel manual orders from a case.
-    Role.CARE_AGENT: _INCIDENTS_READ | _ORDERS_TAKE | _CARE_WORK,
+    Role.CARE_AGENT: _INCIDENTS_READ | _ORDERS_TAKE | _CARE_WORK | _OUTREACH_AGENT,
     # Care leads also see the team's queue and figures and reassign cases.
-    Role.CARE_LEAD: _SEE_JOBS | _NOTIFICATIONS | _INCIDENTS_READ | _ORDERS_TAKE | _CARE_LEAD,
+    Role.CARE_LEAD: _SEE_JOBS
+    | _NOTIFICATIONS
+    | _INCIDENTS_READ
+    | _ORDERS_TAKE
+    | _CARE_LEAD
+    | _OUTREACH_LEAD,
     Role.MANAGER: _SEE_JOBS
     | _BACKUPS_READ
     | _NOTIFICATIONS
@@ -100,6 +119,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _INVENTORY_APPROVE
     | _ORDERS_ALL
     | _CARE_MANAGE
+    | _OUTREACH_MANAGE
     | {"incidents.manage_templates"},
     Role.ADMIN: _SEE_JOBS
     | _BACKUPS_RUN
@@ -109,6 +129,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _INVENTORY_COUNT
     | _ORDERS_ALL
     | _CARE_MANAGE
+    | _OUTREACH_MANAGE
     | {
         # Manual orders' reference data and rules are also kept in the Django admin.
         "manual_orders.view_customer",

@@ -38,6 +38,12 @@ NAV_ITEMS: list[NavItem] = [
         "inventory_counts.view_countsession",
         "upc-scan",
     ),
+    NavItem(
+        _("Outreach"),
+        "customer_care:outreach-home",
+        "customer_care.grant_compensation",
+        "megaphone",
+    ),
     NavItem(_("Jobs"), "core:job-list", "core.view_jobrecord", "hourglass-split"),
     NavItem(_("Notifications"), "core:notification-list", "core.view_notification", "envelope"),
     NavItem(_("Users"), "accounts:user-list", "accounts.manage_users", "people"),

@@ -447,3 +447,6 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.amount}"
+
+
+from .outreach_models import *  # noqa: E402, F403
