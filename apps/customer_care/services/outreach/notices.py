@@ -181,7 +181,11 @@ def send_notice(*, notice: Notice, by: User, version: int | None = None) -> JobR
     last run died may be run again: nobody already sent to gets a second copy."""
     from apps.core.jobs import start_job
 
+    from apps.core.jobs import refresh_job_state
+
     notice = _lock(notice, version)
+    if notice.job is not None:
+        refresh_job_state(notice.job)  # a run whose worker died is failed now, so it can resume
     running = notice.state == NoticeState.SENDING and notice.job is not None and not notice.job.is_finished
     if notice.state == NoticeState.DONE or running:
         raise DomainError(
@@ -189,6 +193,7 @@ def send_notice(*, notice: Notice, by: User, version: int | None = None) -> JobR
             params={"state": notice.get_state_display(), "action": gettext("sent")},
         )
     check_sendable(notice)
+    Notice.objects.filter(pk=notice.pk).update(state=NoticeState.SENDING)
     job = start_job(
         kind="customer_care.notice",
         title=message(events.NOTICE_TITLE, title=notice.title),
@@ -196,9 +201,7 @@ def send_notice(*, notice: Notice, by: User, version: int | None = None) -> JobR
         kwargs={"notice_id": notice.pk},
         by=by,
     )
-    Notice.objects.filter(pk=notice.pk).update(
-        state=NoticeState.SENDING, job=job, version=F("version") + 1
-    )
+    Notice.objects.filter(pk=notice.pk).update(job=job, version=F("version") + 1)
     notice.refresh_from_db()
     return job
 
