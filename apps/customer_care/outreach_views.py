@@ -506,9 +506,6 @@ class StatusFeed(Feed):
     def item_pubdate(self, item):
         return item["published_at"]
 
-    def feed_extra_kwargs(self, obj):
-        return {"language": self.language}
-
 
 class StatusRssView(View):
     def get(self, request):
