@@ -31,7 +31,13 @@ def register() -> None:
     )
     add(SURVEY_SENT, _("Survey"), _("Satisfaction survey sent to %(address)s."), icon="☆")
     add(SURVEY_ANSWERED, _("Survey"), _("The customer rated the service %(score)s of 5."), icon="★")
-    add(FOLLOW_UP, _("Follow-up"), _("Follow-up for the lead: %(reason)s."), icon="⚑", choices=choices)
+    add(
+        FOLLOW_UP,
+        _("Follow-up"),
+        _("Follow-up for the lead: %(reason)s."),
+        icon="⚑",
+        choices=choices,
+    )
     add(NOTICE_TITLE, _("Notice"), _("Send the notice “%(title)s”"))
     add(NOTICE_STEP, _("Notice"), _("%(done)s of %(total)s messages handled"))
     add(NOTICE_PAUSED, _("Notice"), _("Paused after %(done)s of %(total)s messages"))

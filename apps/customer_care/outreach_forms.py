@@ -46,7 +46,9 @@ class CustomerField(forms.CharField):
             return None
         customer = find_customer(value)
         if customer is None:
-            raise forms.ValidationError(_("No customer has the phone number %(phone)s."), params={"phone": value})
+            raise forms.ValidationError(
+                _("No customer has the phone number %(phone)s."), params={"phone": value}
+            )
         return customer
 
 
@@ -57,11 +59,31 @@ class CompensationForm(forms.Form):
         label=_("Case"), required=False, max_length=20, help_text=_("For example CS-000123.")
     )
     kind = forms.ChoiceField(label=_("Kind"), choices=CompensationKind.choices)
-    amount = forms.DecimalField(label=_("Amount off"), required=False, min_value=Decimal("0.01"), max_value=MAX_MONEY, decimal_places=2)
+    amount = forms.DecimalField(
+        label=_("Amount off"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=MAX_MONEY,
+        decimal_places=2,
+    )
     percent = forms.IntegerField(label=_("Percent off"), required=False, min_value=1, max_value=100)
-    cap = forms.DecimalField(label=_("At most"), required=False, min_value=Decimal("0.01"), max_value=MAX_MONEY, decimal_places=2)
-    points = forms.IntegerField(label=_("Points"), required=False, min_value=1, max_value=10_000_000)
-    minimum_order = forms.DecimalField(label=_("Minimum order"), required=False, min_value=Decimal("0"), max_value=MAX_MONEY, decimal_places=2)
+    cap = forms.DecimalField(
+        label=_("At most"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=MAX_MONEY,
+        decimal_places=2,
+    )
+    points = forms.IntegerField(
+        label=_("Points"), required=False, min_value=1, max_value=10_000_000
+    )
+    minimum_order = forms.DecimalField(
+        label=_("Minimum order"),
+        required=False,
+        min_value=Decimal("0"),
+        max_value=MAX_MONEY,
+        decimal_places=2,
+    )
     valid_until = MinuteField(label=_("Valid until"), required=False)
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
     override_reason = forms.CharField(
@@ -89,8 +111,18 @@ class CompensationForm(forms.Form):
 
 
 class LimitForm(forms.Form):
-    agent_limit = forms.DecimalField(label=_("Care agents' approval limit"), min_value=Decimal("0"), max_value=MAX_MONEY, decimal_places=2)
-    point_value = forms.DecimalField(label=_("Value of one point"), min_value=Decimal("0.0001"), max_value=Decimal("1000"), decimal_places=4)
+    agent_limit = forms.DecimalField(
+        label=_("Care agents' approval limit"),
+        min_value=Decimal("0"),
+        max_value=MAX_MONEY,
+        decimal_places=2,
+    )
+    point_value = forms.DecimalField(
+        label=_("Value of one point"),
+        min_value=Decimal("0.0001"),
+        max_value=Decimal("1000"),
+        decimal_places=4,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,10 +142,24 @@ class ExportForm(forms.Form):
 class BulkGrantForm(forms.Form):
     audience = forms.ChoiceField(label=_("Customers"), choices=NoticeAudience.choices)
     kind = forms.ChoiceField(label=_("Kind"), choices=CompensationKind.choices)
-    amount = forms.DecimalField(label=_("Amount off"), required=False, min_value=Decimal("0.01"), max_value=MAX_MONEY, decimal_places=2)
+    amount = forms.DecimalField(
+        label=_("Amount off"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=MAX_MONEY,
+        decimal_places=2,
+    )
     percent = forms.IntegerField(label=_("Percent off"), required=False, min_value=1, max_value=100)
-    cap = forms.DecimalField(label=_("At most"), required=False, min_value=Decimal("0.01"), max_value=MAX_MONEY, decimal_places=2)
-    points = forms.IntegerField(label=_("Points"), required=False, min_value=1, max_value=10_000_000)
+    cap = forms.DecimalField(
+        label=_("At most"),
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=MAX_MONEY,
+        decimal_places=2,
+    )
+    points = forms.IntegerField(
+        label=_("Points"), required=False, min_value=1, max_value=10_000_000
+    )
     valid_until = MinuteField(label=_("Valid until"), required=False)
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
 
@@ -125,15 +171,21 @@ class BulkGrantForm(forms.Form):
 class NoticeForm(forms.Form):
     title = forms.CharField(label=_("Title (for staff)"), max_length=200)
     audience = forms.ChoiceField(label=_("Customers"), choices=NoticeAudience.choices)
-    subject_zh = forms.CharField(label=_("E-mail subject (Chinese)"), max_length=200, required=False)
+    subject_zh = forms.CharField(
+        label=_("E-mail subject (Chinese)"), max_length=200, required=False
+    )
     body_zh = forms.CharField(
         label=_("Text (Chinese)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("{name} is replaced by the customer's name; an opt-out link is added."),
     )
-    subject_en = forms.CharField(label=_("E-mail subject (English)"), max_length=200, required=False)
-    body_en = forms.CharField(label=_("Text (English)"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    subject_en = forms.CharField(
+        label=_("E-mail subject (English)"), max_length=200, required=False
+    )
+    body_en = forms.CharField(
+        label=_("Text (English)"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
     by_sms = forms.BooleanField(label=_("By SMS"), required=False, initial=True)
     by_email = forms.BooleanField(label=_("By e-mail"), required=False)
     rate_per_second = forms.FloatField(
@@ -173,8 +225,12 @@ class StatusPageForm(forms.Form):
 
 
 class PublicUpdateForm(forms.Form):
-    text_zh = forms.CharField(label=_("Public notice (Chinese)"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    text_en = forms.CharField(label=_("Public notice (English)"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    text_zh = forms.CharField(
+        label=_("Public notice (Chinese)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    text_en = forms.CharField(
+        label=_("Public notice (English)"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -188,7 +244,12 @@ class SurveyForm(forms.Form):
         coerce=int,
         widget=forms.RadioSelect,
     )
-    comment = forms.CharField(label=_("Anything to add?"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+    comment = forms.CharField(
+        label=_("Anything to add?"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -91,12 +91,20 @@ class Compensation(models.Model):
     points = models.PositiveIntegerField(_("points"), null=True, blank=True)
     cost = models.DecimalField(_("cost"), **_MONEY)
     reason = models.CharField(_("reason"), max_length=300, blank=True)
-    override_reason = models.CharField(_("reason for compensating again"), max_length=300, blank=True)
+    override_reason = models.CharField(
+        _("reason for compensating again"), max_length=300, blank=True
+    )
     granted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("granted by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("granted by"),
     )
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("approved by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
     )
     approval_limit = models.DecimalField(_("limit at approval"), null=True, blank=True, **_MONEY)
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
@@ -184,7 +192,14 @@ class Notice(models.Model):
 
     @property
     def channels(self) -> list[str]:
-        return [c for c, on in ((DeliveryChannel.SMS, self.by_sms), (DeliveryChannel.EMAIL, self.by_email)) if on]
+        return [
+            c
+            for c, on in (
+                (DeliveryChannel.SMS, self.by_sms),
+                (DeliveryChannel.EMAIL, self.by_email),
+            )
+            if on
+        ]
 
 
 class NoticeDelivery(models.Model):
@@ -244,6 +259,9 @@ class OptOut(models.Model):
             models.UniqueConstraint(fields=["customer", "channel"], name="care_one_opt_out")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id}/{self.channel}"
+
 
 class UsedToken(models.Model):
     """The nonce of every one-time link (survey, opt-out) once used: a second use is refused."""
@@ -251,6 +269,9 @@ class UsedToken(models.Model):
     nonce = models.CharField(max_length=40, unique=True)
     purpose = models.CharField(max_length=20)
     used_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.purpose}:{self.nonce[:8]}"
 
 
 class StatusPage(models.Model):
@@ -294,6 +315,9 @@ class StatusPage(models.Model):
         verbose_name_plural = _("status pages")
         permissions = [("edit_status_page", _("Can edit the public status page"))]
 
+    def __str__(self) -> str:
+        return f"{self.ordering}/{self.payment}/{self.delivery}"
+
 
 class PublicUpdate(models.Model):
     """A public notice on the status page and its feeds, in both languages."""
@@ -311,12 +335,18 @@ class PublicUpdate(models.Model):
         verbose_name_plural = _("public updates")
         ordering = ["-published_at", "-pk"]
 
+    def __str__(self) -> str:
+        return self.text_en[:60]
+
 
 class Survey(models.Model):
     """The satisfaction survey a resolved case's customer gets (one per resolution)."""
 
     case = models.ForeignKey(
-        "customer_care.Case", on_delete=models.CASCADE, related_name="surveys", verbose_name=_("case")
+        "customer_care.Case",
+        on_delete=models.CASCADE,
+        related_name="surveys",
+        verbose_name=_("case"),
     )
     nonce = models.CharField(max_length=40, unique=True, editable=False)
     sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
@@ -335,12 +365,18 @@ class Survey(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.score or '-'}"
+
 
 class FollowUp(models.Model):
     """A task for the lead: a complaint or a low score to follow up."""
 
     case = models.ForeignKey(
-        "customer_care.Case", on_delete=models.CASCADE, related_name="follow_ups", verbose_name=_("case")
+        "customer_care.Case",
+        on_delete=models.CASCADE,
+        related_name="follow_ups",
+        verbose_name=_("case"),
     )
     survey = models.OneToOneField(
         Survey, on_delete=models.CASCADE, null=True, blank=True, related_name="follow_up"
@@ -365,6 +401,9 @@ class FollowUp(models.Model):
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
         ordering = ["state", "created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.reason}"
 
 
 class PlannedContact(models.Model):
@@ -397,6 +436,9 @@ class PlannedContact(models.Model):
         verbose_name = _("planned contact")
         verbose_name_plural = _("planned contacts")
         ordering = ["contacted_at", "due_at"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} @ {self.due_at:%Y-%m-%d}"
 
 
 __all__ = [

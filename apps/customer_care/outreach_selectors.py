@@ -67,20 +67,30 @@ def _figures(label: str, cases: QuerySet[Case]) -> Figures:
     at most one reply and never reopened), CSAT (share of answered surveys scoring 4 or 5) and
     the compensation granted on the cases."""
     base = cases.annotate(
-        first=ExpressionWrapper(F("first_responded_at") - F("created_at"), output_field=DurationField()),
-        resolve=ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField()),
+        first_span=ExpressionWrapper(
+            F("first_responded_at") - F("created_at"), output_field=DurationField()
+        ),
+        resolve_span=ExpressionWrapper(
+            F("resolved_at") - F("created_at"), output_field=DurationField()
+        ),
     ).aggregate(
         n=Count("pk"),
-        first=Avg("first"),
-        resolve=Avg("resolve"),
+        first=Avg("first_span"),
+        resolve=Avg("resolve_span"),
         resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
     )
-    rows = list(_cases_with_figures(cases.filter(resolved_at__isnull=False)).values("replies", "reopened_count"))
+    rows = list(
+        _cases_with_figures(cases.filter(resolved_at__isnull=False)).values(
+            "replies", "reopened_count"
+        )
+    )
     fcr_hits = sum(1 for r in rows if r["replies"] <= 1 and r["reopened_count"] == 0)
     surveys = Survey.objects.filter(case__in=cases.values("pk"), score__isnull=False).aggregate(
         n=Count("pk"), happy=Count("pk", filter=Q(score__gte=SATISFIED))
     )
-    cost = Compensation.objects.filter(case__in=cases.values("pk")).aggregate(total=Sum("cost"))["total"]
+    cost = Compensation.objects.filter(case__in=cases.values("pk")).aggregate(total=Sum("cost"))[
+        "total"
+    ]
     return Figures(
         label=label,
         cases=base["n"],
@@ -97,7 +107,9 @@ def figures_by_agent() -> list[Figures]:
     from apps.accounts.models import User
 
     owners = User.objects.filter(pk__in=Case.objects.values("owner_id")).order_by("username")
-    result = [_figures(str(u.get_full_name() or u.username), Case.objects.filter(owner=u)) for u in owners]
+    result = [
+        _figures(str(u.get_full_name() or u.username), Case.objects.filter(owner=u)) for u in owners
+    ]
     if Case.objects.filter(owner__isnull=True).exists():
         result.append(_figures(str(_("Nobody")), Case.objects.filter(owner__isnull=True)))
     return result
@@ -153,7 +165,9 @@ def remind_due_contacts(*, now=None) -> int:
     leads = list(User.objects.filter(groups__name=Role.CARE_LEAD, is_active=True).exclude(email=""))
     reminded = 0
     for contact in due:
-        if not PlannedContact.objects.filter(pk=contact.pk, reminded_at__isnull=True).update(reminded_at=now):
+        if not PlannedContact.objects.filter(pk=contact.pk, reminded_at__isnull=True).update(
+            reminded_at=now
+        ):
             continue
         for lead in leads:
             send_notification(

@@ -84,7 +84,11 @@ class GrantCompensationView(StaffPageMixin, FormView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         policy = outreach.current_policy()
-        ctx["limit"] = None if self.request.user.has_perm("customer_care.approve_compensation") else policy.agent_limit
+        ctx["limit"] = (
+            None
+            if self.request.user.has_perm("customer_care.approve_compensation")
+            else policy.agent_limit
+        )
         return ctx
 
     def form_valid(self, form):
@@ -101,7 +105,9 @@ class GrantCompensationView(StaffPageMixin, FormView):
         except DomainError as exc:
             add_domain_error(form, exc)
             return self.form_invalid(form)
-        messages.success(self.request, _("Granted: %(what)s.") % {"what": row.code or f"{row.points}"})
+        messages.success(
+            self.request, _("Granted: %(what)s.") % {"what": row.code or f"{row.points}"}
+        )
         return redirect("customer_care:customer-ledger", pk=row.customer_id)
 
 
@@ -159,7 +165,9 @@ class HandOverView(StaffPageMixin, FormView):
             content_type = f"{content_type}; charset=utf-8"
         response = HttpResponse(content, content_type=content_type)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-        response["Content-Disposition"] = f'attachment; filename="compensation-{stamp}.{file_format}"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="compensation-{stamp}.{file_format}"'
+        )
         return response
 
 
@@ -176,7 +184,9 @@ class BulkGrantView(StaffPageMixin, FormView):
         audience = Notice(audience=data["audience"], incident=get_open_incident())
         ids = list(outreach.audience_customers(audience).values_list("pk", flat=True))
         try:
-            job = outreach.start_bulk_grant(customer_ids=ids, grant=_grant(data), by=self.staff_user)
+            job = outreach.start_bulk_grant(
+                customer_ids=ids, grant=_grant(data), by=self.staff_user
+            )
         except DomainError as exc:
             add_domain_error(form, exc)
             return self.form_invalid(form)
@@ -215,7 +225,9 @@ class NoticeDetailView(StaffPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        notice = get_object_or_404(Notice.objects.select_related("job", "incident"), pk=kwargs["pk"])
+        notice = get_object_or_404(
+            Notice.objects.select_related("job", "incident"), pk=kwargs["pk"]
+        )
         if notice.job is not None:
             from apps.core.jobs import refresh_job_state
 
@@ -227,7 +239,9 @@ class NoticeDetailView(StaffPageMixin, TemplateView):
         ctx["preview_form"] = kwargs.get("preview_form") or PreviewForm()
         ctx["preview"] = kwargs.get("preview")
         ctx["can_send"] = notice.state in (NoticeState.DRAFT, NoticeState.PAUSED) or (
-            notice.state == NoticeState.SENDING and notice.job is not None and notice.job.is_finished
+            notice.state == NoticeState.SENDING
+            and notice.job is not None
+            and notice.job.is_finished
         )
         ctx["can_pause"] = notice.state == NoticeState.SENDING and not ctx["can_send"]
         return ctx
@@ -239,7 +253,9 @@ class NoticeDetailView(StaffPageMixin, TemplateView):
         preview = None
         if form.is_valid():
             preview = outreach.preview_notice(notice=notice, customer=form.cleaned_data["customer"])
-        return self.render_to_response(self.get_context_data(pk=pk, preview_form=form, preview=preview))
+        return self.render_to_response(
+            self.get_context_data(pk=pk, preview_form=form, preview=preview)
+        )
 
 
 class NoticeSendView(StaffPageMixin, View):
@@ -356,7 +372,10 @@ class CarePlanView(StaffPageMixin, FormView):
         customers = list(outreach.audience_customers(audience).filter(vip=True)[:5000])
         try:
             outreach.plan_vip_contacts(
-                customers=customers, due_at=data["due_at"], purpose=data["purpose"], by=self.staff_user
+                customers=customers,
+                due_at=data["due_at"],
+                purpose=data["purpose"],
+                by=self.staff_user,
             )
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -373,7 +392,9 @@ class ContactRecordView(StaffPageMixin, View):
         try:
             if not form.is_valid():
                 raise DomainError(form.errors.as_text())
-            outreach.record_contact(contact=contact, outcome=form.cleaned_data["outcome"], by=self.staff_user)
+            outreach.record_contact(
+                contact=contact, outcome=form.cleaned_data["outcome"], by=self.staff_user
+            )
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("customer_care:care-plan")
@@ -444,24 +465,39 @@ class StatusJsonView(View):
 
             with translation.override(language):
                 s = outreach.status_snapshot(language)
-                labels = {"ordering": _("Ordering"), "payment": _("Payment"), "delivery": _("Delivery")}
+                labels = {
+                    "ordering": _("Ordering"),
+                    "payment": _("Payment"),
+                    "delivery": _("Delivery"),
+                }
                 return {
                     "language": language,
                     "updated_at": s["updated_at"].isoformat(),
                     "services": [
-                        {"service": name, "name": str(labels[name]), "state": state, "label": str(ServiceState(state).label)}
+                        {
+                            "service": name,
+                            "name": str(labels[name]),
+                            "state": state,
+                            "label": str(ServiceState(state).label),
+                        }
                         for name, state in s["services"]
                     ],
                     "phone": s["phone"],
                     "mailbox": s["mailbox"],
                     "channels": s["channels"],
                     "updates": [
-                        {"id": u["guid"], "text": u["text"], "published_at": u["published_at"].isoformat()}
+                        {
+                            "id": u["guid"],
+                            "text": u["text"],
+                            "published_at": u["published_at"].isoformat(),
+                        }
                         for u in s["updates"]
                     ],
                 }
 
-        response = JsonResponse(_cached("json", language, build), json_dumps_params={"ensure_ascii": False})
+        response = JsonResponse(
+            _cached("json", language, build), json_dumps_params={"ensure_ascii": False}
+        )
         response["Access-Control-Allow-Origin"] = "*"
         return response
 
@@ -514,7 +550,9 @@ class StatusRssView(View):
         def build():
             return StatusFeed()(request).content
 
-        return HttpResponse(_cached("rss", language, build), content_type="application/rss+xml; charset=utf-8")
+        return HttpResponse(
+            _cached("rss", language, build), content_type="application/rss+xml; charset=utf-8"
+        )
 
 
 def _refused(request, status=400):
@@ -540,7 +578,9 @@ class SurveyView(View):
                 return _refused(request)
             return render(request, "customer_care/outreach/survey.html", {"form": form}, status=400)
         try:
-            outreach.answer_survey(token=token, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"])
+            outreach.answer_survey(
+                token=token, score=form.cleaned_data["score"], comment=form.cleaned_data["comment"]
+            )
         except DomainError:
             return _refused(request)
         return render(request, "customer_care/outreach/thanks.html")

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 def coupon(amount: str) -> outreach.Grant:
-    return outreach.Grant(kind=CompensationKind.COUPON_AMOUNT, amount=Decimal(amount), reason="late")
+    return outreach.Grant(
+        kind=CompensationKind.COUPON_AMOUNT, amount=Decimal(amount), reason="late"
+    )
 
 
 def test_an_agent_grants_a_coupon_within_the_limit_with_an_unguessable_code(agent, customer):
@@ -48,7 +50,9 @@ def test_an_agent_is_refused_a_grant_above_the_limit_with_the_limit_named(agent,
 
 
 def test_points_count_against_the_limit_at_their_value(agent, customer, manager):
-    outreach.set_compensation_limit(agent_limit=Decimal("20"), point_value=Decimal("0.01"), by=manager)
+    outreach.set_compensation_limit(
+        agent_limit=Decimal("20"), point_value=Decimal("0.01"), by=manager
+    )
     ok = outreach.Grant(kind=CompensationKind.POINTS, points=2000)
     assert outreach.grant_compensation(
         customer=customer, grant=ok, idempotency_key=new_key(), by=agent
@@ -81,7 +85,9 @@ def test_a_percentage_coupon_needs_a_cap_which_is_what_the_limit_checks(agent, c
     assert row.cost == Decimal("40")
 
 
-def test_a_care_lead_approves_above_the_agents_limit_and_the_approval_is_recorded(care_lead, customer):
+def test_a_care_lead_approves_above_the_agents_limit_and_the_approval_is_recorded(
+    care_lead, customer
+):
     row = outreach.grant_compensation(
         customer=customer, grant=coupon("500"), idempotency_key=new_key(), by=care_lead
     )
@@ -122,7 +128,11 @@ def test_a_manager_compensates_a_case_again_only_with_a_reason(agent, manager):
     )
     with pytest.raises(DomainError) as exc:
         outreach.grant_compensation(
-            customer=case.customer, case=case, grant=coupon("20"), idempotency_key=new_key(), by=manager
+            customer=case.customer,
+            case=case,
+            grant=coupon("20"),
+            idempotency_key=new_key(),
+            by=manager,
         )
     assert exc.value.code == OutreachError.ALREADY_COMPENSATED
     again = outreach.grant_compensation(
@@ -139,8 +149,12 @@ def test_a_manager_compensates_a_case_again_only_with_a_reason(agent, manager):
 
 def test_the_same_grant_form_sent_twice_grants_once(agent, customer):
     key = new_key()
-    first = outreach.grant_compensation(customer=customer, grant=coupon("10"), idempotency_key=key, by=agent)
-    again = outreach.grant_compensation(customer=customer, grant=coupon("10"), idempotency_key=key, by=agent)
+    first = outreach.grant_compensation(
+        customer=customer, grant=coupon("10"), idempotency_key=key, by=agent
+    )
+    again = outreach.grant_compensation(
+        customer=customer, grant=coupon("10"), idempotency_key=key, by=agent
+    )
     assert first.pk == again.pk and Compensation.objects.count() == 1
 
 
@@ -154,7 +168,11 @@ def test_two_agents_compensating_one_case_at_once_grant_once(agent, second_agent
         try:
             barrier.wait(timeout=10)
             outreach.grant_compensation(
-                customer=case.customer, case=case, grant=coupon("20"), idempotency_key=new_key(), by=who
+                customer=case.customer,
+                case=case,
+                grant=coupon("20"),
+                idempotency_key=new_key(),
+                by=who,
             )
             outcomes.append("granted")
         except DomainError as exc:
@@ -172,7 +190,9 @@ def test_two_agents_compensating_one_case_at_once_grant_once(agent, second_agent
 
 
 def test_the_ledger_adds_up_a_customers_grants(agent, care_lead, customer):
-    outreach.grant_compensation(customer=customer, grant=coupon("10"), idempotency_key=new_key(), by=agent)
+    outreach.grant_compensation(
+        customer=customer, grant=coupon("10"), idempotency_key=new_key(), by=agent
+    )
     outreach.grant_compensation(
         customer=customer,
         grant=outreach.Grant(kind=CompensationKind.POINTS, points=500),
@@ -206,7 +226,9 @@ def _csv_rows(content: bytes) -> list[dict]:
 
 
 def test_the_hand_over_export_holds_each_grant_once(agent, care_lead, customer):
-    first = outreach.grant_compensation(customer=customer, grant=coupon("10"), idempotency_key=new_key(), by=agent)
+    first = outreach.grant_compensation(
+        customer=customer, grant=coupon("10"), idempotency_key=new_key(), by=agent
+    )
     content, _type, count = outreach.hand_over_compensation(file_format="csv", by=care_lead)
     rows = _csv_rows(content)
     assert count == 1 and [r["code"] for r in rows] == [first.code]
@@ -216,14 +238,18 @@ def test_the_hand_over_export_holds_each_grant_once(agent, care_lead, customer):
     with pytest.raises(DomainError) as exc:
         outreach.hand_over_compensation(file_format="csv", by=care_lead)
     assert exc.value.code == OutreachError.NOTHING_TO_HAND_OVER
-    second = outreach.grant_compensation(customer=customer, grant=coupon("12"), idempotency_key=new_key(), by=agent)
+    second = outreach.grant_compensation(
+        customer=customer, grant=coupon("12"), idempotency_key=new_key(), by=agent
+    )
     content, _type, count = outreach.hand_over_compensation(file_format="csv", by=care_lead)
     assert count == 1 and [r["code"] for r in _csv_rows(content)] == [second.code]
 
 
 def test_the_hand_over_neutralises_formulas_typed_into_names(agent, care_lead):
     customer = CustomerFactory(name="=HYPERLINK(1)")
-    outreach.grant_compensation(customer=customer, grant=coupon("10"), idempotency_key=new_key(), by=agent)
+    outreach.grant_compensation(
+        customer=customer, grant=coupon("10"), idempotency_key=new_key(), by=agent
+    )
     content, _type, _count = outreach.hand_over_compensation(file_format="csv", by=care_lead)
     assert _csv_rows(content)[0]["customer_name"] == "'=HYPERLINK(1)"
 
@@ -232,7 +258,9 @@ def test_the_hand_over_neutralises_formulas_typed_into_names(agent, care_lead):
 def test_two_hand_overs_at_once_never_export_one_grant_twice(agent, care_lead):
     customers = CustomerFactory.create_batch(30)
     for c in customers:
-        outreach.grant_compensation(customer=c, grant=coupon("5"), idempotency_key=new_key(), by=agent)
+        outreach.grant_compensation(
+            customer=c, grant=coupon("5"), idempotency_key=new_key(), by=agent
+        )
     codes: list[str] = []
     barrier = threading.Barrier(2)
 

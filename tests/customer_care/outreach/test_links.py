@@ -62,11 +62,15 @@ def test_a_low_score_opens_a_follow_up_for_the_lead(survey_token):
     assert follow_up.reason == FollowUpReason.LOW_SCORE
 
 
-def test_a_complaint_opens_a_follow_up_even_with_a_good_score(agent, django_capture_on_commit_callbacks):
+def test_a_complaint_opens_a_follow_up_even_with_a_good_score(
+    agent, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         case = resolved_case(agent, case_type="complaint")
     survey = Survey.objects.get(case=case)
-    outreach.answer_survey(token=tokens.make_token(tokens.SURVEY, survey.pk, nonce=survey.nonce), score=4)
+    outreach.answer_survey(
+        token=tokens.make_token(tokens.SURVEY, survey.pk, nonce=survey.nonce), score=4
+    )
     assert FollowUp.objects.get(case=case).reason == FollowUpReason.COMPLAINT
 
 
@@ -80,7 +84,9 @@ def _refusal(client, url) -> tuple[int, str]:
     return response.status_code, main_text(response)
 
 
-def test_forged_expired_reused_and_unknown_survey_links_get_one_same_refusal(client, survey_token, settings):
+def test_forged_expired_reused_and_unknown_survey_links_get_one_same_refusal(
+    client, survey_token, settings
+):
     case, token = survey_token
     survey = Survey.objects.get(case=case)
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")

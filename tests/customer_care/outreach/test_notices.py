@@ -66,16 +66,17 @@ def test_sending_a_notice_again_sends_nobody_a_second_copy(care_lead, settings):
 
 
 def test_the_incident_audience_is_the_customers_with_manual_orders_in_its_window(care_lead):
-    from tests.incidents.factories import IncidentFactory
-    from tests.manual_orders.factories import priced_product
-
     from apps.manual_orders import services as orders
-    from tests.manual_orders.factories import new_key
+    from tests.incidents.factories import IncidentFactory
+    from tests.manual_orders.factories import new_key, priced_product
 
     incident = IncidentFactory(detected_at=timezone.now() - timedelta(hours=2))
     inside, outside = CustomerFactory(), CustomerFactory()
     product = priced_product(by=care_lead)
-    for customer, when in ((inside, timezone.now() - timedelta(hours=1)), (outside, timezone.now() - timedelta(days=2))):
+    for customer, when in (
+        (inside, timezone.now() - timedelta(hours=1)),
+        (outside, timezone.now() - timedelta(days=2)),
+    ):
         order = orders.place_order(
             idempotency_key=new_key(),
             customer=customer,
@@ -208,9 +209,13 @@ def test_a_paused_notice_stops_and_resumes_where_it_stopped(care_lead, settings)
     assert len(phones_sent(settings)) == len(set(phones_sent(settings))) == 40
 
 
-def test_killed_half_way_and_run_again_no_customer_gets_two(rq_worker, care_lead, settings, tmp_path):
+def test_killed_half_way_and_run_again_no_customer_gets_two(
+    rq_worker, care_lead, settings, tmp_path
+):
     settings.JOB_STALE_AFTER_SECONDS = 3
-    rq_worker.env.update(SMS_BACKEND="apps.core.sms.FileSmsBackend", SMS_FILE_PATH=settings.SMS_FILE_PATH)
+    rq_worker.env.update(
+        SMS_BACKEND="apps.core.sms.FileSmsBackend", SMS_FILE_PATH=settings.SMS_FILE_PATH
+    )
     customers = CustomerFactory.create_batch(60)
     notice = notice_for(care_lead, rate_per_second=15)
     outreach.send_notice(notice=notice, by=care_lead)

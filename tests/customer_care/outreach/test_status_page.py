@@ -54,7 +54,9 @@ def test_visitors_can_switch_the_language(client, published):
     assert "请拨打热线下单" in body
 
 
-def test_after_the_first_visitor_the_page_costs_no_database_query(client, published, django_assert_num_queries):
+def test_after_the_first_visitor_the_page_costs_no_database_query(
+    client, published, django_assert_num_queries
+):
     client.get("/status/", HTTP_ACCEPT_LANGUAGE="en")
     client.get("/status/", HTTP_ACCEPT_LANGUAGE="zh-CN")
     with django_assert_num_queries(0):
@@ -68,7 +70,9 @@ def test_after_the_first_visitor_the_page_costs_no_database_query(client, publis
         client.get("/status/rss/?lang=en")
 
 
-def test_a_leads_change_reaches_visitors_at_once(client, care_lead, published, django_capture_on_commit_callbacks):
+def test_a_leads_change_reaches_visitors_at_once(
+    client, care_lead, published, django_capture_on_commit_callbacks
+):
     assert "please order by phone" in client.get("/status/?lang=en").content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         outreach.publish_update(text_zh="已恢复。", text_en="Ordering works again.", by=care_lead)
@@ -81,8 +85,15 @@ def test_the_page_shows_nothing_internal_of_the_incident(client, care_lead):
     IncidentFactory(title="DB migration 42 broke the orders table", description="secret detail")
     page = outreach.current_status_page()
     outreach.update_status_page(
-        ordering="down", payment="normal", delivery="normal", phone="", mailbox="",
-        channels_zh="", channels_en="", version=page.version, by=care_lead,
+        ordering="down",
+        payment="normal",
+        delivery="normal",
+        phone="",
+        mailbox="",
+        channels_zh="",
+        channels_en="",
+        version=page.version,
+        by=care_lead,
     )
     body = client.get("/status/?lang=en").content.decode()
     assert "migration 42" not in body and "secret detail" not in body
@@ -92,7 +103,9 @@ def test_the_page_shows_nothing_internal_of_the_incident(client, care_lead):
 def test_the_json_feed_gives_states_and_notices_in_the_asked_language(client, published):
     data = json.loads(client.get("/status/feed.json?lang=en").content)
     assert {s["service"]: s["state"] for s in data["services"]} == {
-        "ordering": "down", "payment": "normal", "delivery": "degraded"
+        "ordering": "down",
+        "payment": "normal",
+        "delivery": "degraded",
     }
     assert data["updates"][0]["text"].startswith("The order system")
     zh = json.loads(client.get("/status/feed.json?lang=zh-hans").content)
@@ -117,7 +130,16 @@ def test_a_public_notice_needs_both_languages(care_lead):
 
 def test_a_stale_status_edit_is_refused(care_lead):
     page = outreach.current_status_page()
-    args = dict(ordering="down", payment="normal", delivery="normal", phone="", mailbox="", channels_zh="", channels_en="", by=care_lead)
+    args = dict(
+        ordering="down",
+        payment="normal",
+        delivery="normal",
+        phone="",
+        mailbox="",
+        channels_zh="",
+        channels_en="",
+        by=care_lead,
+    )
     outreach.update_status_page(version=page.version, **args)
     with pytest.raises(DomainError) as exc:
         outreach.update_status_page(version=page.version, **args)
@@ -129,10 +151,19 @@ def test_a_lead_edits_the_page_from_the_staff_side(client, care_lead):
     url = reverse("customer_care:status-edit")
     assert client.get(url).status_code == 200
     page = outreach.current_status_page()
-    response = client.post(url, {
-        "version": page.version, "ordering": "degraded", "payment": "normal", "delivery": "normal",
-        "phone": "400", "mailbox": "", "channels_zh": "", "channels_en": "",
-    })
+    response = client.post(
+        url,
+        {
+            "version": page.version,
+            "ordering": "degraded",
+            "payment": "normal",
+            "delivery": "normal",
+            "phone": "400",
+            "mailbox": "",
+            "channels_zh": "",
+            "channels_en": "",
+        },
+    )
     assert response.status_code == 302
     page.refresh_from_db()
     assert page.ordering == "degraded"

@@ -107,7 +107,9 @@ def _approval_limit(by: User, policy: CompensationPolicy) -> Decimal | None:
 def _refuse_above_limit(cost: Decimal, limit: Decimal | None, field: str) -> None:
     if limit is not None and cost > limit:
         raise DomainError(
-            OutreachError.ABOVE_LIMIT, params={"value": f"¥{cost}", "limit": f"¥{limit}"}, field=field
+            OutreachError.ABOVE_LIMIT,
+            params={"value": f"¥{cost}", "limit": f"¥{limit}"},
+            field=field,
         )
 
 
@@ -158,7 +160,11 @@ def _create(
             existing = Compensation.objects.filter(idempotency_key=idempotency_key).first()
             if existing is not None:
                 return existing  # the same form sent twice: the first grant stands
-            if case is not None and not override_reason and "care_one_compensation_per_case" in str(exc):
+            if (
+                case is not None
+                and not override_reason
+                and "care_one_compensation_per_case" in str(exc)
+            ):
                 raise DomainError(
                     OutreachError.ALREADY_COMPENSATED, params={"reference": case.reference}
                 ) from exc
@@ -354,7 +360,9 @@ def hand_over_compensation(*, file_format: str, by: User) -> tuple[bytes, str, i
 def ledger(customer: Customer) -> dict[str, Any]:
     """A customer's compensation ledger: every grant, total cost and points granted."""
     rows = list(
-        Compensation.objects.filter(customer=customer).select_related("granted_by", "approved_by", "case")
+        Compensation.objects.filter(customer=customer).select_related(
+            "granted_by", "approved_by", "case"
+        )
     )
     return {
         "rows": rows,

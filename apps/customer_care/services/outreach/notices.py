@@ -140,7 +140,9 @@ def opt_out_url(customer_id: int, channel: str) -> str:
     return public_url(reverse("care_public:opt-out", kwargs={"token": token}))
 
 
-def render_notice(notice: Notice, *, customer: Customer, channel: str, language: str) -> dict[str, str]:
+def render_notice(
+    notice: Notice, *, customer: Customer, channel: str, language: str
+) -> dict[str, str]:
     """The subject and text one customer gets, in their language, with their opt-out link."""
     english = language == "en"
     body = notice.body_en if english else notice.body_zh
@@ -158,7 +160,10 @@ def preview_notice(*, notice: Notice, customer: Customer) -> list[dict[str, str]
     """What one customer would get, per channel (nothing is sent or recorded)."""
     language = customer.language or settings.LANGUAGE_CODE
     return [
-        {"channel": channel, **render_notice(notice, customer=customer, channel=channel, language=language)}
+        {
+            "channel": channel,
+            **render_notice(notice, customer=customer, channel=channel, language=language),
+        }
         for channel in _channels_for(customer.notify_by, notice.channels)
     ]
 
@@ -179,14 +184,16 @@ def check_sendable(notice: Notice) -> None:
 def send_notice(*, notice: Notice, by: User, version: int | None = None) -> JobRecord:
     """Send (or resume) a notice on a worker. A draft or paused notice starts; a notice whose
     last run died may be run again: nobody already sent to gets a second copy."""
-    from apps.core.jobs import start_job
-
-    from apps.core.jobs import refresh_job_state
+    from apps.core.jobs import refresh_job_state, start_job
 
     notice = _lock(notice, version)
     if notice.job is not None:
         refresh_job_state(notice.job)  # a run whose worker died is failed now, so it can resume
-    running = notice.state == NoticeState.SENDING and notice.job is not None and not notice.job.is_finished
+    running = (
+        notice.state == NoticeState.SENDING
+        and notice.job is not None
+        and not notice.job.is_finished
+    )
     if notice.state == NoticeState.DONE or running:
         raise DomainError(
             OutreachError.NOTICE_STATE,
@@ -265,7 +272,9 @@ class _Throttle:
 
 
 def _send_one(delivery: NoticeDelivery, notice: Notice, customer: Customer) -> str:
-    text = render_notice(notice, customer=customer, channel=delivery.channel, language=delivery.language)
+    text = render_notice(
+        notice, customer=customer, channel=delivery.channel, language=delivery.language
+    )
     if delivery.channel == DeliveryChannel.SMS:
         return get_sms_backend().send(phone=delivery.address, text=text["body"])
     mail = EmailMessage(
@@ -279,7 +288,9 @@ def _send_one(delivery: NoticeDelivery, notice: Notice, customer: Customer) -> s
 
 
 def _counts(notice_id: int) -> dict[str, int]:
-    rows = NoticeDelivery.objects.filter(notice_id=notice_id).values("state").annotate(n=Count("pk"))
+    rows = (
+        NoticeDelivery.objects.filter(notice_id=notice_id).values("state").annotate(n=Count("pk"))
+    )
     counts = {state: 0 for state in DeliveryState.values}
     counts.update({row["state"]: row["n"] for row in rows})
     return counts
@@ -299,7 +310,10 @@ def deliver_notice(*, notice_id: int, progress: Progress) -> dict[str, Any]:
         error=gettext("The sending worker stopped while this message was being sent."),
     )
     total = NoticeDelivery.objects.filter(notice_id=notice_id).count()
-    handled = total - NoticeDelivery.objects.filter(notice_id=notice_id, state=DeliveryState.PENDING).count()
+    handled = (
+        total
+        - NoticeDelivery.objects.filter(notice_id=notice_id, state=DeliveryState.PENDING).count()
+    )
     throttle = _Throttle(notice.rate_per_second)
     max_attempts = max(1, settings.CARE_NOTICE_MAX_ATTEMPTS)
     checked_at = time.monotonic()
@@ -321,15 +335,21 @@ def deliver_notice(*, notice_id: int, progress: Progress) -> dict[str, Any]:
                 last_id = delivery.pk
                 if time.monotonic() - checked_at >= PAUSE_CHECK_SECONDS:
                     checked_at = time.monotonic()
-                    if Notice.objects.filter(pk=notice_id).values_list("state", flat=True).get() != NoticeState.SENDING:
+                    if (
+                        Notice.objects.filter(pk=notice_id).values_list("state", flat=True).get()
+                        != NoticeState.SENDING
+                    ):
                         paused = True
                         break
                 if delivery.channel == DeliveryChannel.SMS and not PHONE.match(
                     re.sub(r"[\s\-()]", "", delivery.address)
                 ):
-                    NoticeDelivery.objects.filter(pk=delivery.pk, state=DeliveryState.PENDING).update(
+                    NoticeDelivery.objects.filter(
+                        pk=delivery.pk, state=DeliveryState.PENDING
+                    ).update(
                         state=DeliveryState.FAILED,
-                        error=gettext("Not a valid phone number: %(phone)s") % {"phone": delivery.address},
+                        error=gettext("Not a valid phone number: %(phone)s")
+                        % {"phone": delivery.address},
                     )
                     handled += 1
                     continue
@@ -365,9 +385,12 @@ def deliver_notice(*, notice_id: int, progress: Progress) -> dict[str, Any]:
                         percent=handled * 100 // max(total, 1),
                         step=message(events.NOTICE_STEP, done=handled, total=total),
                     )
-        if paused or not NoticeDelivery.objects.filter(
-            notice_id=notice_id, state=DeliveryState.PENDING
-        ).exists():
+        if (
+            paused
+            or not NoticeDelivery.objects.filter(
+                notice_id=notice_id, state=DeliveryState.PENDING
+            ).exists()
+        ):
             break
     counts = _counts(notice_id)
     if paused:
@@ -394,16 +417,22 @@ def delivery_counts(notice: Notice) -> dict[str, int]:
 
 
 def failed_deliveries(notice: Notice) -> QuerySet[NoticeDelivery]:
-    return NoticeDelivery.objects.filter(
-        notice=notice, state__in=[DeliveryState.FAILED, DeliveryState.UNCERTAIN]
-    ).select_related("customer").order_by("pk")
+    return (
+        NoticeDelivery.objects.filter(
+            notice=notice, state__in=[DeliveryState.FAILED, DeliveryState.UNCERTAIN]
+        )
+        .select_related("customer")
+        .order_by("pk")
+    )
 
 
 @transaction.atomic
 def opt_out(*, token: str) -> OptOut:
     """A customer's signed opt-out link, used once: no more notices on that channel."""
     parts = tokens.read_token(
-        tokens.OPT_OUT, token, max_age_seconds=timedelta(days=settings.CARE_OPT_OUT_MAX_AGE_DAYS).total_seconds()
+        tokens.OPT_OUT,
+        token,
+        max_age_seconds=timedelta(days=settings.CARE_OPT_OUT_MAX_AGE_DAYS).total_seconds(),
     )
     if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in DeliveryChannel.values:
         raise tokens.bad_link()
@@ -422,11 +451,16 @@ def check_opt_out_token(token: str) -> None:
     from apps.manual_orders.models import Customer
 
     parts = tokens.read_token(
-        tokens.OPT_OUT, token, max_age_seconds=timedelta(days=settings.CARE_OPT_OUT_MAX_AGE_DAYS).total_seconds()
+        tokens.OPT_OUT,
+        token,
+        max_age_seconds=timedelta(days=settings.CARE_OPT_OUT_MAX_AGE_DAYS).total_seconds(),
     )
     if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in DeliveryChannel.values:
         raise tokens.bad_link()
     from ...models import UsedToken
 
-    if UsedToken.objects.filter(nonce=parts[2]).exists() or not Customer.objects.filter(pk=int(parts[0])).exists():
+    if (
+        UsedToken.objects.filter(nonce=parts[2]).exists()
+        or not Customer.objects.filter(pk=int(parts[0])).exists()
+    ):
         raise tokens.bad_link()

@@ -96,7 +96,9 @@ def publish_update(*, text_zh: str, text_en: str, by: User) -> PublicUpdate:
                 params={"language": language},
                 field="text_zh" if language == "中文" else "text_en",
             )
-    update = PublicUpdate.objects.create(text_zh=text_zh.strip(), text_en=text_en.strip(), published_by=by)
+    update = PublicUpdate.objects.create(
+        text_zh=text_zh.strip(), text_en=text_en.strip(), published_by=by
+    )
     transaction.on_commit(clear_status_cache)
     return update
 

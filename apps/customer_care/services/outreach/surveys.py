@@ -135,7 +135,10 @@ def plan_vip_contacts(
     if not vips:
         raise DomainError(OutreachError.NO_CUSTOMERS, field="customers")
     return PlannedContact.objects.bulk_create(
-        [PlannedContact(customer=c, due_at=due_at, purpose=purpose.strip(), planned_by=by) for c in vips]
+        [
+            PlannedContact(customer=c, due_at=due_at, purpose=purpose.strip(), planned_by=by)
+            for c in vips
+        ]
     )
 
 
