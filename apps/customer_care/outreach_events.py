@@ -1,5 +1,6 @@
 """Outreach's event kinds (case timeline lines, job titles and steps), rendered when shown."""
 
+from django.db.models import Choices
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.events import register_event_kind
@@ -21,7 +22,7 @@ STATUS_UPDATED = "care.status_updated"
 
 def register() -> None:
     add = register_event_kind
-    choices = {"grant": CompensationKind, "reason": FollowUpReason}
+    choices: dict[str, type[Choices]] = {"grant": CompensationKind, "reason": FollowUpReason}
     add(
         COMPENSATED,
         _("Compensation"),

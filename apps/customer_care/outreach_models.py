@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -26,7 +27,7 @@ from .outreach_choices import (
     ServiceState,
 )
 
-_MONEY = {"max_digits": 12, "decimal_places": 2}
+_MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
 
 class CompensationPolicy(models.Model):

@@ -11,23 +11,18 @@ from typing import Any
 from django.db.models import (
     Avg,
     Count,
-    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .choices import Direction
-from .models import Case, Compensation, FollowUp, Notice, PlannedContact, Survey
+from .models import Case, CaseMessage, Compensation, FollowUp, Notice, PlannedContact, Survey
 from .outreach_choices import FollowUpState
 
 SATISFIED = 4  # a score of 4 or 5 counts as satisfied (CSAT)
@@ -43,23 +38,6 @@ class Figures:
     csat: float | None
     surveys: int
     compensation_cost: Decimal
-
-
-def _cases_with_figures(cases: QuerySet[Case]) -> QuerySet[Case]:
-    cost = (
-        Compensation.objects.filter(case=OuterRef("pk"))
-        .values("case")
-        .annotate(total=Sum("cost"))
-        .values("total")
-    )
-    return cases.annotate(
-        replies=Count("messages", filter=Q(messages__direction=Direction.OUTBOUND)),
-        comp_cost=Coalesce(
-            Subquery(cost, output_field=DecimalField(max_digits=14, decimal_places=2)),
-            Value(Decimal("0")),
-            output_field=DecimalField(max_digits=14, decimal_places=2),
-        ),
-    )
 
 
 def _figures(label: str, cases: QuerySet[Case]) -> Figures:
@@ -79,12 +57,15 @@ def _figures(label: str, cases: QuerySet[Case]) -> Figures:
         resolve=Avg("resolve_span"),
         resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
     )
-    rows = list(
-        _cases_with_figures(cases.filter(resolved_at__isnull=False)).values(
-            "replies", "reopened_count"
-        )
+    resolved = dict(cases.filter(resolved_at__isnull=False).values_list("pk", "reopened_count"))
+    replies = dict(
+        CaseMessage.objects.filter(case_id__in=list(resolved), direction=Direction.OUTBOUND)
+        .values("case_id")
+        .annotate(n=Count("pk"))
+        .values_list("case_id", "n")
     )
-    fcr_hits = sum(1 for r in rows if r["replies"] <= 1 and r["reopened_count"] == 0)
+    rows = list(resolved)
+    fcr_hits = sum(1 for pk in rows if replies.get(pk, 0) <= 1 and resolved[pk] == 0)
     surveys = Survey.objects.filter(case__in=cases.values("pk"), score__isnull=False).aggregate(
         n=Count("pk"), happy=Count("pk", filter=Q(score__gte=SATISFIED))
     )

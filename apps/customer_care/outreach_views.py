@@ -507,23 +507,25 @@ class StatusFeed(Feed):
 
     feed_type = Rss201rev2Feed
 
+    visitor_language = "zh-hans"
+
     def get_object(self, request):
-        self.language = _visitor_language(request)
+        self.visitor_language = self.language = _visitor_language(request)
         return None
 
     def title(self):
-        with translation.override(self.language):
+        with translation.override(self.visitor_language):
             return _("Service status")
 
     def link(self):
         return reverse("care_public:status")
 
     def description(self):
-        with translation.override(self.language):
+        with translation.override(self.visitor_language):
             return _("Public notices about ordering, payment and delivery.")
 
     def items(self):
-        return outreach.status_snapshot(self.language)["updates"]
+        return outreach.status_snapshot(self.visitor_language)["updates"]
 
     def item_title(self, item):
         return item["text"][:80]
@@ -532,7 +534,7 @@ class StatusFeed(Feed):
         return item["text"]
 
     def item_link(self, item):
-        return reverse("care_public:status") + f"?lang={self.language}#u-{item['guid']}"
+        return reverse("care_public:status") + f"?lang={self.visitor_language}#u-{item['guid']}"
 
     def item_guid(self, item):
         return item["guid"]

@@ -25,6 +25,7 @@ from ..common import record
 if TYPE_CHECKING:
     from apps.accounts.models import User
     from apps.core.jobs import Progress
+    from apps.core.models import JobRecord
     from apps.manual_orders.models import Customer
 
 # Unambiguous letters and digits (no 0/O, 1/I/L): read over the phone without mistakes.
@@ -272,7 +273,7 @@ def grant_in_bulk(
     return {"granted": granted, "customers": total}
 
 
-def start_bulk_grant(*, customer_ids: list[int], grant: Grant, by: User):
+def start_bulk_grant(*, customer_ids: list[int], grant: Grant, by: User) -> JobRecord:
     """Check the grant and the limit now (the page shows the refusal), then run it as a job."""
     from apps.core.jobs import start_job
 

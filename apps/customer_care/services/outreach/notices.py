@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from apps.accounts.models import User
     from apps.core.jobs import Progress
     from apps.core.models import JobRecord
+    from apps.incidents.models import Incident
     from apps.manual_orders.models import Customer
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def save_notice(
     by_sms: bool,
     by_email: bool,
     by: User,
-    incident=None,
+    incident: Incident | None = None,
     rate_per_second: float | None = None,
     notice: Notice | None = None,
     version: int | None = None,

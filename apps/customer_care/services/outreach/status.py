@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ CACHE_KEYS = ("page", "json", "rss")
 LATEST_UPDATES = 10
 
 
-def status_cache():
+def status_cache() -> BaseCache:
     return caches["status"]
 
 
@@ -107,13 +107,14 @@ def status_snapshot(language: str) -> dict[str, Any]:
     """Everything the public page and feeds show, as plain values (cacheable, no model rows)."""
     page = current_status_page()
     english = language == "en"
+    rows = list(PublicUpdate.objects.order_by("-published_at", "-pk")[:LATEST_UPDATES])
     updates = [
         {
             "guid": str(u.guid),
             "text": u.text_en if english else u.text_zh,
             "published_at": u.published_at,
         }
-        for u in PublicUpdate.objects.order_by("-published_at", "-pk")[:LATEST_UPDATES]
+        for u in rows
     ]
     services = [
         ("ordering", page.ordering),
@@ -128,6 +129,6 @@ def status_snapshot(language: str) -> dict[str, Any]:
         "channels": page.channels_en if english else page.channels_zh,
         "updates": updates,
         "latest": updates[0] if updates else None,
-        "updated_at": max([page.updated_at, *[u["published_at"] for u in updates]]),
+        "updated_at": max([page.updated_at, *[u.published_at for u in rows]]),
         "since": since,
     }

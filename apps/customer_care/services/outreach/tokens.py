@@ -5,6 +5,7 @@ reused or unknown link says nothing about whether the case or customer exists.""
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.core import signing
 from django.db import IntegrityError, transaction
@@ -39,7 +40,7 @@ def bad_link() -> DomainError:
 def read_token(purpose: str, token: str, *, max_age_seconds: float) -> list[str]:
     """The token's parts (the nonce last); ``BAD_LINK`` when forged, for another purpose or expired."""
     try:
-        value = _signer(purpose).unsign(token, max_age=max_age_seconds)
+        value = _signer(purpose).unsign(token, max_age=timedelta(seconds=max_age_seconds))
     except (signing.BadSignature, ValueError) as exc:  # SignatureExpired is a BadSignature
         raise bad_link() from exc
     return value.split(".")
