@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "recovery_site.csp.SiteCSPMiddleware",
+    # /status/ from its cache before sessions, CSRF and auth (apps.customer_care, issue #15)
+    "apps.customer_care.outreach_middleware.StatusPageCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
