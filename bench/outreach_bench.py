@@ -249,6 +249,30 @@ def bench_status(seconds: float, workers: int, clients: int) -> dict:
     }
 
 
+def status_in_process(n: int = 2000) -> dict:
+    """The cost of one cached /status/ request in this process (Django's test Client through the
+    whole middleware stack, no network): what the code asks of a core."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.get("/status/", HTTP_ACCEPT_LANGUAGE="en")  # fills the cache
+    with CaptureQueriesContext(connection) as queries:
+        t0 = time.process_time()
+        w0 = time.perf_counter()
+        for _ in range(n):
+            assert client.get("/status/", HTTP_ACCEPT_LANGUAGE="en").status_code == 200
+        cpu = time.process_time() - t0
+        wall = time.perf_counter() - w0
+    return {
+        "requests": n,
+        "cpu_ms_per_request": round(cpu / n * 1000, 3),
+        "wall_ms_per_request": round(wall / n * 1000, 3),
+        "queries": len(queries),
+    }
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -280,6 +304,11 @@ def main() -> None:
         from apps.customer_care.services import outreach
 
         outreach.clear_status_cache()
+        from django.conf import settings
+
+        settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
+        results["status_in_process"] = status_in_process()
+        print(json.dumps(results["status_in_process"]), flush=True)
         results["status"] = bench_status(args.seconds, args.workers, args.clients)
         print(json.dumps(results["status"]), flush=True)
 

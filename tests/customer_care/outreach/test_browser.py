@@ -70,7 +70,9 @@ def test_a_lead_sends_a_notice_to_an_incidents_customers_and_watches_it_go_out(
     expect(page.get_by_test_id("notice-state")).to_have_text("已发送")
     notice = Notice.objects.get()
     assert NoticeDelivery.objects.filter(notice=notice, state="sent").count() == 12
-    phones = [json.loads(p.read_text())["phone"] for p in Path(settings.SMS_FILE_PATH).glob("*.json")]
+    phones = [
+        json.loads(p.read_text())["phone"] for p in Path(settings.SMS_FILE_PATH).glob("*.json")
+    ]
     assert sorted(phones) == sorted(c.phone for c in affected)
 
 
