@@ -314,6 +314,25 @@ def _phone_ok(delivery: NoticeDelivery) -> bool:
     return False
 
 
+def _claim(ids: list[int]) -> set[int]:
+    """pending → sending for ``ids``; returns the ids this run claimed (others took the rest)."""
+    if connection.vendor != "postgresql":  # the embedded default (SQLite): one row at a time
+        return {
+            pk
+            for pk in ids
+            if NoticeDelivery.objects.filter(pk=pk, state=DeliveryState.PENDING).update(
+                state=DeliveryState.SENDING, attempts=F("attempts") + 1
+            )
+        }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {NoticeDelivery._meta.db_table} SET state = %s, attempts = attempts + 1"
+            " WHERE id = ANY(%s) AND state = %s RETURNING id",
+            [DeliveryState.SENDING, ids, DeliveryState.PENDING],
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 def _send_batch(
     batch: list[NoticeDelivery],
     notice: Notice,
@@ -326,13 +345,7 @@ def _send_batch(
     record the outcomes; returns how many reached a final state."""
     if not batch:
         return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {NoticeDelivery._meta.db_table} SET state = %s, attempts = attempts + 1"
-            " WHERE id = ANY(%s) AND state = %s RETURNING id",
-            [DeliveryState.SENDING, [d.pk for d in batch], DeliveryState.PENDING],
-        )
-        claimed = {row[0] for row in cursor.fetchall()}
+    claimed = _claim([d.pk for d in batch])
     done = 0
     sent: list[NoticeDelivery] = []
     for delivery in batch:
@@ -354,10 +367,26 @@ def _send_batch(
         delivery.provider_reference = str(reference)[:200]
         delivery.error = ""
         sent.append(delivery)
-    if sent:
+    if sent and connection.vendor != "postgresql":  # the embedded default (SQLite)
         NoticeDelivery.objects.bulk_update(
             sent, ["state", "sent_at", "provider_reference", "error"]
         )
+    elif sent:
+        # One UPDATE from arrays (Django's bulk_update builds a CASE per field and row, which
+        # cost more CPU than the sending itself).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {NoticeDelivery._meta.db_table} AS d SET state = %s, error = '',"
+                " sent_at = v.at, provider_reference = v.ref"
+                " FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::timestamptz[]) AS at,"
+                " unnest(%s::text[]) AS ref) AS v WHERE d.id = v.id",
+                [
+                    DeliveryState.SENT,
+                    [d.pk for d in sent],
+                    [d.sent_at for d in sent],
+                    [d.provider_reference for d in sent],
+                ],
+            )
     return done + len(sent)
 
 
