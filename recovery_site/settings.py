@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "recovery_site.csp.SiteCSPMiddleware",
+    # /status/ from its cache before sessions, CSRF and auth (apps.customer_care, issue #15)
+    "apps.customer_care.outreach_middleware.StatusPageCacheMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -345,6 +347,18 @@ MONITORING_MIN_FREE_MB = env.int("MONITORING_MIN_FREE_MB", default=1024)
 MONITORING_SAMPLE_RETENTION_DAYS = env.int("MONITORING_SAMPLE_RETENTION_DAYS", default=14)
 # Problem reports: the largest screenshot accepted.
 MONITORING_SCREENSHOT_MAX_MB = env.int("MONITORING_SCREENSHOT_MAX_MB", default=5)
+# Outreach (notices, status page, surveys). Notices go out at this many messages a second per
+# notice (the SMS gateway's contracted rate) and a failed message is tried this many times.
+CARE_NOTICE_RATE_PER_SECOND = env.float("CARE_NOTICE_RATE_PER_SECOND", default=10.0)
+CARE_NOTICE_MAX_ATTEMPTS = env.int("CARE_NOTICE_MAX_ATTEMPTS", default=3)
+# Where links in customers' messages point (surveys, opt-outs): the public address of the site.
+CARE_PUBLIC_URL = env.str("CARE_PUBLIC_URL", default="http://localhost:8000")
+CARE_SURVEY_MAX_AGE_DAYS = env.int("CARE_SURVEY_MAX_AGE_DAYS", default=14)
+CARE_OPT_OUT_MAX_AGE_DAYS = env.int("CARE_OPT_OUT_MAX_AGE_DAYS", default=365)
+# Survey scores at or below this open a follow-up task for the lead.
+CARE_SURVEY_FOLLOW_UP_SCORE = env.int("CARE_SURVEY_FOLLOW_UP_SCORE", default=2)
+# /status/ is served from this cache (shared by every web process when Redis is there).
+CARE_STATUS_CACHE_SECONDS = env.int("CARE_STATUS_CACHE_SECONDS", default=300)
 
 # --- stock counts --------------------------------------------------------------------------------
 # A bin holding more than this many units of one product must be confirmed by the clerk.
@@ -411,6 +425,18 @@ PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=10)
 PASSWORD_RESET_LIMIT_WINDOW_SECONDS = env.int("PASSWORD_RESET_LIMIT_WINDOW_SECONDS", default=3600)
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The public status page (apps.customer_care): one copy for every web process when Redis is
+    # there, so a care lead's edit reaches every process at once.
+    "status": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "recovery_site:status",
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "status"}
+    ),
     # Counters shared by every web process when Redis is there; per process otherwise.
     "ratelimit": (
         {

@@ -37,6 +37,7 @@ urlpatterns = [
     path("care/", include("apps.customer_care.urls")),
     path("monitoring/", include("apps.monitoring.urls")),
     path("", include((endpoint_patterns, "endpoints"))),
+    path("", include("apps.customer_care.outreach_public_urls")),
     path("admin/", admin.site.urls),
     path("rq/", include((_guard_patterns(list(rq_urls.urlpatterns)), "django_rq"))),
 ]

@@ -69,6 +69,20 @@ _CARE_READ = {"customer_care.view_case"}
 _CARE_WORK = _CARE_READ | {"customer_care.add_case", "customer_care.work_case"}
 _CARE_LEAD = _CARE_WORK | {"customer_care.lead_care"}
 _CARE_MANAGE = _CARE_LEAD | {"customer_care.manage_targets"}
+# Outreach (#15): agents grant compensation within their limit; leads grant above it, hand
+# grants over, send notices and edit the public status page; managers also set the limit and
+# compensate a case a second time.
+_OUTREACH_AGENT = {"customer_care.grant_compensation"}
+_OUTREACH_LEAD = _OUTREACH_AGENT | {
+    "customer_care.approve_compensation",
+    "customer_care.hand_over_compensation",
+    "customer_care.send_notice",
+    "customer_care.edit_status_page",
+}
+_OUTREACH_MANAGE = _OUTREACH_LEAD | {
+    "customer_care.override_compensation",
+    "customer_care.set_compensation_limit",
+}
 
 _ORDERS_ALL = _ORDERS_TAKE | _ORDERS_FULFIL | _ORDERS_HAND_BACK | {"manual_orders.override_price"}
 
@@ -164,6 +178,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _INCIDENTS_READ
     | _ORDERS_TAKE
     | _CARE_WORK
+    | _OUTREACH_AGENT
     | _TRAINING_READ,
     # Care leads also see the team's queue and figures and reassign cases.
     Role.CARE_LEAD: _FIGURES
@@ -173,7 +188,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _INCIDENTS_READ
     | _ORDERS_TAKE
     | _CARE_LEAD
-    | _TRAINING_READ,
+    | _TRAINING_READ
+    | _OUTREACH_LEAD,
     Role.MANAGER: _ALARMS_READ
     | _REPORT_PROBLEMS
     | _SEE_JOBS
@@ -187,7 +203,8 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _DRILLS_RUN
     | _REHEARSALS_RUN
     | _TRAINING_MANAGE
-    | _CARE_MANAGE,
+    | _CARE_MANAGE
+    | _OUTREACH_MANAGE,
     Role.ADMIN: _ALARMS_READ
     | _REPORT_PROBLEMS
     | {
@@ -208,6 +225,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _REHEARSALS_RUN
     | _TRAINING_MANAGE
     | _CARE_MANAGE
+    | _OUTREACH_MANAGE
     | {
         # Courses (which roles need them, pass marks, validity) are kept in the Django admin.
         "drills.add_course",

@@ -47,6 +47,12 @@ NAV_ITEMS: list[NavItem] = [
     ),
     NavItem(_("Drills"), "drills:plan-list", "drills.view_drillplan", "cone-striped"),
     NavItem(_("Training"), "drills:training", "drills.view_course", "mortarboard"),
+    NavItem(
+        _("Outreach"),
+        "customer_care:outreach-home",
+        "customer_care.grant_compensation",
+        "megaphone",
+    ),
     NavItem(_("Jobs"), "core:job-list", "core.view_jobrecord", "hourglass-split"),
     NavItem(_("Notifications"), "core:notification-list", "core.view_notification", "envelope"),
     NavItem(_("Users"), "accounts:user-list", "accounts.manage_users", "people"),

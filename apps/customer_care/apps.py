@@ -14,8 +14,10 @@ class CustomerCareConfig(AppConfig):
         from apps.manual_orders.handback import register_after_push
 
         from . import events, services
+        from .outreach_apps import register as outreach_register
 
         events.register()
+        outreach_register()
         # Requests to change or cancel order-system orders are applied by the hand-back.
         register_after_push("customer_care.order_requests", services.apply_order_system_requests)
         register_schedule(

@@ -520,3 +520,6 @@ class RmaLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id} × {self.quantity}"
+
+
+from .outreach_models import *  # noqa: E402, F403

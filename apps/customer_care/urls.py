@@ -1,4 +1,6 @@
-from django.urls import path
+"""Customer care's pages (namespace ``customer_care``); outreach lives under ``outreach/``."""
+
+from django.urls import include, path
 
 from . import views
 
@@ -24,4 +26,5 @@ urlpatterns = [
     path("<int:pk>/refunds/", views.CaseRefundView.as_view(), name="case-refund"),
     path("<int:pk>/returns/", views.CaseRmaView.as_view(), name="case-rma"),
     path("<int:pk>/returns/receive/", views.CaseReceiveRmaView.as_view(), name="case-rma-receive"),
+    path("outreach/", include("apps.customer_care.outreach_urls")),
 ]

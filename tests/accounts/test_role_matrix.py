@@ -203,6 +203,40 @@ def _problem(user):
     return {"pk": services.report_problem(what="x", screenshot=png_bytes(), by=user).pk}
 
 
+def _care_customer(user):
+    from tests.manual_orders.factories import CustomerFactory
+
+    return {"pk": CustomerFactory().pk}
+
+
+def _notice(user):
+    from apps.customer_care.models import Notice
+
+    notice = Notice.objects.create(
+        title="n", audience="vip", body_zh="z", body_en="e", rate_per_second=10, created_by=user
+    )
+    return {"pk": notice.pk}
+
+
+def _follow_up(user):
+    from apps.customer_care.models import FollowUp
+    from tests.customer_care.outreach.factories import resolved_case
+
+    return {"pk": FollowUp.objects.create(case=resolved_case(user), reason="complaint").pk}
+
+
+def _planned_contact(user):
+    from django.utils import timezone
+
+    from apps.customer_care.models import PlannedContact
+    from tests.manual_orders.factories import CustomerFactory
+
+    contact = PlannedContact.objects.create(
+        customer=CustomerFactory(vip=True), due_at=timezone.now(), purpose="p", planned_by=user
+    )
+    return {"pk": contact.pk}
+
+
 # URL kwargs for pages that show one object, made for the visiting user.
 SAMPLE_KWARGS = {
     "manual_orders:order-detail": _manual_order,
@@ -298,6 +332,12 @@ SAMPLE_KWARGS = {
     "monitoring:problem-screenshot": _problem,
     "monitoring:problem-triage": _problem,
     "monitoring:problem-solve": _problem,
+    "customer_care:customer-ledger": _care_customer,
+    "customer_care:notice-detail": _notice,
+    "customer_care:notice-send": _notice,
+    "customer_care:notice-pause": _notice,
+    "customer_care:follow-up-close": _follow_up,
+    "customer_care:contact-record": _planned_contact,
 }
 
 

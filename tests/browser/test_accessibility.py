@@ -200,3 +200,54 @@ def test_order_entry_with_its_suggestion_lists_open_has_no_wcag_aa_violation(
     expect(page.locator("tr.line [role=option]")).to_have_count(1)
     assert axe_violations(page) == [], "product suggestions open"
     context.close()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_public_status_survey_and_opt_out_pages_have_no_wcag_aa_violation(
+    browser, live_server, language
+):
+    """The pages customers open without signing in (issue #15), at desktop and phone widths."""
+    from apps.customer_care.services import outreach
+    from apps.customer_care.services.outreach import tokens
+    from tests.customer_care.outreach.factories import resolved_case
+    from tests.manual_orders.factories import CustomerFactory
+
+    lead = UserFactory(roles=[Role.CARE_LEAD])
+    page_row = outreach.current_status_page()
+    outreach.update_status_page(
+        ordering="down",
+        payment="normal",
+        delivery="degraded",
+        phone="400-800-1234",
+        mailbox="care@shop.example",
+        channels_zh="微博 @商城客服",
+        channels_en="Weibo @shop-care",
+        version=page_row.version,
+        by=lead,
+    )
+    outreach.publish_update(text_zh="订单系统正在恢复。", text_en="Being restored.", by=lead)
+    outreach.publish_update(text_zh="请电话下单。", text_en="Order by phone.", by=lead)
+    outreach.clear_status_cache()
+    case = resolved_case(lead)
+    survey = outreach.send_survey(case=case, by=lead)
+    assert survey is not None
+    survey_url = reverse(
+        "care_public:survey",
+        kwargs={"token": tokens.make_token(tokens.SURVEY, survey.pk, nonce=survey.nonce)},
+    )
+    opt_out_url = reverse(
+        "care_public:opt-out",
+        kwargs={"token": tokens.make_token(tokens.OPT_OUT, CustomerFactory().pk, "sms")},
+    )
+    found = {}
+    for viewport in (DESKTOP, PHONE):
+        context = browser.new_context(
+            locale="zh-CN" if language == "zh-hans" else "en-US", viewport=viewport
+        )
+        page = context.new_page()
+        for url in (f"/status/?lang={language}", survey_url, opt_out_url):
+            page.goto(f"{live_server.url}{url}")
+            if violations := axe_violations(page):
+                found[f"{language}/{viewport['width']}px {url}"] = violations
+        context.close()
+    assert not found, report(found)
