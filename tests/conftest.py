@@ -337,3 +337,29 @@ def smtp_server(settings):
     settings.EMAIL_PORT = port
     yield inbox
     controller.stop()
+
+
+# Data migrations seed rows the app relies on (backup scopes and policies, the plan's task
+# templates, the required courses); a transactional test's flush removes them. They are put back
+# right after such a test, outside any test transaction, so no later test in this worker depends
+# on which tests ran before it.
+_SEEDS = (
+    ("apps.backups.migrations.0002_default_scopes", "create_scopes"),
+    ("apps.incidents.migrations.0002_default_task_templates", "create_templates"),
+    ("apps.drills.migrations.0002_default_courses", "create_courses"),
+)
+
+
+@pytest.hookimpl(hookwrapper=True, trylast=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    if "transactional_db" not in getattr(item, "fixturenames", ()):
+        return
+    import importlib
+
+    from django.apps import apps as django_apps
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for module, function in _SEEDS:
+            getattr(importlib.import_module(module), function)(django_apps, None)
