@@ -482,7 +482,7 @@ def compute_figures(
     lists (restores, the backlog), counting the time windows in SQL instead.
     """
     now = now or timezone.now()
-    incidents = list(incidents)
+    incidents = sources.with_drill_phase_times(list(incidents))
     loaded = _load(incidents, now, detail=detail)
     targets = targets if targets is not None else current_targets()
     out: dict[int, dict[str, Any]] = {}

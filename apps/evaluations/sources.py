@@ -11,6 +11,7 @@ Wiring at merge time (the only lines to adapt when #14 / #16 land): the ``_care_
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -80,6 +81,57 @@ def drills_exist() -> bool:
 
 def is_drill(incident: Any) -> bool:
     return bool(getattr(incident, DRILL_FLAG, False))
+
+
+# The drills app's phases (``apps.drills.choices.PHASE_INCIDENT_FIELD``, not imported: drills
+# calls into evaluations, so this side only reads its rows) and the incident times they stand for.
+DRILL_PHASE_FIELD: Final = {
+    "declared": "declared_at",
+    "team_assembled": "team_assembled_at",
+    "problem_located": "fixing_at",
+    "manual_process": "manual_process_at",
+    "recovered": "recovered_at",
+}
+
+
+def _drill_phase_rows(incident_ids: list[int]) -> list[tuple[int, str, datetime]]:
+    # Wiring: the drills app's PhaseTime (run → incident, phase, reached_at).
+    Model = _model("drills", "PhaseTime")
+    if Model is None or not incident_ids:
+        return []
+    try:
+        return list(
+            Model.objects.filter(run__incident_id__in=incident_ids).values_list(
+                "run__incident_id", "phase", "reached_at"
+            )
+        )
+    except _READ_ERRORS:
+        logger.exception("drills phase times could not be read; the incident times are used")
+        return []
+
+
+def with_drill_phase_times(incidents: list[Any]) -> list[Any]:
+    """Drill incidents with the phase times the drill recorded (one query for all of them).
+
+    A drill is timed on the drills page (``PhaseTime``) even where nobody moved the incident on
+    the incident tools; the recorded phase time stands for the incident's own time. Real
+    incidents, and phases a drill did not record, keep the incident's times. The incidents
+    given are not changed: drills get a copy.
+    """
+    drills = [i.pk for i in incidents if is_drill(i)]
+    times: dict[int, dict[str, datetime]] = {}
+    for incident_id, phase, reached_at in _drill_phase_rows(drills):
+        if phase in DRILL_PHASE_FIELD:
+            times.setdefault(incident_id, {})[DRILL_PHASE_FIELD[phase]] = reached_at
+    out = []
+    for incident in incidents:
+        recorded = times.get(incident.pk)
+        if recorded:
+            incident = copy.copy(incident)
+            for field_name, at in recorded.items():
+                setattr(incident, field_name, at)
+        out.append(incident)
+    return out
 
 
 @dataclass(frozen=True)
