@@ -235,9 +235,12 @@ def summarise_cases(cases: Iterable[CaseRow], csat_scores: Iterable[float]) -> d
     }
 
 
-def _care_rows(start: datetime, end: datetime) -> tuple[list[CaseRow], list[float]] | None:
+def _care_rows(
+    start: datetime, end: datetime
+) -> tuple[list[CaseRow], list[tuple[datetime, float]]] | None:
     """Cases opened in the window (customer care's ``Case``), the compensation granted on them
-    (``Compensation.cost``) and the survey scores answered in the window (``Survey``)."""
+    (``Compensation.cost``) and the survey scores answered in the window (``Survey``), each
+    score with its answer time."""
     Case = _model("customer_care", "Case")
     Survey = _model("customer_care", "Survey")
     Compensation = _model("customer_care", "Compensation")
@@ -267,13 +270,13 @@ def _care_rows(start: datetime, end: datetime) -> tuple[list[CaseRow], list[floa
             )
             for pk, opened, first, resolved, case_type in rows
         ]
-        scores: list[float] = []
+        scores: list[tuple[datetime, float]] = []
         if Survey is not None:
             scores = [
-                float(s)
-                for s in Survey.objects.filter(
+                (answered, float(score))
+                for answered, score in Survey.objects.filter(
                     answered_at__gte=start, answered_at__lt=end, score__isnull=False
-                ).values_list("score", flat=True)
+                ).values_list("answered_at", "score")
             ]
         return cases, scores
     except _READ_ERRORS:
@@ -283,13 +286,24 @@ def _care_rows(start: datetime, end: datetime) -> tuple[list[CaseRow], list[floa
 
 def care_figures(start: datetime, end: datetime) -> Any:
     """CSAT, complaints, compensation, first response and resolution in the window."""
-    rows = _care_rows(start, end)
+    return care_figures_for_windows([(start, end)])[0]
+
+
+def care_figures_for_windows(windows: list[tuple[datetime, datetime]]) -> list[Any]:
+    """``care_figures`` for many windows (one per incident) read in one go: the rows of the
+    span covering them all, split per window here (a fixed number of queries for any count)."""
+    if not windows:
+        return []
+    rows = _care_rows(min(w[0] for w in windows), max(w[1] for w in windows))
     if rows is None:
-        return NOT_MEASURED
-    cases, scores = rows
-    if not cases and not scores:
-        return NOT_MEASURED
-    return summarise_cases(cases, scores)
+        return [NOT_MEASURED] * len(windows)
+    all_cases, all_scores = rows
+    out: list[Any] = []
+    for start, end in windows:
+        cases = [c for c in all_cases if start <= c.opened_at < end]
+        scores = [score for at, score in all_scores if start <= at < end]
+        out.append(summarise_cases(cases, scores) if cases or scores else NOT_MEASURED)
+    return out
 
 
 def as_stored(value: Any) -> Any:
