@@ -36,11 +36,6 @@ class RunState(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
-class ActionState(models.TextChoices):
-    OPEN = "open", _("Open")
-    DONE = "done", _("Done")
-
-
 class RehearsalState(models.TextChoices):
     QUEUED = "queued", _("Queued")
     RUNNING = "running", _("Running")

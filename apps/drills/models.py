@@ -14,7 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.incidents.choices import CauseCategory, CauseDetail, Severity
 
-from .choices import ActionState, DrillPhase, RehearsalState, Repeat, RunState
+from .choices import DrillPhase, RehearsalState, Repeat, RunState
 
 USER = settings.AUTH_USER_MODEL
 
@@ -156,35 +156,6 @@ class PhaseTime(models.Model):
     @property
     def minutes(self) -> float:
         return round((self.reached_at - self.run.started_at).total_seconds() / 60, 1)
-
-
-class ImprovementAction(models.Model):
-    """What a drill taught: an action with an owner and a due date (read by the evaluations)."""
-
-    run = models.ForeignKey(
-        DrillRun, verbose_name=_("drill"), on_delete=models.CASCADE, related_name="actions"
-    )
-    description = models.TextField(_("what to improve"))
-    owner = models.ForeignKey(
-        USER, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
-    )
-    due_on = models.DateField(_("due on"))
-    state = models.CharField(
-        _("state"), max_length=10, choices=ActionState.choices, default=ActionState.OPEN
-    )
-    created_by = models.ForeignKey(
-        USER, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+", null=True
-    )
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = _("improvement action")
-        verbose_name_plural = _("improvement actions")
-        ordering = ["due_on", "pk"]
-
-    def __str__(self) -> str:
-        return self.description[:80]
 
 
 class RestoreRehearsal(models.Model):

@@ -11,6 +11,8 @@ from django.db.models import Max, Prefetch, QuerySet
 from django.utils import timezone
 
 from apps.accounts.roles import Role
+from apps.evaluations import selectors as evaluation_selectors
+from apps.evaluations.models import ImprovementAction
 
 from .choices import CertificateStatus, DrillPhase, RehearsalState
 from .models import (
@@ -18,7 +20,6 @@ from .models import (
     Course,
     DrillPlan,
     DrillRun,
-    ImprovementAction,
     PhaseTime,
     RestoreRehearsal,
     TrainingSession,
@@ -40,7 +41,6 @@ def get_run(pk: int) -> DrillRun:
         list_runs()
         .prefetch_related(
             Prefetch("phase_times", queryset=PhaseTime.objects.select_related("recorded_by")),
-            Prefetch("actions", queryset=ImprovementAction.objects.select_related("owner")),
         )
         .get(pk=pk)
     )
@@ -80,9 +80,18 @@ def phase_rows(run: DrillRun) -> list[PhaseRow]:
 
 
 def list_improvement_actions(*, open_only: bool = False) -> QuerySet[ImprovementAction]:
-    """What the evaluation reports pick up: every drill's improvement actions."""
-    qs = ImprovementAction.objects.select_related("run__plan", "owner")
-    return qs.filter(state="open") if open_only else qs
+    """Every drill's improvement actions, as the evaluations own them (category "drills")."""
+    return evaluation_selectors.actions_from(DrillRun, open_only=open_only)
+
+
+def actions_of_run(run: DrillRun) -> QuerySet[ImprovementAction]:
+    return evaluation_selectors.actions_for(run)
+
+
+def runs_by_pk(actions: list[ImprovementAction]) -> dict[int, DrillRun]:
+    """The drills the listed actions came from, in one query (for links back to them)."""
+    ids = {a.source_id for a in actions if a.source_id is not None}
+    return {r.pk: r for r in DrillRun.objects.filter(pk__in=ids).select_related("plan")}
 
 
 def list_rehearsals() -> QuerySet[RestoreRehearsal]:

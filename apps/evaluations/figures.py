@@ -410,8 +410,8 @@ def _collaboration(incident: Incident, loaded: dict[str, Any]) -> dict[str, Any]
     }
 
 
-def _satisfaction(start: datetime, end: datetime) -> dict[str, Any]:
-    care = sources.care_figures(start, end)
+def _satisfaction(care: Any) -> dict[str, Any]:
+    """Customer satisfaction from ``sources.care_figures`` of the incident's window."""
     if care is sources.NOT_MEASURED:
         return {
             "measured": False,
@@ -482,11 +482,16 @@ def compute_figures(
     lists (restores, the backlog), counting the time windows in SQL instead.
     """
     now = now or timezone.now()
-    incidents = list(incidents)
+    incidents = sources.with_drill_phase_times(list(incidents))
     loaded = _load(incidents, now, detail=detail)
     targets = targets if targets is not None else current_targets()
+    care = (
+        sources.care_figures_for_windows([(i.detected_at, incident_end(i, now)) for i in incidents])
+        if with_satisfaction
+        else [sources.NOT_MEASURED] * len(incidents)
+    )
     out: dict[int, dict[str, Any]] = {}
-    for incident in incidents:
+    for incident, care_figures in zip(incidents, care, strict=True):
         end = incident_end(incident, now)
         dims = {
             Dimension.RESPONSE: _response(
@@ -501,7 +506,7 @@ def compute_figures(
             Dimension.COLLABORATION: _collaboration(incident, loaded),
         }
         if with_satisfaction:
-            dims[Dimension.SATISFACTION] = _satisfaction(incident.detected_at, end)
+            dims[Dimension.SATISFACTION] = _satisfaction(care_figures)
         for dim in dims.values():
             dim["score"] = score(dim, targets)
         out[incident.pk] = {

@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from apps.core.errors import DomainError
@@ -203,6 +205,21 @@ def open_actions():
         .select_related("owner", "source_type")
         .order_by("owner__username", "category", "due", "pk")
     )
+
+
+def actions_from(
+    source_model: type[models.Model], *, open_only: bool = False
+) -> QuerySet[ImprovementAction]:
+    """Every improvement action whose finding is a row of ``source_model`` (e.g. drill runs)."""
+    qs = ImprovementAction.objects.filter(
+        source_type=ContentType.objects.get_for_model(source_model)
+    ).select_related("owner")
+    return qs.filter(state__in=ActionState.open_states()) if open_only else qs
+
+
+def actions_for(source: models.Model) -> QuerySet[ImprovementAction]:
+    """The improvement actions caused by one finding (a drill run, a case, a report)."""
+    return actions_from(type(source)).filter(source_id=source.pk)
 
 
 def action_board() -> dict[str, Any]:

@@ -11,6 +11,7 @@ Wiring at merge time (the only lines to adapt when #14 / #16 land): the ``_care_
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -80,6 +81,57 @@ def drills_exist() -> bool:
 
 def is_drill(incident: Any) -> bool:
     return bool(getattr(incident, DRILL_FLAG, False))
+
+
+# The drills app's phases (``apps.drills.choices.PHASE_INCIDENT_FIELD``, not imported: drills
+# calls into evaluations, so this side only reads its rows) and the incident times they stand for.
+DRILL_PHASE_FIELD: Final = {
+    "declared": "declared_at",
+    "team_assembled": "team_assembled_at",
+    "problem_located": "fixing_at",
+    "manual_process": "manual_process_at",
+    "recovered": "recovered_at",
+}
+
+
+def _drill_phase_rows(incident_ids: list[int]) -> list[tuple[int, str, datetime]]:
+    # Wiring: the drills app's PhaseTime (run → incident, phase, reached_at).
+    Model = _model("drills", "PhaseTime")
+    if Model is None or not incident_ids:
+        return []
+    try:
+        return list(
+            Model.objects.filter(run__incident_id__in=incident_ids).values_list(
+                "run__incident_id", "phase", "reached_at"
+            )
+        )
+    except _READ_ERRORS:
+        logger.exception("drills phase times could not be read; the incident times are used")
+        return []
+
+
+def with_drill_phase_times(incidents: list[Any]) -> list[Any]:
+    """Drill incidents with the phase times the drill recorded (one query for all of them).
+
+    A drill is timed on the drills page (``PhaseTime``) even where nobody moved the incident on
+    the incident tools; the recorded phase time stands for the incident's own time. Real
+    incidents, and phases a drill did not record, keep the incident's times. The incidents
+    given are not changed: drills get a copy.
+    """
+    drills = [i.pk for i in incidents if is_drill(i)]
+    times: dict[int, dict[str, datetime]] = {}
+    for incident_id, phase, reached_at in _drill_phase_rows(drills):
+        if phase in DRILL_PHASE_FIELD:
+            times.setdefault(incident_id, {})[DRILL_PHASE_FIELD[phase]] = reached_at
+    out = []
+    for incident in incidents:
+        recorded = times.get(incident.pk)
+        if recorded:
+            incident = copy.copy(incident)
+            for field_name, at in recorded.items():
+                setattr(incident, field_name, at)
+        out.append(incident)
+    return out
 
 
 @dataclass(frozen=True)
@@ -183,9 +235,12 @@ def summarise_cases(cases: Iterable[CaseRow], csat_scores: Iterable[float]) -> d
     }
 
 
-def _care_rows(start: datetime, end: datetime) -> tuple[list[CaseRow], list[float]] | None:
+def _care_rows(
+    start: datetime, end: datetime
+) -> tuple[list[CaseRow], list[tuple[datetime, float]]] | None:
     """Cases opened in the window (customer care's ``Case``), the compensation granted on them
-    (``Compensation.cost``) and the survey scores answered in the window (``Survey``)."""
+    (``Compensation.cost``) and the survey scores answered in the window (``Survey``), each
+    score with its answer time."""
     Case = _model("customer_care", "Case")
     Survey = _model("customer_care", "Survey")
     Compensation = _model("customer_care", "Compensation")
@@ -215,13 +270,13 @@ def _care_rows(start: datetime, end: datetime) -> tuple[list[CaseRow], list[floa
             )
             for pk, opened, first, resolved, case_type in rows
         ]
-        scores: list[float] = []
+        scores: list[tuple[datetime, float]] = []
         if Survey is not None:
             scores = [
-                float(s)
-                for s in Survey.objects.filter(
+                (answered, float(score))
+                for answered, score in Survey.objects.filter(
                     answered_at__gte=start, answered_at__lt=end, score__isnull=False
-                ).values_list("score", flat=True)
+                ).values_list("answered_at", "score")
             ]
         return cases, scores
     except _READ_ERRORS:
@@ -231,13 +286,24 @@ def _care_rows(start: datetime, end: datetime) -> tuple[list[CaseRow], list[floa
 
 def care_figures(start: datetime, end: datetime) -> Any:
     """CSAT, complaints, compensation, first response and resolution in the window."""
-    rows = _care_rows(start, end)
+    return care_figures_for_windows([(start, end)])[0]
+
+
+def care_figures_for_windows(windows: list[tuple[datetime, datetime]]) -> list[Any]:
+    """``care_figures`` for many windows (one per incident) read in one go: the rows of the
+    span covering them all, split per window here (a fixed number of queries for any count)."""
+    if not windows:
+        return []
+    rows = _care_rows(min(w[0] for w in windows), max(w[1] for w in windows))
     if rows is None:
-        return NOT_MEASURED
-    cases, scores = rows
-    if not cases and not scores:
-        return NOT_MEASURED
-    return summarise_cases(cases, scores)
+        return [NOT_MEASURED] * len(windows)
+    all_cases, all_scores = rows
+    out: list[Any] = []
+    for start, end in windows:
+        cases = [c for c in all_cases if start <= c.opened_at < end]
+        scores = [score for at, score in all_scores if start <= at < end]
+        out.append(summarise_cases(cases, scores) if cases or scores else NOT_MEASURED)
+    return out
 
 
 def as_stored(value: Any) -> Any:

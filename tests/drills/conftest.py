@@ -6,7 +6,6 @@ import pytest
 from tests.backups.conftest import (  # noqa: F401
     backup_settings,
     default_scopes,
-    order_db,
     scratch_db,
 )
 

@@ -10,7 +10,8 @@ from playwright.sync_api import Page, expect
 
 from apps.accounts.roles import Role
 from apps.drills.choices import DrillPhase, RunState
-from apps.drills.models import DrillRun, ImprovementAction
+from apps.drills.models import DrillRun
+from apps.evaluations.models import ImprovementAction
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -73,4 +74,4 @@ def test_a_manager_plans_starts_times_and_closes_a_drill_with_an_improvement_act
     assert run.state == RunState.CLOSED and run.went_wrong == "值班电话表过期"
     assert run.phase_times.count() == len(DrillPhase.values)
     action = ImprovementAction.objects.get()
-    assert action.owner == tech and action.run == run
+    assert action.owner == tech and action.source == run and action.category == "drills"

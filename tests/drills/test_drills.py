@@ -13,6 +13,7 @@ from apps.drills.choices import DrillPhase, Repeat, RunState
 from apps.drills.errors import DrillsError
 from apps.drills.models import DrillRun, PhaseTime
 from apps.drills.selectors import list_improvement_actions, phase_rows
+from apps.evaluations.choices import ActionCategory
 from apps.incidents import selectors as incident_selectors
 from apps.incidents import services as incident_services
 from apps.incidents.choices import IncidentState, TeamRole
@@ -264,14 +265,20 @@ def test_closing_records_what_went_wrong_and_improvement_actions_for_the_evaluat
         actions=[services.ActionInput("Update the phone list", owner, due)],
     )
     action = list_improvement_actions(open_only=True).get()
-    assert (action.description, action.owner, action.due_on, action.run) == (
+    assert (action.description, action.owner, action.due, action.source) == (
         "Update the phone list",
         owner,
         due,
         run,
     )
+    assert (action.title, action.category, action.created_by) == (
+        "Update the phone list",
+        ActionCategory.DRILLS,
+        manager,
+    )
+    event = run.incident.timeline.get(kind="drills.closed")
+    assert event.params == {"actions": 1}
     assert run.went_wrong == "The phone list was out of date."
-    assert run.incident.timeline.filter(kind="drills.closed").exists()
 
 
 def test_an_improvement_action_needs_an_owner_and_a_due_date(manager):

@@ -100,3 +100,48 @@ def test_attendance_is_not_offered_before_the_session_starts(client, make_user):
     client.force_login(make_user(Role.MANAGER))
     html = client.get(reverse("drills:session-detail", args=[session.pk])).content.decode()
     assert reverse("drills:attendance-record", args=[session.pk]) not in html
+
+
+def test_drill_pages_list_the_drills_actions_kept_by_the_evaluations(client, make_user):
+    from apps.drills import services
+    from apps.evaluations.services import create_improvement_action
+
+    manager = make_user(Role.MANAGER, language="en")
+    run = services.start_drill(plan=DrillPlanFactory(title="Payment outage"), by=manager)
+    due = timezone.localdate() + timedelta(days=5)
+    services.add_improvement_action(
+        run=run, description="Rehearse the call tree", owner=manager, due_on=due, by=manager
+    )
+    # An action from another finding is not a drill's.
+    create_improvement_action(
+        title="Reword the apology", category="process", owner=manager, due=due, by=manager
+    )
+    client.force_login(manager)
+    listing = client.get(reverse("drills:plan-list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Rehearse the call tree" in listing and "Reword the apology" not in listing
+    assert reverse("drills:run-detail", args=[run.pk]) in listing
+    assert reverse("evaluations:action-board") in listing
+    page = client.get(reverse("drills:run-detail", args=[run.pk])).content.decode()
+    assert "Rehearse the call tree" in page and "Reword the apology" not in page
+
+
+def test_an_action_due_in_the_past_is_refused_with_what_was_typed_kept(client, make_user):
+    from apps.core.errors import DomainError
+    from apps.drills import services
+    from apps.evaluations.errors import EvaluationError
+    from apps.evaluations.models import ImprovementAction
+
+    manager = make_user(Role.MANAGER, language="en")
+    run = services.start_drill(plan=DrillPlanFactory(), by=manager)
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    client.force_login(manager)
+    response = client.post(
+        reverse("drills:action-add", args=[run.pk]),
+        {"description": "Fix the roster", "owner": manager.pk, "due_on": yesterday},
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    refusal = DomainError(EvaluationError.DUE_IN_PAST, params={"due": yesterday})
+    assert str(refusal) in form.non_field_errors()
+    assert form["description"].value() == "Fix the roster"
+    assert not ImprovementAction.objects.exists()

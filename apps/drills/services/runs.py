@@ -11,12 +11,16 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 
 from apps.core.errors import DomainError, StaleRecord
+from apps.evaluations import selectors as evaluation_selectors
+from apps.evaluations import services as evaluations
+from apps.evaluations.choices import ActionCategory
+from apps.evaluations.models import ImprovementAction
 from apps.incidents import services as incidents
 
 from .. import events
 from ..choices import PHASE_INCIDENT_FIELD, DrillPhase, RunState
 from ..errors import DrillsError
-from ..models import DrillPlan, DrillRun, ImprovementAction, PhaseTime
+from ..models import DrillPlan, DrillRun, PhaseTime
 from .common import CLOCK_SKEW, not_in_future
 
 if TYPE_CHECKING:
@@ -119,15 +123,27 @@ class ActionInput:
     due_on: date | None
 
 
+TITLE_LENGTH = 200
+
+
+def action_title(description: str) -> str:
+    """The board's one-line title: the description's first line, shortened if need be."""
+    first = description.strip().splitlines()[0].strip()
+    return first if len(first) <= TITLE_LENGTH else first[: TITLE_LENGTH - 1] + "…"
+
+
 def _add_action(run: DrillRun, action: ActionInput, by: User) -> ImprovementAction:
+    """Evaluations owns improvement actions (10.2): a drill's go there with the run as finding."""
     if not action.description.strip() or action.owner is None or action.due_on is None:
         raise DomainError(DrillsError.ACTION_INCOMPLETE, field="description")
-    return ImprovementAction.objects.create(
-        run=run,
+    return evaluations.create_improvement_action(
+        title=action_title(action.description),
         description=action.description.strip(),
+        category=ActionCategory.DRILLS,
         owner=action.owner,
-        due_on=action.due_on,
-        created_by=by,
+        due=action.due_on,
+        source=run,
+        by=by,
     )
 
 
@@ -174,9 +190,8 @@ def close_drill(
             # Lazy: the labels are rendered in the reader's language when the message is shown.
             params={"phases": format_lazy(", ".join(["{}"] * len(still)), *labels(still))},
         )
-    for action in actions or []:
-        if action.description.strip():
-            _add_action(run, action, by)
+    earlier = evaluation_selectors.actions_for(run).count()
+    added = [_add_action(run, a, by) for a in actions or [] if a.description.strip()]
     run.state = RunState.CLOSED
     run.closed_at, run.closed_by = timezone.now(), by
     run.went_wrong = went_wrong.strip()
@@ -186,7 +201,7 @@ def close_drill(
     incidents.post_event(
         incident=run.incident,
         kind=events.CLOSED,
-        params={"actions": run.actions.count()},
+        params={"actions": len(added) + earlier},
         by=by,
     )
     incidents.close_drill_incident(incident=run.incident, by=by)
