@@ -355,6 +355,8 @@ def pytest_runtest_teardown(item, nextitem):
     yield
     if "transactional_db" not in getattr(item, "fixturenames", ()):
         return
+    if nextitem is None:  # the session's test database is already torn down: nothing to seed
+        return
     import importlib
 
     from django.apps import apps as django_apps

@@ -131,6 +131,14 @@ class BackupsError(ErrorCode):
     UNKNOWN_TARGET = "unknown_target", _("Unknown restore target: %(target)s")
     NO_SUCH_BACKUP = "no_such_backup", _("No backup named %(name)s.")
     NO_SUCH_FILE = "no_such_file", _("No such file: %(path)s")
+    NO_SCOPES = "no_scopes", _("No backup scopes are defined.")
+    NO_JOURNAL_BASE = (
+        "no_journal_base",
+        _("%(scope)s has no complete backup before %(when)s that the journal can continue."),
+    )
+    # A point-in-time restore that stopped short of its time (``reason``: a stored event).
+    JOURNAL_STOPPED_EARLY = "journal_stopped_early", _("%(reason)s")
+    POINT_IN_FUTURE = "point_in_future", _("The point in time is in the future.")
     SHA_DIFFERS_FROM_RECORD = (
         "sha_differs_from_record",
         _("The file's SHA-256 differs from the one recorded when it was made."),
@@ -235,6 +243,20 @@ def _shown(value: Any) -> str:
     if isinstance(value, dict) and "kind" in value:
         return render_event(value["kind"], value.get("params") or {})
     return str(value)
+
+
+def as_stored_error(exc: BaseException) -> dict[str, Any]:
+    """An engine, OS or domain error as a nested event parameter, rendered when shown."""
+    code, params = classify(exc)
+    enum = BackupsError
+    return {
+        "kind": "core.error",
+        "params": {
+            "enum": f"{enum.__module__}.{enum.__qualname__}",
+            "code": str(code),
+            "params": params,
+        },
+    }
 
 
 def explain(exc: BaseException) -> str:

@@ -17,6 +17,13 @@ REASON_SKIPPED = "backups.reason.skipped"
 REASON_WITH_SKIPPED = "backups.reason.with_skipped"
 REASON_CHOSEN = "backups.reason.chosen"
 REASON_LINE = "backups.reason.line"
+# Point-in-time restore: why these backups, and where the journal stops short (``Plan.gap``).
+REASON_POINT_IN_TIME = "backups.reason.point_in_time"
+GAP_JOURNAL_STARTED_LATER = "backups.gap.journal_started_later"
+GAP_AFTER_BACKUP = "backups.gap.after_backup"
+GAP_AFTER_SEGMENT = "backups.gap.after_segment"
+GAP_UNREADABLE_SEGMENT = "backups.gap.unreadable_segment"
+STEP_REPLAY = "backups.step.replay"
 VERIFY_INTACT = "backups.verify.intact"
 # Job log lines of backups and restores.
 LOG_WRITING = "backups.log.writing"
@@ -69,6 +76,31 @@ def register() -> None:
     register_event_kind(REASON_WITH_SKIPPED, _("Restore"), "%(reason)s %(skipped)s")
     register_event_kind(REASON_CHOSEN, _("Restore"), _("chosen by staff"))
     register_event_kind(REASON_LINE, _("Restore"), "%(scope)s: %(name)s — %(why)s")
+    register_event_kind(
+        REASON_POINT_IN_TIME,
+        _("Restore"),
+        _("Point in time %(until)s: %(backups)s, then %(seconds)s seconds of journaled changes."),
+    )
+    register_event_kind(STEP_REPLAY, _("Restore"), _("Replaying the journal: %(name)s"))
+    register_event_kind(
+        GAP_JOURNAL_STARTED_LATER,
+        _("Restore"),
+        _("The journal started after the backup; only the backup can be restored."),
+    )
+    register_event_kind(
+        GAP_AFTER_BACKUP, _("Restore"), _("Journal segments are missing right after the backup.")
+    )
+    register_event_kind(
+        GAP_AFTER_SEGMENT, _("Restore"), _("A journal segment is missing after %(name)s.")
+    )
+    register_event_kind(
+        GAP_UNREADABLE_SEGMENT,
+        _("Restore"),
+        _(
+            "Journal segment %(name)s cannot be read (%(error)s): the restore stops at "
+            "the last consistent point before it."
+        ),
+    )
     register_event_kind(
         VERIFY_INTACT,
         _("Backup"),

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.core.choices import JobState
@@ -25,6 +24,7 @@ from apps.core.timeline import post_to_timeline
 
 from . import services
 from .choices import RunState
+from .errors import BackupsError
 from .models import BackupRun, BackupScope, FullBackup
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def start_full_backup(*, by: User | None = None) -> tuple[FullBackup, bool]:
     for active in FullBackup.objects.filter(is_active=True).select_related("job"):
         refresh_full_backup(active)
     if not BackupScope.objects.exists():
-        raise DomainError(_("No backup scopes are defined."))
+        raise DomainError(BackupsError.NO_SCOPES)
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -435,6 +435,9 @@ class JournalState(models.Model):
     lag_checked_at = models.DateTimeField(_("lag checked at"), null=True, blank=True)
     alarm = models.BooleanField(_("alarm raised"), default=False)
     last_error = models.TextField(_("last error"), blank=True)
+    # The same as data ({"kind", "params"}), shown in the reader's language; ``last_error``
+    # keeps the text as written (and is what states recorded before show).
+    last_error_event = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("journal state")
@@ -442,3 +445,11 @@ class JournalState(models.Model):
 
     def __str__(self) -> str:
         return self.slot
+
+    @property
+    def last_error_text(self) -> str:
+        """The last error in the reader's language (older states: the text as written)."""
+        item = self.last_error_event or {}
+        if not item.get("kind"):
+            return self.last_error
+        return render_event(item["kind"], item.get("params"), fallback=self.last_error)

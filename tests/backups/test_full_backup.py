@@ -9,9 +9,11 @@ from django.urls import reverse
 
 from apps.accounts.roles import Role
 from apps.backups.choices import RunState
+from apps.backups.errors import BackupsError
 from apps.backups.full_backup import start_full_backup
 from apps.backups.models import BackupScope, FullBackup
 from apps.core.choices import JobState
+from apps.core.errors import DomainError
 from apps.incidents.services import start_readiness_check
 
 pytestmark = pytest.mark.django_db
@@ -91,4 +93,12 @@ def test_the_button_starts_it_and_the_readiness_check_links_to_the_run(client, m
 def test_a_clerk_cannot_start_a_full_backup(client, make_user):
     client.force_login(make_user(Role.BUSINESS_SUPPORT))
     assert client.post(reverse("backups:full-backup-start")).status_code == 403
+    assert not FullBackup.objects.exists()
+
+
+def test_a_full_backup_without_scopes_is_refused_with_its_code():
+    BackupScope.objects.all().delete()
+    with pytest.raises(DomainError) as exc:
+        start_full_backup()
+    assert exc.value.code == BackupsError.NO_SCOPES
     assert not FullBackup.objects.exists()

@@ -14,11 +14,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone, translation
 
-from apps.backups import engine, services
+from apps.backups import engine, events, services
 from apps.backups.choices import RunState
+from apps.backups.errors import BackupsError
 from apps.backups.journal.capture import JournalProcess
 from apps.backups.journal.pitr import plan_point_in_time, start_point_in_time_restore
 from apps.backups.models import BackupScope, JournalSegment, JournalState, RestoreRun
+from apps.core.errors import DomainError
 from tests.conftest import ROOT, subprocess_env, wait_for
 
 from .conftest import fingerprint
@@ -144,8 +146,16 @@ def test_a_damaged_segment_stops_the_restore_at_the_last_consistent_point(
     restore = pitr(scratch_db, timezone.now())
 
     assert fingerprint(scratch_db) == consistent
-    stopped = restore.report["point_in_time"]["stopped_early"]
-    assert damaged.file_name in stopped and restore.error == stopped
+    stopped = restore.report["point_in_time"]["stopped_early_event"]
+    assert stopped["kind"] == events.GAP_UNREADABLE_SEGMENT
+    assert stopped["params"]["name"] == damaged.file_name
+    assert restore.error_code == BackupsError.JOURNAL_STOPPED_EARLY
+    assert restore.error_params == {"reason": stopped}
+    with translation.override("en"):
+        english = restore.error_message
+    with translation.override("zh-hans"):
+        chinese = restore.error_message
+    assert damaged.file_name in chinese and chinese != english
 
 
 def test_a_missing_segment_is_a_gap_named_in_the_plan(journal, order_db):
@@ -156,12 +166,10 @@ def test_a_missing_segment_is_a_gap_named_in_the_plan(journal, order_db):
     middle = JournalSegment.objects.order_by("end_lsn")[1]
     JournalSegment.objects.filter(pk=middle.pk).delete()
 
-    with translation.override("en"):
-        plan = plan_point_in_time(
-            scopes=[BackupScope.objects.get(slug="orders")], until=timezone.now()
-        )
+    plan = plan_point_in_time(scopes=[BackupScope.objects.get(slug="orders")], until=timezone.now())
 
-    assert "missing" in plan.gap
+    assert plan.gap.kind == events.GAP_AFTER_SEGMENT
+    assert plan.gap.params["name"] == plan.segments[-1].file_name
     assert all(s.end_lsn < middle.end_lsn for s in plan.segments)
 
 
@@ -281,7 +289,7 @@ def test_restore_backup_until_prints_the_achieved_point(journal, order_db, scrat
 def test_the_slot_lag_is_measured_and_an_alarm_raised_past_the_threshold(
     journal, order_db, settings
 ):
-    from apps.backups.journal.health import check_journal_health
+    from apps.backups.journal.health import WAL_RETAINED, check_journal_health
 
     settings.JOURNAL_LAG_ALARM_BYTES = 1
     journal_everything(journal)  # a fresh heartbeat
@@ -289,11 +297,16 @@ def test_the_slot_lag_is_measured_and_an_alarm_raised_past_the_threshold(
         place_order(order_db)  # not journaled yet: the slot holds WAL for them
     journal_wal_flushed(order_db)
 
-    with translation.override("en"):
-        assert check_journal_health() == 1
+    assert check_journal_health() == 1
     state = JournalState.objects.get(slot=settings.JOURNAL_SLOT_NAME)
     assert state.alarm and state.retained_bytes > 0 and state.lag_checked_at
-    assert "MB of WAL" in state.last_error
+    assert state.last_error_event["kind"] == WAL_RETAINED
+    assert state.last_error_event["params"]["limit"] == 0
+    with translation.override("en"):
+        english = state.last_error_text
+    with translation.override("zh-hans"):
+        chinese = state.last_error_text
+    assert chinese != english and "0" in chinese  # the stored reason, in the reader's language
 
     settings.JOURNAL_LAG_ALARM_BYTES = 1024**3
     journal_everything(journal)
@@ -303,12 +316,14 @@ def test_the_slot_lag_is_measured_and_an_alarm_raised_past_the_threshold(
 
 
 def test_a_silent_journal_process_raises_the_alarm(journal, order_db, settings):
-    from apps.backups.journal.health import check_journal_health
+    from apps.backups.journal.health import JOURNAL_STALE, check_journal_health
 
     JournalState.objects.filter(slot=settings.JOURNAL_SLOT_NAME).update(
         heartbeat_at=timezone.now() - timedelta(hours=1)
     )
     assert check_journal_health() == 1
+    state = JournalState.objects.get(slot=settings.JOURNAL_SLOT_NAME)
+    assert state.alarm and state.last_error_event["kind"] == JOURNAL_STALE
 
 
 def test_retention_deletes_only_segments_no_retained_backup_needs(journal, order_db, settings):
@@ -413,3 +428,27 @@ def test_the_wizard_refuses_a_point_in_time_in_the_future(journal, client, make_
     )
     assert response.status_code == 200
     assert not RestoreRun.objects.exists()
+    assert "until" in response.context["form"].errors  # shown next to the time typed
+
+
+def test_a_point_in_time_in_the_future_is_refused_with_its_code(journal):
+    with pytest.raises(DomainError) as exc:
+        start_point_in_time_restore(
+            scopes=[BackupScope.objects.get(slug="orders")],
+            until=timezone.now() + timedelta(hours=1),
+        )
+    assert exc.value.code == BackupsError.POINT_IN_FUTURE and exc.value.field == "until"
+    assert not RestoreRun.objects.exists()
+
+
+def test_no_scope_chosen_is_refused_with_its_code(journal):
+    with pytest.raises(DomainError) as exc:
+        start_point_in_time_restore(scopes=[], until=timezone.now())
+    assert exc.value.code == BackupsError.NO_SCOPE_CHOSEN
+
+
+def test_a_scope_without_a_journaled_backup_is_refused_with_its_code(journal):
+    with pytest.raises(DomainError) as exc:
+        plan_point_in_time(scopes=[BackupScope.objects.get(slug="orders")], until=timezone.now())
+    assert exc.value.code == BackupsError.NO_JOURNAL_BASE
+    assert exc.value.params["scope"] == BackupScope.objects.get(slug="orders").name

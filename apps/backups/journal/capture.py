@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.files.storage import storages
@@ -25,6 +26,7 @@ from apps.backups import engine, services
 from apps.backups.choices import BackupKind, CopyState
 from apps.backups.engine import gateway
 from apps.backups.models import BackupScope, JournalSegment, JournalState
+from apps.core.events import message
 
 logger = logging.getLogger(__name__)
 
@@ -98,11 +100,16 @@ class JournalProcess:
         elif not created and state.written_lsn < confirmed:
             # The slot is ahead of what we recorded: changes in between were consumed by
             # someone else and are lost to this journal. Say so; do not pretend continuity.
-            state.last_error = (
-                f"The slot was confirmed past the journal ({engine.format_lsn(confirmed)} > "
-                f"{engine.format_lsn(state.written_lsn)}): a gap."
+            from .health import SLOT_AHEAD, stored
+
+            reason = message(
+                SLOT_AHEAD,
+                confirmed=engine.format_lsn(confirmed),
+                written=engine.format_lsn(state.written_lsn),
             )
-            state.save(update_fields=["last_error"])
+            state.last_error = str(reason)
+            state.last_error_event = stored(reason)
+            state.save(update_fields=["last_error", "last_error_event"])
         self.state = state
         return state
 
@@ -142,7 +149,12 @@ class JournalProcess:
                 sha256=result.sha256,
                 key_id=result.manifest["key_id"],
             )
-            fields = {"written_lsn": last_commit, "heartbeat_at": now, "last_error": ""}
+            fields: dict[str, Any] = {
+                "written_lsn": last_commit,
+                "heartbeat_at": now,
+                "last_error": "",
+                "last_error_event": {},
+            }
             if txns:
                 fields["last_commit_at"] = txns[-1].commit_time
             # Conditional on the position we started from: never two writers of one chain.

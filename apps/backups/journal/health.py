@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.backups import engine
 from apps.backups.choices import CopyState
 from apps.backups.models import JournalSegment, JournalState
-from apps.core.events import register_event_kind
+from apps.core.events import Message, event, json_safe, message, register_event_kind
 from apps.core.timeline import post_to_timeline
 
 from .capture import copy_segment_to_remote, journal_available
@@ -29,6 +29,11 @@ logger = logging.getLogger(__name__)
 
 JOURNAL_ALARM = "backups.journal.alarm"
 JOURNAL_RECOVERED = "backups.journal.recovered"
+# Why the journal is in alarm (``JournalState.last_error_event``, the alarm's ``reason``).
+SLOT_GONE = "backups.journal.slot_gone"
+WAL_RETAINED = "backups.journal.wal_retained"
+JOURNAL_STALE = "backups.journal.stale"
+SLOT_AHEAD = "backups.journal.slot_ahead"
 
 
 def register_events() -> None:
@@ -41,25 +46,49 @@ def register_events() -> None:
     register_event_kind(
         JOURNAL_RECOVERED, _("Backup"), _("The change journal is healthy again."), icon="💾"
     )
+    register_event_kind(SLOT_GONE, _("Backup"), _("the replication slot %(slot)s is gone"))
+    register_event_kind(
+        WAL_RETAINED,
+        _("Backup"),
+        _("the order system keeps %(mb)s MB of WAL for the journal (limit %(limit)s MB)"),
+    )
+    register_event_kind(
+        JOURNAL_STALE, _("Backup"), _("the journal process has not run since %(when)s")
+    )
+    register_event_kind(
+        SLOT_AHEAD,
+        _("Backup"),
+        _(
+            "the slot was confirmed past the journal (%(confirmed)s > %(written)s): "
+            "changes in between are missing from the journal"
+        ),
+    )
 
 
-def _alarm_reason(state: JournalState, info: dict[str, Any] | None) -> str:
+def _alarm_reason(state: JournalState, info: dict[str, Any] | None) -> Message | None:
+    """Why ``state`` is in alarm, as data (rendered in each reader's language); None: healthy."""
     if info is None:
-        return str(_("the replication slot %(slot)s is gone") % {"slot": state.slot})
+        return message(SLOT_GONE, slot=state.slot)
     if info["retained_bytes"] > settings.JOURNAL_LAG_ALARM_BYTES:
-        return str(
-            _("the order system keeps %(mb)s MB of WAL for the journal (limit %(limit)s MB)")
-            % {
-                "mb": info["retained_bytes"] // 2**20,
-                "limit": settings.JOURNAL_LAG_ALARM_BYTES // 2**20,
-            }
+        return message(
+            WAL_RETAINED,
+            mb=info["retained_bytes"] // 2**20,
+            limit=settings.JOURNAL_LAG_ALARM_BYTES // 2**20,
         )
     stale = timezone.now() - timedelta(seconds=settings.JOURNAL_STALE_SECONDS)
     if state.heartbeat_at is None or state.heartbeat_at < stale:
-        return str(
-            _("the journal process has not run since %(when)s") % {"when": state.heartbeat_at}
+        when = (
+            timezone.localtime(state.heartbeat_at).strftime("%Y-%m-%d %H:%M:%S")
+            if state.heartbeat_at
+            else "-"
         )
-    return ""
+        return message(JOURNAL_STALE, when=when)
+    return None
+
+
+def stored(reason: Message) -> dict[str, Any]:
+    """A reason as ``JournalState.last_error_event`` keeps it."""
+    return {"kind": reason.kind, "params": json_safe(reason.params)}
 
 
 def check_journal_health() -> int:
@@ -76,17 +105,20 @@ def check_journal_health() -> int:
             info = None
             logger.warning("journal health: %s", exc)
         reason = _alarm_reason(state, info)
-        fields: dict[str, Any] = {"lag_checked_at": timezone.now(), "alarm": bool(reason)}
+        fields: dict[str, Any] = {"lag_checked_at": timezone.now(), "alarm": reason is not None}
         if info is not None:
             fields.update(lag_bytes=info["lag_bytes"], retained_bytes=info["retained_bytes"])
-        if reason:
+        if reason is not None:
             alarms += 1
-            fields["last_error"] = reason
+            fields["last_error"] = str(reason)  # the fallback text, as written
+            fields["last_error_event"] = stored(reason)
             logger.error("change journal alarm on %s: %s", state.slot, reason)
         JournalState.objects.filter(pk=state.pk).update(**fields)
-        if reason and not state.alarm:
-            post_to_timeline(kind=JOURNAL_ALARM, reason=reason)
-        elif state.alarm and not reason:
+        if reason is not None and not state.alarm:
+            post_to_timeline(
+                kind=JOURNAL_ALARM, text=str(reason), reason=event(reason.kind, **reason.params)
+            )
+        elif state.alarm and reason is None:
             post_to_timeline(kind=JOURNAL_RECOVERED)
     for segment in JournalSegment.objects.filter(
         remote_state__in=[CopyState.FAILED, CopyState.NONE]

@@ -26,8 +26,10 @@ from django.utils.translation import gettext as _
 from apps.backups import engine, events, services
 from apps.backups.choices import RunState
 from apps.backups.engine import gateway
+from apps.backups.errors import BackupsError, as_stored_error, classify, error_text
 from apps.backups.models import BackupRun, BackupScope, JournalSegment, JournalState, RestoreRun
 from apps.core.errors import DomainError, JobFailure
+from apps.core.events import Message, json_safe
 from apps.core.events import message as event_message
 from apps.core.jobs import Progress, start_job
 
@@ -53,7 +55,7 @@ class Plan:
     backups: list[BackupRun]
     segments: list[JournalSegment]
     covered_until: datetime | None  # the last journaled commit the segments reach
-    gap: str = ""  # why the chain stops early ("" when it reaches TIME)
+    gap: Message | None = None  # why the chain stops early (None when it reaches TIME)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -63,6 +65,13 @@ class Plan:
         if newest is None or end is None:
             return 0.0
         return max(0.0, (end - newest).total_seconds())
+
+
+def _stored(reason: Message | None) -> dict[str, Any]:
+    """A message as a restore stores it (``{"kind", "params"}``; empty for none)."""
+    if reason is None:
+        return {}
+    return {"kind": reason.kind, "params": json_safe(reason.params)}
 
 
 def _snapshot_of(run: BackupRun) -> tuple[str | None, int | None]:
@@ -84,8 +93,11 @@ def base_backup(scope: BackupScope, until: datetime) -> BackupRun:
         if snapshot and lsn is not None:
             return run
     raise DomainError(
-        _("%(scope)s has no complete backup before %(when)s that the journal can continue.")
-        % {"scope": scope.name, "when": timezone.localtime(until).strftime("%Y-%m-%d %H:%M:%S")}
+        BackupsError.NO_JOURNAL_BASE,
+        params={
+            "scope": scope.name,
+            "when": timezone.localtime(until).strftime("%Y-%m-%d %H:%M:%S"),
+        },
     )
 
 
@@ -95,7 +107,7 @@ def plan_point_in_time(*, scopes: list[BackupScope], until: datetime) -> Plan:
     state = JournalState.objects.filter(slot=settings.JOURNAL_SLOT_NAME).first()
     plan = Plan(until=until, backups=backups, segments=[], covered_until=None)
     if state is None or state.start_lsn > start:
-        plan.gap = _("The journal started after the backup; only the backup can be restored.")
+        plan.gap = event_message(events.GAP_JOURNAL_STARTED_LATER)
         return plan
     segments = JournalSegment.objects.filter(
         slot=settings.JOURNAL_SLOT_NAME, end_lsn__gt=start
@@ -103,12 +115,10 @@ def plan_point_in_time(*, scopes: list[BackupScope], until: datetime) -> Plan:
     previous_end = None
     for segment in segments:
         if previous_end is None and segment.start_lsn > start:
-            plan.gap = _("Journal segments are missing right after the backup.")
+            plan.gap = event_message(events.GAP_AFTER_BACKUP)
             break
         if previous_end is not None and segment.start_lsn != previous_end:
-            plan.gap = _("A journal segment is missing after %(name)s.") % {
-                "name": plan.segments[-1].file_name
-            }
+            plan.gap = event_message(events.GAP_AFTER_SEGMENT, name=plan.segments[-1].file_name)
             break
         plan.segments.append(segment)
         previous_end = segment.end_lsn
@@ -160,7 +170,7 @@ def _target_url(target: str | None, target_url: str | None) -> str:
         return settings.ORDER_SYSTEM_DATABASE_URL
     targets = services.scratch_targets()
     if target not in targets:
-        raise DomainError(_("Unknown restore target: %(target)s") % {"target": target})
+        raise DomainError(BackupsError.UNKNOWN_TARGET, params={"target": target}, field="target")
     return targets[target]
 
 
@@ -189,7 +199,7 @@ def perform_point_in_time_restore(
         for table in (backup.manifest or {}).get("tables", []):
             snapshots[_qualified(table["name"])] = engine.TxidSnapshot(text) if text else None
             base_rows[_qualified(table["name"])] = int(table["rows"])
-    stopped = [plan.gap]
+    stopped: list[Message | None] = [plan.gap]
     replayer_box: list[engine.Replayer] = []
 
     def replay(target: Any) -> None:
@@ -203,15 +213,16 @@ def perform_point_in_time_restore(
                     _segment_file(segment), services.get_keyring()
                 )
             except (engine.EngineError, OSError) as exc:
-                stopped[0] = _(
-                    "Journal segment %(name)s cannot be read (%(error)s): the restore stops at "
-                    "the last consistent point before it."
-                ) % {"name": segment.file_name, "error": services.explain(exc)}
+                stopped[0] = event_message(
+                    events.GAP_UNREADABLE_SEGMENT,
+                    name=segment.file_name,
+                    error=as_stored_error(exc),
+                )
                 break
             replayer.apply_all(engine.iter_until(txns, until_at))
             progress.update(
                 percent=80 + int(15 * (n + 1) / total),
-                step=_("Replaying the journal: %(name)s") % {"name": segment.file_name},
+                step=event_message(events.STEP_REPLAY, name=segment.file_name),
             )
             if txns and txns[-1].commit_time > until_at:
                 break
@@ -240,11 +251,15 @@ def perform_point_in_time_restore(
             before_commit=replay,
         )
     except _RESTORE_ERRORS as exc:
-        reason = services.explain(exc)
+        code, params = classify(exc)
         RestoreRun.objects.filter(pk=restore.pk).update(
-            state=RunState.FAILED, error=reason, finished_at=timezone.now()
+            state=RunState.FAILED,
+            error=error_text(code, params),
+            error_code=code,
+            error_params=params,
+            finished_at=timezone.now(),
         )
-        raise JobFailure(reason) from exc
+        raise JobFailure(BackupsError(code), params=params) from exc
     result = replayer_box[0].result
     base_time = max(b.finished_at for b in backups if b.finished_at)
     achieved = result.last_commit or base_time
@@ -260,7 +275,9 @@ def perform_point_in_time_restore(
         "point_in_time": {
             "until": until_at.isoformat(),
             "achieved": achieved.isoformat(),
-            "stopped_early": stopped[0],
+            # The text as written (the command prints it); the same as data below.
+            "stopped_early": str(stopped[0] or ""),
+            "stopped_early_event": _stored(stopped[0]),
             "transactions": result.transactions,
             "skipped_in_backup": result.skipped_in_backup,
             "inserted": result.inserted,
@@ -277,7 +294,9 @@ def perform_point_in_time_restore(
         restore.report = report
         restore.finished_at = timezone.now()
         if stopped[0]:
-            restore.error = stopped[0]
+            restore.error = str(stopped[0])
+            restore.error_code = BackupsError.JOURNAL_STOPPED_EARLY
+            restore.error_params = {"reason": _stored(stopped[0])}
         restore._change_reason = "point-in-time restore complete"
         restore.save()
     return {"restore_id": restore.pk, **report["point_in_time"]}
@@ -294,26 +313,28 @@ def start_point_in_time_restore(
     """Record the restore and run it (in this process when a URL is given: it never goes to
     Redis, as it may carry a password)."""
     if not scopes:
-        raise DomainError(_("Choose at least one scope to restore."))
+        raise DomainError(BackupsError.NO_SCOPE_CHOSEN, field="scopes")
     if until > timezone.now():
-        raise DomainError(_("The point in time is in the future."))
+        raise DomainError(BackupsError.POINT_IN_FUTURE, field="until")
     with transaction.atomic():
         plan = plan_point_in_time(scopes=scopes, until=until)
         url = _target_url(target, target_url)
-        reason = _(
-            "Point in time %(until)s: %(backups)s, then %(seconds)s seconds of journaled changes."
-        ) % {
-            "until": timezone.localtime(until).strftime("%Y-%m-%d %H:%M:%S"),
-            "backups": ", ".join(b.file_name for b in plan.backups),
-            "seconds": int(plan.seconds_after_backup),
-        }
+        reasons = [
+            event_message(
+                events.REASON_POINT_IN_TIME,
+                until=timezone.localtime(until).strftime("%Y-%m-%d %H:%M:%S"),
+                backups=", ".join(b.file_name for b in plan.backups),
+                seconds=int(plan.seconds_after_backup),
+            )
+        ]
         if plan.gap:
-            reason += " " + plan.gap
+            reasons.append(plan.gap)
         restore = RestoreRun.objects.create(
             target_label=services.target_label(url),
             into_order_system=url == settings.ORDER_SYSTEM_DATABASE_URL,
             started_by=by,
-            reason=reason,
+            reason="\n".join(str(r) for r in reasons),
+            reasons=[_stored(r) for r in reasons],
         )
         restore.backups.set(plan.backups)
         restore.job = start_job(
@@ -357,7 +378,7 @@ class JournalCoverage:
     scope: BackupScope
     backup: BackupRun | None
     seconds: int
-    gap: str
+    gap: Message | None
 
 
 def journal_coverage(scope: BackupScope) -> JournalCoverage | None:
@@ -368,5 +389,5 @@ def journal_coverage(scope: BackupScope) -> JournalCoverage | None:
     try:
         plan = plan_point_in_time(scopes=[scope], until=timezone.now())
     except DomainError:
-        return JournalCoverage(scope, None, 0, "")
+        return JournalCoverage(scope, None, 0, None)
     return JournalCoverage(scope, plan.backups[0], int(plan.seconds_after_backup), plan.gap)

@@ -44,7 +44,7 @@ def backup_mode(scope: BackupScope) -> BackupMode:
     if state.alarm:
         return BackupMode(
             True,
-            _("Continuous journal — alarm: %(reason)s") % {"reason": state.last_error},
+            _("Continuous journal — alarm: %(reason)s") % {"reason": state.last_error_text},
             warning=True,
         )
     return BackupMode(

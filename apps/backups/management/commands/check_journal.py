@@ -15,7 +15,7 @@ class Command(BaseCommand):
         for state in JournalState.objects.all():
             self.stdout.write(
                 f"{state.slot}: retained {state.retained_bytes} bytes, lag {state.lag_bytes} "
-                f"bytes{' — ALARM: ' + state.last_error if state.alarm else ''}"
+                f"bytes{' — ALARM: ' + state.last_error_text if state.alarm else ''}"
             )
         if alarms:
             raise CommandError(f"{alarms} journal alarm(s)")
