@@ -169,6 +169,14 @@ class Notice(models.Model):
     )
     audience_as_of = models.DateTimeField(_("customer data as of"), null=True, blank=True)
     audience_loaded_at = models.DateTimeField(_("customers read at"), null=True, blank=True)
+    audience_job = models.ForeignKey(
+        "core.JobRecord",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("job reading the customers"),
+    )
     subject_zh = models.CharField(_("subject (Chinese)"), max_length=200, blank=True)
     subject_en = models.CharField(_("subject (English)"), max_length=200, blank=True)
     body_zh = models.TextField(_("text (Chinese)"), blank=True)

@@ -125,3 +125,31 @@ def test_with_the_order_system_down_the_audience_comes_from_the_latest_backup_wi
     count = Customer.objects.count()
     outreach.read_order_system_audience(notice=notice, by=care_lead)
     assert Customer.objects.count() == count
+
+
+def test_the_notice_page_reads_the_customers_and_says_where_from(
+    client, order_db, notice, care_lead
+):
+    from django.urls import reverse
+
+    client.force_login(care_lead)
+    detail = reverse("customer_care:notice-detail", kwargs={"pk": notice.pk})
+    before = client.get(detail).content.decode()
+    assert 'data-testid="audience-source"' in before
+    assert "job-progress" not in before.split('data-testid="audience-source"', 1)[1]
+    response = client.post(reverse("customer_care:notice-read-customers", kwargs={"pk": notice.pk}))
+    assert response["Location"] == detail
+    notice.refresh_from_db()
+    assert notice.audience_job is not None and notice.audience_job.state == "succeeded"
+    page = client.get(detail).content.decode()
+    card = page.split('data-testid="audience-source"', 1)[1].split("</form>", 1)[0]
+    assert str(notice.members.count()) in card
+    assert 'data-state="succeeded"' in card
+
+
+def test_a_notice_without_an_incident_cannot_read_its_customers(care_lead):
+    notice = notice_for(care_lead, audience="order_system_orders")
+    assert notice.incident is None
+    with pytest.raises(DomainError) as exc:
+        outreach.start_audience_read(notice=notice, by=care_lead)
+    assert exc.value.code == OutreachError.NO_INCIDENT

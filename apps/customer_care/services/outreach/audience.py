@@ -111,13 +111,17 @@ def start_audience_read(*, notice: Notice, by: User) -> JobRecord:
     notice = Notice.objects.select_for_update().get(pk=notice.pk)
     _check_draft(notice)
     _window(notice)
-    return start_job(
+    if notice.audience_job is not None and not notice.audience_job.is_finished:
+        return notice.audience_job  # already being read: one read at a time
+    job = start_job(
         kind="customer_care.notice_audience",
         title=message(events.AUDIENCE_TITLE, title=notice.title),
         func="apps.customer_care.outreach_jobs.read_audience_job",
         kwargs={"notice_id": notice.pk, "user_id": by.pk},
         by=by,
     )
+    Notice.objects.filter(pk=notice.pk).update(audience_job=job)
+    return job
 
 
 def read_order_system_audience(
@@ -132,6 +136,7 @@ def read_order_system_audience(
     _check_draft(notice)
     start, end = _window(notice)
     problem = ""
+    as_of: datetime | None
     try:
         gateway.ping(timeout=3)
         found = read_window_customers(start=start, end=end)
