@@ -19,9 +19,18 @@ class NoticeState(models.TextChoices):
 
 class NoticeAudience(models.TextChoices):
     INCIDENT_ORDERS = "incident_orders", _("Customers with manual orders in the incident window")
+    ORDER_SYSTEM_ORDERS = (
+        "order_system_orders",
+        _("Customers with orders in the incident window (order system or its latest backup)"),
+    )
     OPEN_CASES = "open_cases", _("Customers with open care cases")
     VIP = "vip", _("VIP customers")
     ALL = "all", _("Every customer")
+
+
+class AudienceSource(models.TextChoices):
+    LIVE = "live", _("the order system")
+    BACKUP = "backup", _("the latest backup")
 
 
 class DeliveryChannel(models.TextChoices):

@@ -44,3 +44,12 @@ class OutreachError(ErrorCode):
     )
     BAD_SCORE = "bad_score", _("Choose a score from 1 to 5.")
     NO_OUTCOME = "no_outcome", _("Write what came of the contact.")
+    AUDIENCE_NOT_READ = (
+        "audience_not_read",
+        _("Read the customers from the order system (or its latest backup) before sending."),
+    )
+    NO_INCIDENT = "no_incident", _("This notice has no incident: its window is unknown.")
+    NO_CUSTOMER_BACKUP = (
+        "no_customer_backup",
+        _("The order system does not answer and there is no backup of its customers to read."),
+    )

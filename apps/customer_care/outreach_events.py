@@ -15,6 +15,8 @@ NOTICE_TITLE = "care.job.notice"
 NOTICE_STEP = "care.job.notice_step"
 NOTICE_PAUSED = "care.job.notice_paused"
 NOTICE_SENT = "care.notice_sent"
+AUDIENCE_TITLE = "care.job.notice_audience"
+AUDIENCE_FROM_BACKUP = "care.job.notice_audience_backup"
 BULK_TITLE = "care.job.bulk_grant"
 BULK_STEP = "care.job.bulk_grant_step"
 STATUS_UPDATED = "care.status_updated"
@@ -41,6 +43,12 @@ def register() -> None:
     )
     add(NOTICE_TITLE, _("Notice"), _("Send the notice “%(title)s”"))
     add(NOTICE_STEP, _("Notice"), _("%(done)s of %(total)s messages handled"))
+    add(AUDIENCE_TITLE, _("Notice"), _("Read the customers of the notice “%(title)s”"))
+    add(
+        AUDIENCE_FROM_BACKUP,
+        _("Notice"),
+        _("The order system does not answer (%(problem)s): reading its latest backup."),
+    )
     add(NOTICE_PAUSED, _("Notice"), _("Paused after %(done)s of %(total)s messages"))
     add(
         NOTICE_SENT,

@@ -14,6 +14,19 @@ def send_notice_job(*, progress: Progress, notice_id: int) -> dict[str, Any]:
     return outreach.deliver_notice(notice_id=notice_id, progress=progress)
 
 
+def read_audience_job(*, progress: Progress, notice_id: int, user_id: int) -> dict[str, Any]:
+    from apps.accounts.models import User
+
+    from .models import Notice
+    from .services import outreach
+
+    return outreach.read_order_system_audience(
+        notice=Notice.objects.get(pk=notice_id),
+        by=User.objects.get(pk=user_id),
+        progress=progress,
+    )
+
+
 def bulk_grant_job(
     *, progress: Progress, customer_ids: list[int], grant: dict, batch: str, user_id: int
 ) -> dict[str, Any]:

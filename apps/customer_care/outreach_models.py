@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .outreach_choices import (
+    AudienceSource,
     CompensationKind,
     DeliveryChannel,
     DeliveryState,
@@ -157,6 +158,25 @@ class Notice(models.Model):
         verbose_name=_("incident"),
     )
     audience = models.CharField(_("customers"), max_length=20, choices=NoticeAudience.choices)
+    # The "orders in the incident window from the order system" audience: the customers read
+    # (and matched to manual orders' customers) by ``load_order_system_audience``, where from
+    # (``audience_source``) and how old that data was (``audience_as_of``).
+    members = models.ManyToManyField(
+        "manual_orders.Customer", blank=True, related_name="+", verbose_name=_("customers read")
+    )
+    audience_source = models.CharField(
+        _("customers read from"), max_length=10, choices=AudienceSource.choices, blank=True
+    )
+    audience_as_of = models.DateTimeField(_("customer data as of"), null=True, blank=True)
+    audience_loaded_at = models.DateTimeField(_("customers read at"), null=True, blank=True)
+    audience_job = models.ForeignKey(
+        "core.JobRecord",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("job reading the customers"),
+    )
     subject_zh = models.CharField(_("subject (Chinese)"), max_length=200, blank=True)
     subject_en = models.CharField(_("subject (English)"), max_length=200, blank=True)
     body_zh = models.TextField(_("text (Chinese)"), blank=True)

@@ -15,6 +15,11 @@ urlpatterns = [
     path("notices/new/", views.NoticeCreateView.as_view(), name="notice-new"),
     path("notices/<int:pk>/", views.NoticeDetailView.as_view(), name="notice-detail"),
     path("notices/<int:pk>/send/", views.NoticeSendView.as_view(), name="notice-send"),
+    path(
+        "notices/<int:pk>/read-customers/",
+        views.NoticeReadCustomersView.as_view(),
+        name="notice-read-customers",
+    ),
     path("notices/<int:pk>/pause/", views.NoticePauseView.as_view(), name="notice-pause"),
     path("status-page/", views.StatusEditView.as_view(), name="status-edit"),
     path("follow-ups/", views.FollowUpListView.as_view(), name="follow-ups"),

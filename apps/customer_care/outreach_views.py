@@ -24,7 +24,7 @@ from apps.manual_orders.models import Customer
 
 from . import outreach_selectors as selectors
 from .models import Compensation, FollowUp, Notice, PlannedContact
-from .outreach_choices import DeliveryState, NoticeState
+from .outreach_choices import DeliveryState, NoticeAudience, NoticeState
 from .outreach_forms import (
     BulkGrantForm,
     CarePlanForm,
@@ -226,12 +226,16 @@ class NoticeDetailView(StaffPageMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         notice = get_object_or_404(
-            Notice.objects.select_related("job", "incident"), pk=kwargs["pk"]
+            Notice.objects.select_related("job", "incident", "audience_job"), pk=kwargs["pk"]
         )
-        if notice.job is not None:
-            from apps.core.jobs import refresh_job_state
+        from apps.core.jobs import refresh_job_state
 
-            refresh_job_state(notice.job)
+        for job in (notice.job, notice.audience_job):
+            if job is not None:
+                refresh_job_state(job)
+        ctx["reads_order_system"] = notice.audience == NoticeAudience.ORDER_SYSTEM_ORDERS
+        if ctx["reads_order_system"]:
+            ctx["members"] = notice.members.count()
         ctx["notice"] = notice
         counts = outreach.delivery_counts(notice)
         ctx["counts"] = [(DeliveryState(state).label, state, n) for state, n in counts.items()]
@@ -265,6 +269,20 @@ class NoticeSendView(StaffPageMixin, View):
         notice = get_object_or_404(Notice, pk=pk)
         try:
             outreach.send_notice(notice=notice, by=self.staff_user)
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        return redirect("customer_care:notice-detail", pk=pk)
+
+
+class NoticeReadCustomersView(StaffPageMixin, View):
+    """Read the customers of the incident window's orders (order system, else its backup)."""
+
+    permission_required = "customer_care.send_notice"
+
+    def post(self, request, pk):
+        notice = get_object_or_404(Notice, pk=pk)
+        try:
+            outreach.start_audience_read(notice=notice, by=self.staff_user)
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("customer_care:notice-detail", pk=pk)

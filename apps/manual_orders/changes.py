@@ -53,12 +53,20 @@ def normalise_phone(phone: str) -> str:
 
 @transaction.atomic
 def find_or_create_customer(
-    *, phone: str, name: str = "", email: str = "", language: str = "zh-hans", by: User
+    *,
+    phone: str,
+    name: str = "",
+    email: str = "",
+    language: str = "zh-hans",
+    external_id: int | None = None,
+    by: User,
 ) -> tuple[Customer, bool]:
     """The customer with this phone number (whatever name they give), else a new one.
 
     A second caller with the same phone under another name is the same customer: the name on
     file stays, nobody is duplicated. Concurrent calls are serialised on the phone number.
+    With ``external_id`` (the customer's id in the order system) that id is the key first: the
+    customer holding it is returned; else the one with this phone and no id yet takes it.
     """
     phone = normalise_phone(phone)
     if not phone:
@@ -67,12 +75,29 @@ def find_or_create_customer(
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            if external_id is not None:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(hashtext(%s))", [f"customer-ext:{external_id}"]
+                )
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"customer:{phone}"])
-    existing = Customer.objects.filter(phone=phone).order_by("pk").first()
+    existing = None
+    if external_id is not None:
+        existing = Customer.objects.filter(external_id=external_id).first()
+    if existing is None:
+        same_phone = Customer.objects.filter(phone=phone).order_by("pk")
+        if external_id is not None:
+            same_phone = same_phone.filter(external_id__isnull=True)
+        existing = same_phone.first()
     if existing is not None:
+        fields = []
         if email and not existing.email:
             existing.email = email.strip()
-            existing.save(update_fields=["email"])
+            fields.append("email")
+        if external_id is not None and existing.external_id is None:
+            existing.external_id = external_id
+            fields.append("external_id")
+        if fields:
+            existing.save(update_fields=fields)
         return existing, False
     customer = Customer(
         name=(name.strip() or phone)[:120],
@@ -80,6 +105,7 @@ def find_or_create_customer(
         email=email.strip(),
         language=language,
         notify_by=NotifyBy.BOTH,
+        external_id=external_id,
     )
     full_clean_or_refuse(customer)
     customer.save()

@@ -336,6 +336,7 @@ SAMPLE_KWARGS = {
     "customer_care:notice-detail": _notice,
     "customer_care:notice-send": _notice,
     "customer_care:notice-pause": _notice,
+    "customer_care:notice-read-customers": _notice,
     "customer_care:follow-up-close": _follow_up,
     "customer_care:contact-record": _planned_contact,
 }

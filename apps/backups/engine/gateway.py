@@ -52,6 +52,7 @@ __all__ = [
     "ping",
     "probe_reads",
     "read_only_queries",
+    "read_rows",
     "replication_slot_lag",
     "scratch_database",
 ]
@@ -230,6 +231,47 @@ def probe_reads(
     finally:
         lite.close()
     return rows
+
+
+def read_rows(
+    sql: str, params: Sequence[Any] = (), *, url: str | None = None, timeout_ms: int
+) -> tuple[list[str], list[tuple]]:
+    """One SELECT in a read-only session with connect and statement timeouts (as
+    ``probe_reads``): the column names and every row. For bounded reads of the order system or
+    a scratch copy of it; driver errors and SourceUnreachableError propagate."""
+    db = parse_url(url or order_system_url())
+    if db.engine == "postgresql":
+        connect_s = max(1, -(-int(timeout_ms) // 1000))
+        try:
+            conn = psycopg.connect(
+                _pg_url(db.url),
+                connect_timeout=connect_s,
+                options=(
+                    "-c default_transaction_read_only=on "
+                    f"-c statement_timeout={int(timeout_ms)} -c lock_timeout={int(timeout_ms)}"
+                ),
+                autocommit=True,
+            )
+        except psycopg.OperationalError as exc:
+            raise SourceUnreachableError(str(exc).strip().splitlines()[0][:300]) from exc
+        with conn:
+            cur = conn.execute(sql, tuple(params))
+            names = [c.name for c in cur.description or []]
+            return names, list(cur.fetchall())
+    import time
+
+    if not Path(db.path).exists():
+        raise SourceUnreachableError(f"no database file at {db.path}")
+    lite = sqlite3.connect(f"file:{db.path}?mode=ro", uri=True, timeout=timeout_ms / 1000)
+    deadline = time.monotonic() + timeout_ms / 1000
+    lite.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+    try:
+        values = tuple(_sqlite_value(p) for p in params)
+        cursor = lite.execute(sql.replace("%s", "?"), values)
+        names = [c[0] for c in cursor.description or []]
+        return names, list(cursor.fetchall())
+    finally:
+        lite.close()
 
 
 def replication_slot_lag(slot: str, *, url: str | None = None, timeout_ms: int) -> int | None:

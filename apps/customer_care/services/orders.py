@@ -162,20 +162,29 @@ def backup_age() -> datetime | None:
     return backup.created_at if backup else None
 
 
+def backup_slugs() -> list[str]:
+    """The backups an order-system read from backup opens: orders, and users when there is one
+    (without it, only the orders' own columns can be read)."""
+    from apps.backups.models import BackupScope
+    from apps.backups.services import propose_restore
+
+    slugs = ["orders"]
+    users = BackupScope.objects.filter(slug="users").first()
+    if users is not None and propose_restore(scope=users).backup is not None:
+        slugs.append("users")
+    return slugs
+
+
 def find_orders_in_backup(*, query: str, progress=None) -> LookupResult:
     """The order-system half of a look-up, from the latest orders (and customers) backups that
     the backups app restores into a throw-away database; says how old that data is."""
-    from apps.backups.models import BackupScope
-    from apps.backups.services import latest_backups_opened, propose_restore
+    from apps.backups.services import latest_backups_opened
 
     query = query.strip()
     if not query:
         raise refuse(CareError.LOOKUP_EMPTY, field="query")
     result = LookupResult(query=query, orders=_manual_hits(query), order_system="backup")
-    slugs = ["orders"]
-    users = BackupScope.objects.filter(slug="users").first()
-    if users is not None and propose_restore(scope=users).backup is not None:
-        slugs.append("users")
+    slugs = backup_slugs()
     result.as_of = backup_age()
     with latest_backups_opened(slugs=slugs, progress=progress) as url:
         result.orders += _order_system_hits(url, query)

@@ -1,5 +1,6 @@
 """Customer outreach's use cases: ``from apps.customer_care.services import outreach``."""
 
+from .audience import read_order_system_audience, read_window_customers, start_audience_read
 from .compensation import (
     Grant,
     current_policy,
@@ -68,12 +69,15 @@ __all__ = [
     "plan_vip_contacts",
     "preview_notice",
     "publish_update",
+    "read_order_system_audience",
+    "read_window_customers",
     "record_contact",
     "render_notice",
     "save_notice",
     "send_notice",
     "send_survey",
     "set_compensation_limit",
+    "start_audience_read",
     "start_bulk_grant",
     "status_snapshot",
     "survey_url",

@@ -89,7 +89,10 @@ def save_notice(
         notice = Notice(created_by=by)
     if not (by_sms or by_email):
         raise DomainError(OutreachError.NO_CHANNEL, field="by_sms")
-    if incident is None and audience == NoticeAudience.INCIDENT_ORDERS:
+    if incident is None and audience in (
+        NoticeAudience.INCIDENT_ORDERS,
+        NoticeAudience.ORDER_SYSTEM_ORDERS,
+    ):
         from apps.incidents.selectors import get_open_incident
 
         incident = get_open_incident()
@@ -118,6 +121,8 @@ def audience_customers(notice: Notice) -> QuerySet[Customer]:
         if end is not None:
             window &= Q(orders__received_at__lte=end)
         qs = qs.filter(window)
+    elif notice.audience == NoticeAudience.ORDER_SYSTEM_ORDERS:
+        qs = qs.filter(pk__in=notice.members.values("pk"))
     elif notice.audience == NoticeAudience.OPEN_CASES:
         qs = qs.filter(pk__in=Case.objects.filter(state__in=OPEN_STATES).values("customer_id"))
     elif notice.audience == NoticeAudience.VIP:
@@ -172,6 +177,8 @@ def preview_notice(*, notice: Notice, customer: Customer) -> list[dict[str, str]
 def check_sendable(notice: Notice) -> None:
     if not notice.channels:
         raise DomainError(OutreachError.NO_CHANNEL)
+    if notice.audience == NoticeAudience.ORDER_SYSTEM_ORDERS and notice.audience_loaded_at is None:
+        raise DomainError(OutreachError.AUDIENCE_NOT_READ)
     for language, body in (("中文", notice.body_zh), ("English", notice.body_en)):
         if not body.strip():
             raise DomainError(OutreachError.EMPTY_LANGUAGE, params={"language": language})
