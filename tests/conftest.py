@@ -350,10 +350,20 @@ _SEEDS = (
 )
 
 
+def _flushes(item) -> bool:
+    """Whether the test ran on a committed database (flushed after it): asked for by name, by
+    ``django_db(transaction=True)``, or through ``live_server`` (which pulls it in at run time)."""
+    names = set(getattr(item, "fixturenames", ()))
+    if names & {"transactional_db", "live_server", "rq_worker"}:
+        return True
+    marker = item.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
 @pytest.hookimpl(hookwrapper=True, trylast=True)
 def pytest_runtest_teardown(item, nextitem):
     yield
-    if "transactional_db" not in getattr(item, "fixturenames", ()):
+    if not _flushes(item):
         return
     if nextitem is None:  # the session's test database is already torn down: nothing to seed
         return

@@ -15,6 +15,7 @@ from apps.backups.models import BackupScope, FullBackup
 from apps.core.choices import JobState
 from apps.core.errors import DomainError
 from apps.incidents.services import start_readiness_check
+from tests.drills.factories import RestoreRehearsalFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +85,8 @@ def test_the_button_starts_it_and_the_readiness_check_links_to_the_run(client, m
     page = client.get(response.url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Complete" in page and page.count("intact") == BackupScope.objects.count()
 
+    # The backup item also asks for a passing restore rehearsal within its age (drills, #16).
+    RestoreRehearsalFactory(started_by=lead)
     check = start_readiness_check(title="Upgrade 3.2", by=lead)
     readiness = client.get(reverse("incidents:readiness-detail", args=[check.pk])).content.decode()
     assert reverse("backups:full-backup-detail", args=[full.pk]) in readiness

@@ -28,6 +28,8 @@ from apps.backups.engine import gateway
 from apps.backups.models import BackupScope, JournalSegment, JournalState
 from apps.core.events import message
 
+from .reasons import SLOT_AHEAD, stored
+
 logger = logging.getLogger(__name__)
 
 
@@ -100,7 +102,6 @@ class JournalProcess:
         elif not created and state.written_lsn < confirmed:
             # The slot is ahead of what we recorded: changes in between were consumed by
             # someone else and are lost to this journal. Say so; do not pretend continuity.
-            from .health import SLOT_AHEAD, stored
 
             reason = message(
                 SLOT_AHEAD,

@@ -15,54 +15,26 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from apps.backups import engine
 from apps.backups.choices import CopyState
 from apps.backups.models import JournalSegment, JournalState
-from apps.core.events import Message, event, json_safe, message, register_event_kind
+from apps.core.events import Message, event, message
 from apps.core.timeline import post_to_timeline
 
 from .capture import copy_segment_to_remote, journal_available
+from .reasons import (  # noqa: F401 - the kinds are imported from here too
+    JOURNAL_ALARM,
+    JOURNAL_RECOVERED,
+    JOURNAL_STALE,
+    SLOT_AHEAD,
+    SLOT_GONE,
+    WAL_RETAINED,
+    register_events,
+    stored,
+)
 
 logger = logging.getLogger(__name__)
-
-JOURNAL_ALARM = "backups.journal.alarm"
-JOURNAL_RECOVERED = "backups.journal.recovered"
-# Why the journal is in alarm (``JournalState.last_error_event``, the alarm's ``reason``).
-SLOT_GONE = "backups.journal.slot_gone"
-WAL_RETAINED = "backups.journal.wal_retained"
-JOURNAL_STALE = "backups.journal.stale"
-SLOT_AHEAD = "backups.journal.slot_ahead"
-
-
-def register_events() -> None:
-    register_event_kind(
-        JOURNAL_ALARM,
-        _("Backup"),
-        _("Change journal alarm: %(reason)s"),
-        icon="⚠",
-    )
-    register_event_kind(
-        JOURNAL_RECOVERED, _("Backup"), _("The change journal is healthy again."), icon="💾"
-    )
-    register_event_kind(SLOT_GONE, _("Backup"), _("the replication slot %(slot)s is gone"))
-    register_event_kind(
-        WAL_RETAINED,
-        _("Backup"),
-        _("the order system keeps %(mb)s MB of WAL for the journal (limit %(limit)s MB)"),
-    )
-    register_event_kind(
-        JOURNAL_STALE, _("Backup"), _("the journal process has not run since %(when)s")
-    )
-    register_event_kind(
-        SLOT_AHEAD,
-        _("Backup"),
-        _(
-            "the slot was confirmed past the journal (%(confirmed)s > %(written)s): "
-            "changes in between are missing from the journal"
-        ),
-    )
 
 
 def _alarm_reason(state: JournalState, info: dict[str, Any] | None) -> Message | None:
@@ -84,11 +56,6 @@ def _alarm_reason(state: JournalState, info: dict[str, Any] | None) -> Message |
         )
         return message(JOURNAL_STALE, when=when)
     return None
-
-
-def stored(reason: Message) -> dict[str, Any]:
-    """A reason as ``JournalState.last_error_event`` keeps it."""
-    return {"kind": reason.kind, "params": json_safe(reason.params)}
 
 
 def check_journal_health() -> int:
