@@ -336,7 +336,7 @@ MONITORING_LOG_ERROR_PATTERN = env.str(
     "MONITORING_LOG_ERROR_PATTERN", default=r"\b(?:ERROR|CRITICAL|FATAL)\b"
 )
 # The change journal's logical replication slot on the order system (its lag is a probe).
-MONITORING_JOURNAL_SLOT = env.str("MONITORING_JOURNAL_SLOT", default="recovery_journal")
+MONITORING_JOURNAL_SLOT = env.str("MONITORING_JOURNAL_SLOT", default=JOURNAL_SLOT_NAME)
 # An alarm that resolved less than this long ago and fires again is reopened, not a new alarm.
 MONITORING_FLAP_MINUTES = env.int("MONITORING_FLAP_MINUTES", default=10)
 # /metrics answers to `Authorization: Bearer <token>`; with no token, only to loopback clients.
