@@ -262,42 +262,33 @@ class NoticeDetailView(StaffPageMixin, TemplateView):
         )
 
 
-class NoticeSendView(StaffPageMixin, View):
+class _NoticeActionView(StaffPageMixin, View):
+    """A button on the notice page: one service call, a refusal shown as a message."""
+
     permission_required = "customer_care.send_notice"
+    action: str = ""
 
     def post(self, request, pk):
         notice = get_object_or_404(Notice, pk=pk)
         try:
-            outreach.send_notice(notice=notice, by=self.staff_user)
+            getattr(outreach, self.action)(notice=notice, by=self.staff_user)
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("customer_care:notice-detail", pk=pk)
 
 
-class NoticeReadCustomersView(StaffPageMixin, View):
+class NoticeSendView(_NoticeActionView):
+    action = "send_notice"
+
+
+class NoticeReadCustomersView(_NoticeActionView):
     """Read the customers of the incident window's orders (order system, else its backup)."""
 
-    permission_required = "customer_care.send_notice"
-
-    def post(self, request, pk):
-        notice = get_object_or_404(Notice, pk=pk)
-        try:
-            outreach.start_audience_read(notice=notice, by=self.staff_user)
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        return redirect("customer_care:notice-detail", pk=pk)
+    action = "start_audience_read"
 
 
-class NoticePauseView(StaffPageMixin, View):
-    permission_required = "customer_care.send_notice"
-
-    def post(self, request, pk):
-        notice = get_object_or_404(Notice, pk=pk)
-        try:
-            outreach.pause_notice(notice=notice, by=self.staff_user)
-        except DomainError as exc:
-            messages.error(request, str(exc))
-        return redirect("customer_care:notice-detail", pk=pk)
+class NoticePauseView(_NoticeActionView):
+    action = "pause_notice"
 
 
 # --- status page (staff side) ----------------------------------------------------------------
