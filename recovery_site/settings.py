@@ -157,7 +157,8 @@ AXES_RESET_ON_SUCCESS = True
 # --- i18n --------------------------------------------------------------------------------------
 LANGUAGE_CODE = env.str("DEFAULT_LANGUAGE", default="zh-hans")
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale_vendor: what third-party catalogues leave untranslated (makemessages writes only to locale/).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_vendor"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
