@@ -63,9 +63,6 @@ def test_a_count_sheet_over_the_row_limit_is_refused_while_streaming_with_flat_m
 # Known regression, not hidden: with the four apps added in the 2026-11-30 session the Django
 # process starts ~8 MiB larger (90 MiB), and this check now peaks at 256.7–257.0 MiB in some runs
 # (under in others). Until the check's own footprint is cut, it is expected to fail; see the note.
-@pytest.mark.xfail(
-    reason="peaks at ~256.7 MiB since the process baseline grew; to be cut", strict=False
-)
 @pytest.mark.usefixtures("transactional_db")
 def test_a_count_sheet_at_the_limits_is_checked_under_256_mib(counting_committed, settings):
     warehouse = counting_committed.warehouse

@@ -16,6 +16,7 @@ from apps.core.errors import DomainError
 from apps.core.events import message
 from apps.core.jobs import Progress, refresh_job_state, start_job
 from apps.core.models import JobRecord
+from apps.core.tabular import stored_upload
 
 from .. import events
 from ..choices import (
@@ -147,8 +148,7 @@ def recheck_count_sheet(*, sheet: CountSheetImport, by: User) -> CountSheetImpor
 
 def _sheet_content(sheet_id: int) -> bytes:
     """The file's bytes, held by no model instance: freed as soon as it has been read."""
-    content = CountSheetImport.objects.values_list("content", flat=True).get(pk=sheet_id)
-    return bytes(content)
+    return stored_upload(CountSheetImport.objects.filter(pk=sheet_id))
 
 
 def _run_sheet(

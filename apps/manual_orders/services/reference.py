@@ -49,14 +49,14 @@ def _check_reference(
     by: User | None = None,
     progress: Progress | None = None,
 ) -> tuple[Dataset, Any, list[dict[str, Any]]]:
-    from apps.core.tabular import read_dataset
+    from apps.core.tabular import read_dataset, stored_upload
 
     from ..resources import REFERENCE_RESOURCES
 
     # Bounded while it streams; any reason it cannot be read is a DomainError naming it.
     # The bytes are held by no model instance, so they are freed once the file has been read.
-    content = ReferenceImport.objects.values_list("content", flat=True).get(pk=imp.pk)
-    dataset = read_dataset(bytes(content), imp.input_format, progress=progress)
+    content = stored_upload(ReferenceImport.objects.filter(pk=imp.pk))
+    dataset = read_dataset(content, imp.input_format, progress=progress)
     del content
     if progress:
         progress(10, _("Checking %(n)s rows") % {"n": len(dataset)})
