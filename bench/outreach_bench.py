@@ -226,14 +226,19 @@ def _wrk(port: int, seconds: float, connections: int) -> dict:
 
 
 def bench_status(
-    seconds: float, workers: int, clients: int, client: str = "python", busy_n: int = 2
+    seconds: float,
+    workers: int,
+    clients: int,
+    client: str = "python",
+    busy_n: int = 2,
+    target: str = "recovery_site.wsgi:application",
 ) -> dict:
     port = _free_port()
     env = dict(os.environ, ALLOWED_HOSTS="127.0.0.1", JOB_RUNNER="sync")
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
-            "recovery_site.wsgi",
+            target,
             "-w",
             str(workers),
             "-b",
@@ -269,7 +274,11 @@ def bench_status(
             for p in busy:
                 p.start()
             try:
-                return _wrk(port, seconds, clients) | {"gunicorn_workers": workers}
+                return _wrk(port, seconds, clients) | {
+                    "gunicorn_workers": workers,
+                    "busy_processes": busy_n,
+                    "app": target,
+                }
             finally:
                 for p in busy:
                     p.join(timeout=60)
@@ -344,6 +353,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--only", choices=["notice", "status"], default=None)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--busy", type=int, default=2, help="processes keeping the database busy meanwhile"
     )
@@ -372,10 +382,28 @@ def main() -> None:
         settings.ALLOWED_HOSTS = ["testserver", "127.0.0.1"]
         results["status_in_process"] = status_in_process()
         print(json.dumps(results["status_in_process"]), flush=True)
-        results["status"] = bench_status(
-            args.seconds, args.workers, args.clients, args.client, args.busy
-        )
-        print(json.dumps(results["status"]), flush=True)
+        # Side by side: Django's whole request cycle (its cache middleware answering) and the
+        # WSGI fast path in front of it (what production serves), alternating.
+        for run in range(args.runs):
+            for target in (
+                "recovery_site.wsgi:django_application",
+                "recovery_site.wsgi:application",
+            ):
+                got = bench_status(
+                    args.seconds, args.workers, args.clients, args.client, args.busy, target
+                )
+                results.setdefault(target, []).append(got)
+                print(json.dumps(got | {"run": run + 1}), flush=True)
+        for target in ("recovery_site.wsgi:django_application", "recovery_site.wsgi:application"):
+            runs = results[target]
+            print(
+                f"{target}: median of {len(runs)} runs: "
+                f"{statistics.median(r['requests_per_second'] for r in runs):.0f} req/s, "
+                f"median latency {statistics.median(r['median_ms'] for r in runs):.1f} ms "
+                f"({args.busy} processes keeping the database busy; load average "
+                f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ process) until a lead changes it: a traffic spike costs no database query per vi
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -36,9 +37,25 @@ def cache_key(what: str, language: str) -> str:
     return f"status:{what}:{language}"
 
 
+GENERATION_KEY = "generation"
+
+
 def clear_status_cache() -> None:
+    """Drop the built pages, then move the generation on: web processes that keep a copy of
+    the whole answer (``StatusPageFastPath``) see the new generation and ask Django again."""
     keys = [cache_key(what, lang) for what in CACHE_KEYS for lang, _name in settings.LANGUAGES]
-    status_cache().delete_many(keys)
+    cache = status_cache()
+    cache.delete_many(keys)
+    try:
+        cache.incr(GENERATION_KEY)
+    except ValueError:  # no generation yet (a new or restarted Redis): start one
+        new_generation()
+
+
+def new_generation() -> None:
+    """A random start (an int, stored by Redis as a plain number that ``incr`` can move on), so a
+    Redis that lost its keys never hands out a generation some process already holds a page for."""
+    status_cache().add(GENERATION_KEY, secrets.randbits(62), timeout=None)
 
 
 def current_status_page() -> StatusPage:
