@@ -25,6 +25,11 @@ class LogoutView(auth_views.LogoutView):
     pass
 
 
+def reset_minutes() -> int:
+    """How long a reset link works (``PASSWORD_RESET_TIMEOUT``), in whole minutes."""
+    return max(1, settings.PASSWORD_RESET_TIMEOUT // 60)
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Public: the same answer whether or not the address belongs to a user; rate-limited."""
 
@@ -33,7 +38,10 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password-reset-done")
-    extra_email_context = {"site_name": settings.APP_NAME}
+    @property
+    def extra_email_context(self):
+        # The link's lifetime as the settings give it (the mail is in the user's language).
+        return {"site_name": settings.APP_NAME, "reset_minutes": reset_minutes()}
 
     def form_valid(self, form):
         from axes.helpers import get_client_ip_address
@@ -52,6 +60,9 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(reset_minutes=reset_minutes(), **kwargs)
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

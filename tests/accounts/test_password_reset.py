@@ -101,6 +101,21 @@ def test_the_reset_mail_is_written_in_the_users_language(client, make_user, smtp
 
 
 @pytest.mark.django_db
+def test_the_mail_and_the_page_give_the_links_lifetime_from_the_settings(
+    client, make_user, smtp_server, settings
+):
+    settings.PASSWORD_RESET_TIMEOUT = 30 * 60
+    make_user(Role.MANAGER, email="anna@example.com", language="en")
+    make_user(Role.MANAGER, email="li@example.com", language="zh-hans")
+    done = _request_reset(client, "anna@example.com", follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "expires after 30 minutes" in done.content.decode()
+    _request_reset(client, "li@example.com")
+    english, chinese = sorted(_mails(smtp_server), key=lambda m: m["to"])
+    assert "expires after 30 minutes" in english["body"]
+    assert "30 分钟后失效" in chinese["body"]
+
+
+@pytest.mark.django_db
 def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, make_user, smtp_server):
     make_user(Role.MANAGER, email="known@example.com")
     known = _request_reset(client, "known@example.com")
