@@ -38,6 +38,7 @@ class PasswordResetView(auth_views.PasswordResetView):
     email_template_name = "accounts/password_reset_email.txt"
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password-reset-done")
+
     @property
     def extra_email_context(self):
         # The link's lifetime as the settings give it (the mail is in the user's language).
