@@ -17,7 +17,7 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 from apps.core.errors import DomainError, add_domain_error
 from apps.core.mixins import StaffPageMixin
 
-from . import charts, selectors, services
+from . import presentation, selectors, services
 from .forms import (
     DeclareFromAlarmForm,
     HttpProbeForm,
@@ -189,7 +189,7 @@ class FiguresView(StaffPageMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         figures = selectors.business_figures()
         ctx["figures"] = figures
-        ctx["charts"] = charts.all_charts(figures)
+        ctx["charts"] = presentation.figure_charts(figures)
         return ctx
 
 
