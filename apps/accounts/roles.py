@@ -116,10 +116,12 @@ _REHEARSALS_RUN = _REHEARSALS_READ | {"drills.add_restorerehearsal"}
 _TRAINING_READ = {"drills.view_course"}
 _TRAINING_MANAGE = _TRAINING_READ | {"drills.manage_training", "drills.view_readiness_matrix"}
 # Monitoring: everyone reports problems; tech support and the lead watch and act on alarms;
-# administrators edit rules and HTTP probes.
+# administrators edit rules and HTTP probes. Whoever sees alarms sees the duty roster; the
+# emergency lead (who leads tech support in an incident) and administrators keep it.
 _REPORT_PROBLEMS = {"monitoring.add_problemreport"}
 _FIGURES = {"monitoring.view_figures"}
-_ALARMS_READ = {"monitoring.view_alarm"} | _FIGURES
+_ALARMS_READ = {"monitoring.view_alarm", "monitoring.view_dutyshift"} | _FIGURES
+_ROSTER_KEEP = {"monitoring.add_dutyshift", "monitoring.delete_dutyshift"}
 _ALARMS_ACT = _ALARMS_READ | {
     "monitoring.acknowledge_alarm",
     "monitoring.view_problemreport",
@@ -128,6 +130,7 @@ _ALARMS_ACT = _ALARMS_READ | {
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.EMERGENCY_LEAD: _ALARMS_ACT
+    | _ROSTER_KEEP
     | _REPORT_PROBLEMS
     | _SEE_JOBS
     | _BACKUPS_RUN
@@ -206,6 +209,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     | _CARE_MANAGE
     | _OUTREACH_MANAGE,
     Role.ADMIN: _ALARMS_READ
+    | _ROSTER_KEEP
     | _REPORT_PROBLEMS
     | {
         "monitoring.view_alarmrule",

@@ -13,6 +13,11 @@ family that renders Chinese (Noto CJK on the server, the browser's CJK fonts els
     )
 
 Mark the result safe in a template (``{{ chart|safe }}``): every text in it is escaped here.
+``options`` passes other pygal settings (a smaller ``width``/``height``, ``show_legend``,
+``print_values``, ``range``...); nothing in them can bring a script back.
+
+Users: evaluations' report pages and PDFs, drills' readiness, monitoring's business figures
+(the page and the dashboard card).
 """
 
 from __future__ import annotations
@@ -53,11 +58,9 @@ _TOOLTIP_DESC = re.compile(r'<desc class="[^"]*">.*?</desc>', re.DOTALL)
 Series = Mapping[Any, Sequence[float | int | None]]
 
 
-def _config(**extra: Any) -> dict[str, Any]:
+def _config(options: Mapping[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     return {
         "style": STYLE,
-        "js": [],  # no script: the charts are static pictures, also in the PDF
-        "disable_xml_declaration": True,
         "width": 720,
         "height": 320,
         "explicit_size": False,
@@ -67,6 +70,9 @@ def _config(**extra: Any) -> dict[str, Any]:
         "truncate_label": -1,
         "no_data_text": "",
         **extra,
+        **(options or {}),
+        "js": [],  # no script: the charts are static pictures, also in the PDF
+        "disable_xml_declaration": True,
     }
 
 
@@ -100,10 +106,12 @@ def line_chart(
     series: Series,
     description: Any = "",
     y_title: Any = "",
+    options: Mapping[str, Any] | None = None,
 ) -> SafeString:
     """A line per series over ``x_labels``; ``None`` leaves a gap (not measured), never a zero."""
     chart = pygal.Line(
         **_config(
+            options,
             title=str(title),
             x_labels=[str(x) for x in x_labels],
             y_title=str(y_title) if y_title else None,
@@ -122,11 +130,13 @@ def bar_chart(
     description: Any = "",
     y_title: Any = "",
     horizontal: bool = False,
+    options: Mapping[str, Any] | None = None,
 ) -> SafeString:
     """Grouped bars, one group per x label; ``None`` draws no bar (not measured)."""
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
     chart = kind(
         **_config(
+            options,
             title=str(title),
             x_labels=[str(x) for x in x_labels],
             y_title=str(y_title) if y_title else None,

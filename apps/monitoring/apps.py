@@ -32,10 +32,10 @@ class MonitoringConfig(AppConfig):
             return {"alarms": active_alarms()}
 
         def figures_context(user):
-            from .charts import all_charts
+            from .presentation import figure_charts
             from .selectors import business_figures
 
-            return {"charts": all_charts(business_figures())}
+            return {"charts": figure_charts(business_figures())}
 
         register_widget(
             Widget("monitoring/_alarms_card.html", "monitoring.view_alarm", alarms_context, order=5)

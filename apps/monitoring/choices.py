@@ -35,6 +35,16 @@ class AlarmState(models.TextChoices):
     RESOLVED = "resolved", _("Resolved")
 
 
+class AlarmAudience(models.TextChoices):
+    """Who an alarm was announced to when it fired (blank: not announced, e.g. before the roster)."""
+
+    ON_DUTY = "on_duty", _("The tech-support staff on duty")
+    ALL_TECH_SUPPORT = (
+        "all_tech_support",
+        _("Every tech-support account: nobody was on duty on the roster"),
+    )
+
+
 ACTIVE_ALARM_STATES = (AlarmState.FIRING, AlarmState.ACKNOWLEDGED)
 
 

@@ -40,3 +40,11 @@ class MonitoringError(ErrorCode):
         _("The screenshot could not be read as an image."),
     )
     RESOLUTION_NEEDED = "resolution_needed", _("Say how the problem was solved.")
+    SHIFT_ENDS_BEFORE_START = (
+        "shift_ends_before_start",
+        _("A duty shift must end after it starts."),
+    )
+    NOT_TECH_SUPPORT = (
+        "not_tech_support",
+        _("%(person)s is not an active tech-support account: only tech support can be on duty."),
+    )

@@ -3,9 +3,12 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.roles import Role
+from apps.core.forms import MinuteField
 from apps.core.tabular import refuse_oversized_upload
 from apps.incidents.choices import Severity
 from apps.incidents.models import Incident
@@ -102,3 +105,22 @@ class SolveForm(forms.Form):
     resolution = forms.CharField(
         label=_("How it was solved"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000
     )
+
+
+class DutyShiftForm(forms.Form):
+    """A shift on the duty roster; only active tech-support accounts are offered."""
+
+    person: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Person on duty"), queryset=get_user_model().objects.none()
+    )
+    starts_at = MinuteField(label=_("Starts at"))
+    ends_at = MinuteField(label=_("Ends at"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["person"]).queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, groups__name=Role.TECH_SUPPORT.value)
+            .distinct()
+            .order_by("username")
+        )

@@ -8,13 +8,14 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .choices import (
     ACTIVE_ALARM_STATES,
+    AlarmAudience,
     AlarmSeverity,
     AlarmState,
     Condition,
@@ -158,6 +159,10 @@ class Alarm(models.Model):
     )
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    # Who was told when it fired: the staff on duty, or every tech-support account (no one was).
+    notified = models.CharField(
+        _("notified"), max_length=20, choices=AlarmAudience.choices, blank=True, default=""
+    )
     # Flap damping: a refire within the window reopens this alarm instead of making a new one.
     refired = models.PositiveIntegerField(_("times refired"), default=0)
     evidence = models.JSONField(_("evidence"), default=dict, blank=True, encoder=DjangoJSONEncoder)
@@ -191,6 +196,36 @@ class Alarm(models.Model):
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_ALARM_STATES
+
+
+class DutyShift(models.Model):
+    """A tech-support person on duty from ``starts_at`` until ``ends_at`` (that instant excluded):
+    alarms fired meanwhile go to them. Shifts may overlap (two people on duty at once)."""
+
+    person = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("person on duty")
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    created_by = models.ForeignKey(
+        USER, on_delete=models.PROTECT, related_name="+", verbose_name=_("entered by")
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("duty shift")
+        verbose_name_plural = _("duty shifts")
+        ordering = ["starts_at", "pk"]
+        indexes = [models.Index(fields=["ends_at", "starts_at"], name="mon_shift_ends_starts")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="mon_shift_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M}"
 
 
 class ProblemReport(models.Model):

@@ -22,7 +22,7 @@ from django.db.models.functions import TruncDate, TruncHour
 from django.utils import timezone
 
 from .choices import ACTIVE_ALARM_STATES, ProblemState
-from .models import Alarm, AlarmRule, Probe, ProblemReport, Sample
+from .models import Alarm, AlarmRule, DutyShift, Probe, ProblemReport, Sample
 
 
 def list_alarms(*, active_only: bool = False) -> QuerySet[Alarm]:
@@ -52,6 +52,30 @@ def list_rules() -> QuerySet[AlarmRule]:
 def list_problems(*, open_only: bool = False) -> QuerySet[ProblemReport]:
     qs = ProblemReport.objects.select_related("reporter", "incident").defer("screenshot")
     return qs.exclude(state=ProblemState.SOLVED) if open_only else qs
+
+
+def on_duty(*, at: datetime) -> list[Any]:
+    """The active tech-support accounts whose shift covers ``at`` (start included, end not)."""
+    from apps.accounts.models import User
+    from apps.accounts.roles import Role
+
+    shifts = DutyShift.objects.filter(starts_at__lte=at, ends_at__gt=at)
+    return list(
+        User.objects.filter(
+            is_active=True,
+            groups__name=Role.TECH_SUPPORT.value,
+            pk__in=shifts.values("person_id"),
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+def list_shifts(*, now: datetime, past_days: int = 7) -> QuerySet[DutyShift]:
+    """Shifts still running or to come, and those that ended in the last ``past_days``."""
+    return DutyShift.objects.filter(ends_at__gt=now - timedelta(days=past_days)).select_related(
+        "person", "created_by"
+    )
 
 
 # --- business figures ------------------------------------------------------------------------------

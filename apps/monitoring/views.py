@@ -17,9 +17,10 @@ from django.views.generic import DetailView, FormView, ListView, TemplateView
 from apps.core.errors import DomainError, add_domain_error
 from apps.core.mixins import StaffPageMixin
 
-from . import charts, selectors, services
+from . import presentation, selectors, services
 from .forms import (
     DeclareFromAlarmForm,
+    DutyShiftForm,
     HttpProbeForm,
     ProblemReportForm,
     RuleForm,
@@ -27,7 +28,7 @@ from .forms import (
     TriageForm,
 )
 from .health import health_report, metrics_text
-from .models import Alarm, AlarmRule, Probe, ProblemReport
+from .models import Alarm, AlarmRule, DutyShift, Probe, ProblemReport
 
 
 class OverviewView(StaffPageMixin, TemplateView):
@@ -181,6 +182,44 @@ class HttpProbeEditView(HttpProbeView):
         return super().dispatch(request, *args, **kwargs)
 
 
+class RosterView(StaffPageMixin, TemplateView):
+    permission_required = "monitoring.view_dutyshift"
+    template_name = "monitoring/roster.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        now = timezone.now()
+        ctx["now"] = now
+        ctx["on_duty"] = selectors.on_duty(at=now)
+        ctx["shifts"] = selectors.list_shifts(now=now)
+        return ctx
+
+
+class AddDutyShiftView(StaffPageMixin, FormView):
+    permission_required = "monitoring.add_dutyshift"
+    template_name = "monitoring/shift_form.html"
+    form_class = DutyShiftForm
+
+    def form_valid(self, form):
+        try:
+            services.add_duty_shift(by=self.staff_user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Duty shift added to the roster."))
+        return redirect("monitoring:roster")
+
+
+class RemoveDutyShiftView(StaffPageMixin, View):
+    permission_required = "monitoring.delete_dutyshift"
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        shift = get_object_or_404(DutyShift, pk=pk)
+        services.remove_duty_shift(shift=shift, by=self.staff_user)
+        messages.success(request, _("Duty shift removed from the roster."))
+        return redirect("monitoring:roster")
+
+
 class FiguresView(StaffPageMixin, TemplateView):
     permission_required = "monitoring.view_figures"
     template_name = "monitoring/figures.html"
@@ -189,7 +228,7 @@ class FiguresView(StaffPageMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         figures = selectors.business_figures()
         ctx["figures"] = figures
-        ctx["charts"] = charts.all_charts(figures)
+        ctx["charts"] = presentation.figure_charts(figures)
         return ctx
 
 

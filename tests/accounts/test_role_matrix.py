@@ -196,6 +196,12 @@ def _http_probe(user):
     return {"pk": HttpProbeFactory().pk}
 
 
+def _duty_shift(user):
+    from tests.monitoring.factories import DutyShiftFactory
+
+    return {"pk": DutyShiftFactory().pk}
+
+
 def _problem(user):
     from apps.monitoring import services
     from tests.monitoring.images import png_bytes
@@ -328,6 +334,7 @@ SAMPLE_KWARGS = {
     "monitoring:alarm-declare": _alarm,
     "monitoring:rule-edit": _rule,
     "monitoring:probe-edit": _http_probe,
+    "monitoring:shift-remove": _duty_shift,
     "monitoring:problem-detail": _problem,
     "monitoring:problem-screenshot": _problem,
     "monitoring:problem-triage": _problem,

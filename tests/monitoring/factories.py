@@ -1,11 +1,12 @@
 import uuid
+from datetime import timedelta
 
 import factory
 from django.utils import timezone
 
 from apps.manual_orders.models import ManualOrder
 from apps.monitoring.choices import AlarmSeverity, Condition, ProbeKind
-from apps.monitoring.models import AlarmRule, Probe
+from apps.monitoring.models import AlarmRule, DutyShift, Probe
 from tests.factories import UserFactory
 from tests.manual_orders.factories import CustomerFactory
 
@@ -41,4 +42,16 @@ class ManualOrderFactory(factory.django.DjangoModelFactory):
     channel = "phone"
     received_at = factory.LazyFunction(timezone.now)
     delivery_address = "人民路 1 号"
+    created_by = factory.SubFactory(UserFactory)
+
+
+class DutyShiftFactory(factory.django.DjangoModelFactory):
+    """A shift row as stored (the service checks the person's role; this factory does not)."""
+
+    class Meta:
+        model = DutyShift
+
+    person = factory.SubFactory(UserFactory)
+    starts_at = factory.LazyFunction(timezone.now)
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=8))
     created_by = factory.SubFactory(UserFactory)

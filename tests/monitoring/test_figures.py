@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from apps.accounts.roles import Role
 from apps.inventory_counts.models import CountLine, CountSession
 from apps.manual_orders.models import OrderEvent
-from apps.monitoring import charts, selectors
+from apps.monitoring import presentation, selectors
 from tests.inventory_counts.factories import LocationFactory, ProductFactory
 
 from .factories import ManualOrderFactory
@@ -102,7 +102,7 @@ def test_charts_are_svg_with_the_figures_and_no_script():
     ManualOrderFactory(state="allocated")
     figures = selectors.business_figures()
     with translation.override("zh-hans"):
-        rendered = charts.all_charts(figures)
+        rendered = presentation.figure_charts(figures)
     for name in ("orders_per_hour", "backlog", "entry_to_dispatch", "count_progress", "care"):
         svg = str(rendered[name])
         assert svg.startswith("<svg") and "<script" not in svg, name

@@ -20,11 +20,14 @@ from .probes import (
     save_http_probe,
 )
 from .problems import check_screenshot, report_problem, solve_problem, triage_problem
+from .roster import add_duty_shift, check_duty_shift, remove_duty_shift
 
 __all__ = [
     "Measurement",
     "acknowledge_alarm",
+    "add_duty_shift",
     "breaches",
+    "check_duty_shift",
     "check_screenshot",
     "declare_incident_from_alarm",
     "ensure_builtin_probes",
@@ -34,6 +37,7 @@ __all__ = [
     "incident_description",
     "journal_slot_lag",
     "measure_all",
+    "remove_duty_shift",
     "report_problem",
     "run_probes",
     "run_probes_task",

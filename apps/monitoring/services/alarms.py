@@ -18,7 +18,7 @@ from apps.core.errors import DomainError
 from apps.core.notifications import send_notification
 
 from .. import events
-from ..choices import ACTIVE_ALARM_STATES, AlarmSeverity, AlarmState, Condition
+from ..choices import ACTIVE_ALARM_STATES, AlarmAudience, AlarmSeverity, AlarmState, Condition
 from ..errors import MonitoringError
 from ..models import Alarm, AlarmRule, Sample
 
@@ -104,7 +104,7 @@ def evaluate_alarms(*, now: datetime | None = None) -> Evaluation:
             if resolved is not None:
                 result.resolved.append(resolved)
     if result.fired:
-        _notify_fired(result.fired)
+        _notify_fired(result.fired, at=now)
     for alarm in result.fired:
         if alarm.rule.auto_declare and alarm.severity == AlarmSeverity.CRITICAL:
             _declare_automatically(alarm)
@@ -213,8 +213,20 @@ def _send_grouped(recipients: list[User], alarms: list[Alarm], *, escalation: bo
     return sent
 
 
-def _notify_fired(alarms: list[Alarm]) -> int:
-    return _send_grouped(_staff_with_role(Role.TECH_SUPPORT), alarms, escalation=False)
+def _notify_fired(alarms: list[Alarm], *, at: datetime) -> int:
+    """Announce newly fired alarms to the tech-support staff on duty at ``at`` (the moment they
+    fired); with nobody on duty, to every active tech-support account, and the alarm says so."""
+    from ..selectors import on_duty
+
+    recipients = on_duty(at=at)
+    audience = AlarmAudience.ON_DUTY
+    if not recipients:
+        recipients, audience = _staff_with_role(Role.TECH_SUPPORT), AlarmAudience.ALL_TECH_SUPPORT
+    for alarm in alarms:
+        alarm.notified = audience
+        alarm._change_reason = "notified"  # type: ignore[attr-defined]
+        alarm.save(update_fields=["notified"])
+    return _send_grouped(recipients, alarms, escalation=False)
 
 
 def escalate_alarms(*, now: datetime | None = None) -> list[Alarm]:
