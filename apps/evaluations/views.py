@@ -32,7 +32,7 @@ from .forms import (
     TargetForm,
 )
 from .models import EvaluationReport, ImprovementAction, PlanChange, PlanVersion
-from .presentation import dimension_views, show
+from .presentation import dimension_views, review_table_rows, show
 
 VIEW = "evaluations.view_evaluationreport"
 
@@ -202,6 +202,7 @@ class ReviewView(StaffPageMixin, TemplateView):
             for r in review.comparison
         ]
         if not review.is_empty:
+            context["review_rows"] = review_table_rows(review.rows)
             context["charts"] = [
                 line_chart(
                     title=_("Time to acknowledge (minutes)"),
