@@ -5,11 +5,11 @@
 
 Creates (and migrates) a scratch database next to DATABASE_URL's (``bench_evaluations``) and
 generates, in one quarter, N incidents each with 4 team members, 20 tasks, 30 timeline entries,
-2 meetings (4 attendees, 2 decisions), 3 resources; plus 4 manual orders and one restore per
-incident. Measures the review page (test Client, ``DEBUG=0``) and its query count, the review
-selector alone, and one report's PDF (WeasyPrint, charts included).
-Customer-care cases are not generated: that app (#14) is not merged yet, so the review's CSAT
-figures read "not measured" (its source costs one query per trend bucket once it exists).
+2 meetings (4 attendees, 2 decisions), 3 resources; plus 4 manual orders, one restore and 6
+customer-care cases (4 resolved, each with an answered survey) per incident. Measures the review
+page (test Client, ``DEBUG=0``) and its query count, the review selector alone, and one report's
+PDF (WeasyPrint, charts included). ``--write-readme`` replaces the section between the
+``evaluations`` markers of ``bench/README.md`` with the figures of the run.
 """
 
 from __future__ import annotations
@@ -205,6 +205,98 @@ def generate(n: int, start: datetime) -> None:
         )
 
 
+def generate_cases(start: datetime) -> None:
+    """6 cases per bench incident, opened in its window: 1 complaint, 4 resolved with a survey."""
+    from apps.customer_care.models import Case, Survey
+    from apps.incidents.models import Incident
+    from apps.manual_orders.models import Customer
+
+    if Case.objects.filter(subject__startswith="bench ").exists():
+        return
+    print("generating customer-care cases…", flush=True)
+    customer = Customer.objects.get(name="Bench customer")
+    cases = []
+    for detected in Incident.objects.filter(title__startswith="bench ").values_list(
+        "detected_at", flat=True
+    ):
+        for k in range(6):
+            opened = detected + timedelta(minutes=30 + 10 * k)
+            cases.append(
+                Case(
+                    customer=customer,
+                    channel="phone",
+                    case_type="complaint" if k == 0 else "order_query",
+                    subject=f"bench {k}",
+                    state="resolved" if k < 4 else "open",
+                    created_at=opened,
+                    first_response_due=opened + timedelta(hours=1),
+                    resolution_due=opened + timedelta(hours=24),
+                    due_at=opened + timedelta(hours=1),
+                    first_responded_at=opened + timedelta(minutes=5 + k),
+                    resolved_at=opened + timedelta(minutes=90 + 10 * k) if k < 4 else None,
+                )
+            )
+    cases = Case.objects.bulk_create(cases, batch_size=2000)
+    Survey.objects.bulk_create(
+        [
+            Survey(
+                case=case,
+                nonce=uuid.uuid4().hex,
+                sent_at=case.resolved_at,
+                score=1 + n % 5,
+                answered_at=case.resolved_at + timedelta(minutes=30),
+            )
+            for n, case in enumerate(cases)
+            if case.resolved_at is not None
+        ],
+        batch_size=2000,
+    )
+
+
+def write_readme(lines: list[str], cells: dict[str, str]) -> None:
+    readme = ROOT / "bench" / "README.md"
+    text = readme.read_text()
+    start, end = "<!-- evaluations:start -->", "<!-- evaluations:end -->"
+    table = "\n".join(
+        [
+            "| measure | target | result (wall) | CPU time of the process |",
+            "|---|---|---|---|",
+            f"| quarterly review page, {cells['n']} incidents (test Client, 3 trend charts, "
+            f"{cells['rows']} rows) | < 500 ms | **{cells['page']}** | {cells['page_cpu']} |",
+            f"| … number of queries | bounded | **{cells['queries']}** ({cells['sql']} of SQL), "
+            "the same for 5 or 50 incidents (`tests/evaluations/test_views.py`) | — |",
+            f"| `periodic_review()` selector alone | — | {cells['selector']} | "
+            f"{cells['selector_cpu']} |",
+            f"| one report's PDF (WeasyPrint, SVG charts, Noto Sans CJK) | < 3 s | "
+            f"**{cells['pdf']}** | {cells['pdf_cpu']} |",
+            f"| … the first PDF in a process (loads pango and the fonts) | — | "
+            f"{cells['first_pdf']} | — |",
+        ]
+    )
+    section = (
+        f"{start}\n## Evaluation reports (`bench/evaluations_bench.py`)\n\n"
+        "`.venv/bin/python scripts/testservers.py run -- .venv/bin/python "
+        "bench/evaluations_bench.py --write-readme`\n"
+        f"(a private PostgreSQL started by `testservers.py`, {os.cpu_count()} CPUs shared with "
+        f"other engineers' runs, Python {sys.version.split()[0]}, `DEBUG=0`; the script creates and "
+        f"migrates `bench_evaluations` and generates, in Q3 2026, **{cells['n']} incidents** each "
+        "with 4 team members, 20 tasks, 30 timeline entries, 2 meetings (4 attendees, 2 "
+        "decisions), 3 resources, 4 manual orders, 1 restore run and 6 customer-care cases "
+        "(4 resolved, each with an answered survey)). "
+        f"**Load average during the run: {cells['load']}.**\n\n"
+        + table
+        + "\n\n```\n"
+        + "\n".join(lines)
+        + "\n```\n"
+        + end
+    )
+    if start in text:
+        text = text.split(start)[0] + section + text.split(end, 1)[1]
+    else:
+        text = text.rstrip() + "\n\n" + section + "\n"
+    readme.write_text(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--incidents", type=int, default=500)
@@ -237,8 +329,10 @@ def main() -> None:
     manager.groups.set([Group.objects.get(name="manager")])
     start, end = quarter_range(2026, 3)
     generate(args.incidents, start + timedelta(days=1))
+    generate_cases(start)
     n = Incident.objects.filter(declared_at__gte=start, declared_at__lt=end).count()
 
+    load_before = os.getloadavg()[0]
     selector_ms, _ = median_ms(lambda: periodic_review(start, end), args.runs)
     selector_cpu = median_cpu_ms(lambda: periodic_review(start, end), args.runs)
     client = Client()
@@ -262,6 +356,7 @@ def main() -> None:
         pdf_cpu = median_cpu_ms(lambda: report_pdf(report), 3)
 
     sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
+    loads = [load_before, os.getloadavg()[0]]
     load = os.getloadavg()[0]
     lines = [
         f"load average during the run: {load:.1f} on {os.cpu_count()} CPUs",
@@ -275,6 +370,25 @@ def main() -> None:
         f" {pdf_cpu:.0f} ms CPU; first in the process {first_pdf:.0f} ms",
     ]
     print("\n".join(lines))
+    if args.write_readme:
+        write_readme(
+            lines,
+            {
+                "n": f"{n:,}",
+                "rows": f"{rows:,}",
+                "page": f"{page_ms:.0f} ms (median of {args.runs})",
+                "page_cpu": f"{page_cpu:.0f} ms",
+                "queries": str(len(queries)),
+                "sql": f"{sql_ms:.0f} ms",
+                "selector": f"{selector_ms:.0f} ms",
+                "selector_cpu": f"{selector_cpu:.0f} ms",
+                "pdf": f"{pdf_ms:.0f} ms (median of 3)",
+                "pdf_cpu": f"{pdf_cpu:.0f} ms",
+                "first_pdf": f"{first_pdf:.0f} ms",
+                "load": f"{min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} CPUs "
+                "(1-minute average at the start and the end)",
+            },
+        )
 
 
 if __name__ == "__main__":

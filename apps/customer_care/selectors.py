@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .choices import OPEN_STATES, CaseState
-from .models import Case, CaseEvent, CaseMessage, ResponseTarget, Team
+from .choices import OPEN_STATES, CaseState, CaseType
+from .models import Case, CaseEvent, CaseMessage, Compensation, ResponseTarget, Survey, Team
 
 if TYPE_CHECKING:
     from apps.accounts.models import User
@@ -250,3 +266,72 @@ def response_targets() -> QuerySet[ResponseTarget]:
 
 def teams() -> QuerySet[Team]:
     return Team.objects.select_related("lead").prefetch_related("members")
+
+
+# --- read by the evaluations (customer satisfaction, 10.1.5) -----------------------------------
+
+
+@dataclass(frozen=True)
+class CaseTimes:
+    """One case's clock and what was granted on it."""
+
+    opened_at: datetime
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    is_complaint: bool
+    compensation: Decimal  # the summed cost of the compensation granted on the case (0: none)
+
+
+def cases_opened_between(start: datetime, end: datetime) -> list[CaseTimes]:
+    """Cases opened in [start, end), each with the cost of its compensation, in one query."""
+    cost = (
+        Compensation.objects.filter(case=OuterRef("pk"))
+        .order_by()
+        .values("case")
+        .annotate(total=Sum("cost"))
+        .values("total")
+    )
+    rows = (
+        Case.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(
+            cost=Coalesce(
+                Subquery(cost),
+                Value(Decimal("0")),
+                output_field=DecimalField(max_digits=12, decimal_places=2),
+            )
+        )
+        .order_by("created_at", "pk")
+        .values_list("created_at", "first_responded_at", "resolved_at", "case_type", "cost")
+    )
+    return [
+        CaseTimes(opened, first, resolved, case_type == CaseType.COMPLAINT, cost)
+        for opened, first, resolved, case_type, cost in rows
+    ]
+
+
+def survey_answers_between(start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """The scores (1–5) customers gave in [start, end), with their answer time."""
+    rows = (
+        Survey.objects.filter(answered_at__gte=start, answered_at__lt=end, score__isnull=False)
+        .order_by("answered_at", "pk")
+        .values_list("answered_at", "score")
+    )
+    return [(at, score) for at, score in rows if at is not None and score is not None]
+
+
+def survey_score_totals(windows: Sequence[tuple[datetime, datetime]]) -> list[tuple[int, int]]:
+    """The sum and the number of the scores answered in each [start, end) window, in one
+    query whatever the number of windows."""
+    if not windows:
+        return []
+    totals: dict[str, Any] = {}
+    for n, (start, end) in enumerate(windows):
+        within = Q(answered_at__gte=start, answered_at__lt=end)
+        totals[f"sum_{n}"] = Sum("score", filter=within)
+        totals[f"count_{n}"] = Count("pk", filter=within)
+    row = Survey.objects.filter(
+        score__isnull=False,
+        answered_at__gte=min(w[0] for w in windows),
+        answered_at__lt=max(w[1] for w in windows),
+    ).aggregate(**totals)
+    return [(row[f"sum_{n}"] or 0, row[f"count_{n}"]) for n in range(len(windows))]

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import F, FilteredRelation, Max, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.roles import Role
-from apps.evaluations import selectors as evaluation_selectors
+from apps.evaluations import action_selectors as evaluation_actions
 from apps.evaluations.models import ImprovementAction
 
-from .choices import CertificateStatus, DrillPhase, RehearsalState
+from .choices import PHASE_INCIDENT_FIELD, CertificateStatus, DrillPhase, RehearsalState
 from .models import (
     Certificate,
     Course,
@@ -81,11 +82,11 @@ def phase_rows(run: DrillRun) -> list[PhaseRow]:
 
 def list_improvement_actions(*, open_only: bool = False) -> QuerySet[ImprovementAction]:
     """Every drill's improvement actions, as the evaluations own them (category "drills")."""
-    return evaluation_selectors.actions_from(DrillRun, open_only=open_only)
+    return evaluation_actions.actions_from(DrillRun, open_only=open_only)
 
 
 def actions_of_run(run: DrillRun) -> QuerySet[ImprovementAction]:
-    return evaluation_selectors.actions_for(run)
+    return evaluation_actions.actions_for(run)
 
 
 def runs_by_pk(actions: list[ImprovementAction]) -> dict[int, DrillRun]:
@@ -113,6 +114,55 @@ def latest_passing_rehearsal(*, since=None) -> RestoreRehearsal | None:
     if since is not None:
         qs = qs.filter(finished_at__gte=since)
     return qs.order_by("-finished_at", "-pk").first()
+
+
+def finished_rehearsals(
+    *, start: datetime | None = None, end: datetime | None = None
+) -> QuerySet[RestoreRehearsal]:
+    """Rehearsals that passed or failed, finished in [start, end) when given, oldest first."""
+    qs = RestoreRehearsal.objects.filter(
+        state__in=[RehearsalState.PASSED, RehearsalState.FAILED], finished_at__isnull=False
+    )
+    if start is not None:
+        qs = qs.filter(finished_at__gte=start)
+    if end is not None:
+        qs = qs.filter(finished_at__lt=end)
+    return qs.order_by("finished_at", "pk")
+
+
+# --- the incident times a drill recorded (read by the evaluations) ----------------------------
+
+
+def recorded_incident_times(incident_ids: Collection[int]) -> dict[int, dict[str, datetime]]:
+    """Per drill incident, the incident times its drill recorded on the drills page, by the
+    incident's field name (``{"declared_at": …, "recovered_at": …}``), in one query."""
+    out: dict[int, dict[str, datetime]] = {}
+    if not incident_ids:
+        return out
+    rows = PhaseTime.objects.filter(run__incident_id__in=list(incident_ids)).values_list(
+        "run__incident_id", "phase", "reached_at"
+    )
+    for incident_id, phase, reached_at in rows:
+        if phase in PHASE_INCIDENT_FIELD:
+            out.setdefault(incident_id, {})[PHASE_INCIDENT_FIELD[phase]] = reached_at
+    return out
+
+
+def with_recorded_times(incidents: QuerySet[Any], field_names: Iterable[str]) -> QuerySet[Any]:
+    """``recorded_incident_times`` in SQL: the incidents annotated ``recorded_<field>``, the time
+    their drill recorded for that incident field (NULL where it recorded none, and for real
+    incidents), joined rather than read by a subquery per incident."""
+    for name in field_names:
+        phase = next(p for p, f in PHASE_INCIDENT_FIELD.items() if f == name)
+        alias = f"_drill_phase_{phase}"
+        incidents = incidents.alias(
+            **{
+                alias: FilteredRelation(
+                    "drill_run__phase_times", condition=Q(drill_run__phase_times__phase=phase)
+                )
+            }
+        ).annotate(**{f"recorded_{name}": F(f"{alias}__reached_at")})
+    return incidents
 
 
 def list_courses() -> QuerySet[Course]:

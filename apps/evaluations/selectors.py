@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
-from django.db import models
-from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from apps.core.errors import DomainError
@@ -18,10 +15,10 @@ from apps.incidents.choices import IncidentState
 from apps.incidents.models import Incident
 
 from . import sources
-from .choices import ActionState, Metric
+from .choices import Metric
 from .errors import EvaluationError
-from .figures import compute_figures, current_targets
-from .models import EvaluationReport, ImprovementAction
+from .figures import current_targets, review_figures
+from .models import EvaluationReport
 
 TREND_METRICS = (Metric.MEAN_ACKNOWLEDGEMENT, Metric.DECLARED_TO_RECOVERED)
 COMPARED_METRICS = (
@@ -111,62 +108,49 @@ def _buckets(start: datetime, end: datetime) -> list[tuple[datetime, datetime, s
     return out
 
 
-def periodic_review(start: datetime, end: datetime) -> Review:
+def _bucket_of(buckets: list[tuple[datetime, datetime, str]], at: datetime) -> int | None:
+    """The index of the bucket holding ``at`` (buckets are consecutive), None outside them."""
+    n = bisect_right([b0 for b0, _b1, _label in buckets], at) - 1
+    return n if n >= 0 and at < buckets[n][1] else None
+
+
+def periodic_review(start: datetime, end: datetime, *, now: datetime | None = None) -> Review:
     """Incidents and drills declared in [start, end): their figures, trends, drills vs real.
 
-    A bounded number of queries whatever the number of incidents (one per trend bucket for the
-    customer-care source, none while that source is absent).
+    A fixed number of queries whatever the number of incidents: the figures of all of them
+    (``review_figures``), the targets, the rehearsals and the CSAT of every trend bucket.
     """
     review = Review(start=start, end=end)
-    incidents = list(
-        Incident.objects.filter(declared_at__gte=start, declared_at__lt=end).order_by(
-            "declared_at", "pk"
-        )
-    )
-    targets = current_targets()
-    figures = compute_figures(incidents, targets=targets, with_satisfaction=False, detail=False)
-    for incident in incidents:
-        fig = figures[incident.pk]
-        dims = fig["dimensions"]
-        metrics = {m: v for d in dims.values() for m, v in d["metrics"].items()}
-        review.rows.append(
-            {
-                "incident": incident,
-                "is_drill": fig["incident"]["is_drill"],
-                "declared_at": incident.declared_at,
-                "metrics": metrics,
-                "scores": {code: d["score"] for code, d in dims.items()},
-            }
-        )
+    review.rows = review_figures(start, end, now=now or timezone.now(), targets=current_targets())
     buckets = _buckets(start, end)
     review.buckets = [label for _b0, _b1, label in buckets]
+    kinds = ("real", "drill")
+    # values[metric][kind][bucket]: the measured values, then their mean per bucket.
+    per_bucket: dict[str, dict[str, list[list[float]]]] = {
+        m: {k: [[] for _b in buckets] for k in kinds} for m in TREND_METRICS
+    }
+    overall: dict[str, dict[str, list[float]]] = {
+        m: {k: [] for k in kinds} for m in COMPARED_METRICS
+    }
+    for row in review.rows:
+        kind = "drill" if row["is_drill"] else "real"
+        metrics = row["metrics"]
+        n = _bucket_of(buckets, row["declared_at"])
+        if n is not None:
+            for metric in TREND_METRICS:
+                if metrics[metric] is not None:
+                    per_bucket[metric][kind][n].append(metrics[metric])
+        for metric in COMPARED_METRICS:
+            if metrics[metric] is not None:
+                overall[metric][kind].append(metrics[metric])
     for metric in TREND_METRICS:
-        series: dict[str, list[float | None]] = {"real": [], "drill": []}
-        for b0, b1, _label in buckets:
-            for kind in ("real", "drill"):
-                values = [
-                    r["metrics"][metric]
-                    for r in review.rows
-                    if b0 <= r["declared_at"] < b1
-                    and r["is_drill"] == (kind == "drill")
-                    and r["metrics"][metric] is not None
-                ]
-                series[kind].append(_mean(values))
-        review.trends[metric] = series
-    for metric in COMPARED_METRICS:
-        row: dict[str, Any] = {"metric": metric}
-        for kind in ("real", "drill"):
-            values = [
-                r["metrics"][metric]
-                for r in review.rows
-                if r["is_drill"] == (kind == "drill") and r["metrics"][metric] is not None
-            ]
-            row[kind] = _mean(values)
-        review.comparison.append(row)
+        review.trends[metric] = {k: [_mean(v) for v in per_bucket[metric][k]] for k in kinds}
+    review.comparison = [
+        {"metric": metric, **{k: _mean(overall[metric][k]) for k in kinds}}
+        for metric in COMPARED_METRICS
+    ]
     review.rehearsals = sources.rehearsals(start, end)
-    for b0, b1, _label in buckets:
-        care = sources.care_figures(b0, b1)
-        review.csat.append(None if care is sources.NOT_MEASURED else care["csat"])
+    review.csat = sources.csat_by_window([(b0, b1) for b0, b1, _label in buckets])
     return review
 
 
@@ -197,44 +181,6 @@ def current_incident() -> Incident | None:
         IncidentState.MONITORING,
     }
     return Incident.objects.filter(state__in=live).order_by("-declared_at").first()
-
-
-def open_actions():
-    return (
-        ImprovementAction.objects.filter(state__in=ActionState.open_states())
-        .select_related("owner", "source_type")
-        .order_by("owner__username", "category", "due", "pk")
-    )
-
-
-def actions_from(
-    source_model: type[models.Model], *, open_only: bool = False
-) -> QuerySet[ImprovementAction]:
-    """Every improvement action whose finding is a row of ``source_model`` (e.g. drill runs)."""
-    qs = ImprovementAction.objects.filter(
-        source_type=ContentType.objects.get_for_model(source_model)
-    ).select_related("owner")
-    return qs.filter(state__in=ActionState.open_states()) if open_only else qs
-
-
-def actions_for(source: models.Model) -> QuerySet[ImprovementAction]:
-    """The improvement actions caused by one finding (a drill run, a case, a report)."""
-    return actions_from(type(source)).filter(source_id=source.pk)
-
-
-def action_board() -> dict[str, Any]:
-    """Open actions grouped by owner, and counted by category."""
-    actions = list(open_actions())
-    by_owner: dict[Any, list[ImprovementAction]] = defaultdict(list)
-    for action in actions:
-        by_owner[action.owner].append(action)
-    by_category = dict(
-        ImprovementAction.objects.filter(state__in=ActionState.open_states())
-        .values_list("category")
-        .annotate(n=Count("pk"))
-        .values_list("category", "n")
-    )
-    return {"actions": actions, "by_owner": dict(by_owner), "by_category": by_category}
 
 
 def latest_reports(limit: int = 50):

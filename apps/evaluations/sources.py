@@ -1,30 +1,26 @@
-"""Where figures come from when the owning app is being built elsewhere (customer care, drills).
+"""Where the figures of other apps come from: customer care (#14) and drills (#16).
 
-One function per figure family; each returns a value or ``NOT_MEASURED``. A source whose app is
-absent, whose model is not there yet, or that has no rows for the window answers
-``NOT_MEASURED`` — shown as "not measured", never as zero, never a crash.
-
-Wiring at merge time (the only lines to adapt when #14 / #16 land): the ``_care_*`` and
-``_drill_*`` readers below name the models and fields they expect; the summarisers
-(``summarise_cases``, ``summarise_rehearsals``) take plain rows and are tested on their own.
+One function per figure family; each returns a value or ``NOT_MEASURED``. A source with no rows
+for the window answers ``NOT_MEASURED`` — shown as "not measured", never as zero, never a crash.
+The rows are read through those apps' selectors (``apps.customer_care.selectors``,
+``apps.drills.selectors``), never their models; the summarisers (``summarise_cases``,
+``summarise_rehearsals``) take plain rows and are tested on their own.
 """
 
 from __future__ import annotations
 
 import copy
-import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist, FieldError
-from django.db import DatabaseError
-from django.db.models import Sum
+from django.db.models import QuerySet
 
-logger = logging.getLogger(__name__)
+from apps.customer_care import selectors as care
+from apps.drills import selectors as drills
+from apps.drills.choices import RehearsalState
 
 
 class _NotMeasured:
@@ -52,62 +48,11 @@ def measured(value: Any) -> Any:
     return None if value is NOT_MEASURED else value
 
 
-def _model(app_label: str, name: str) -> Any:
-    if not apps.is_installed(f"apps.{app_label}"):
-        return None
-    try:
-        return apps.get_model(app_label, name)
-    except LookupError:
-        return None
-
-
-_READ_ERRORS = (FieldError, FieldDoesNotExist, DatabaseError, AttributeError, LookupError)
-
-
 # --- drills (#16) -----------------------------------------------------------------------------
-
-DRILL_FLAG = "is_drill"  # the boolean drills adds to incidents.Incident
-
-
-def drills_exist() -> bool:
-    """True once incidents carry the drills app's ``is_drill`` flag."""
-    Incident = apps.get_model("incidents", "Incident")
-    try:
-        Incident._meta.get_field(DRILL_FLAG)
-    except FieldDoesNotExist:
-        return False
-    return True
 
 
 def is_drill(incident: Any) -> bool:
-    return bool(getattr(incident, DRILL_FLAG, False))
-
-
-# The drills app's phases (``apps.drills.choices.PHASE_INCIDENT_FIELD``, not imported: drills
-# calls into evaluations, so this side only reads its rows) and the incident times they stand for.
-DRILL_PHASE_FIELD: Final = {
-    "declared": "declared_at",
-    "team_assembled": "team_assembled_at",
-    "problem_located": "fixing_at",
-    "manual_process": "manual_process_at",
-    "recovered": "recovered_at",
-}
-
-
-def _drill_phase_rows(incident_ids: list[int]) -> list[tuple[int, str, datetime]]:
-    # Wiring: the drills app's PhaseTime (run → incident, phase, reached_at).
-    Model = _model("drills", "PhaseTime")
-    if Model is None or not incident_ids:
-        return []
-    try:
-        return list(
-            Model.objects.filter(run__incident_id__in=incident_ids).values_list(
-                "run__incident_id", "phase", "reached_at"
-            )
-        )
-    except _READ_ERRORS:
-        logger.exception("drills phase times could not be read; the incident times are used")
-        return []
+    return bool(incident.is_drill)
 
 
 def with_drill_phase_times(incidents: list[Any]) -> list[Any]:
@@ -118,11 +63,7 @@ def with_drill_phase_times(incidents: list[Any]) -> list[Any]:
     incidents, and phases a drill did not record, keep the incident's times. The incidents
     given are not changed: drills get a copy.
     """
-    drills = [i.pk for i in incidents if is_drill(i)]
-    times: dict[int, dict[str, datetime]] = {}
-    for incident_id, phase, reached_at in _drill_phase_rows(drills):
-        if phase in DRILL_PHASE_FIELD:
-            times.setdefault(incident_id, {})[DRILL_PHASE_FIELD[phase]] = reached_at
+    times = drills.recorded_incident_times([i.pk for i in incidents if is_drill(i)])
     out = []
     for incident in incidents:
         recorded = times.get(incident.pk)
@@ -132,6 +73,12 @@ def with_drill_phase_times(incidents: list[Any]) -> list[Any]:
                 setattr(incident, field_name, at)
         out.append(incident)
     return out
+
+
+def with_drill_times(incidents: QuerySet[Any], field_names: Iterable[str]) -> QuerySet[Any]:
+    """``with_drill_phase_times`` in SQL: the incidents annotated ``recorded_<field>`` with
+    what their drill recorded for each incident time named (NULL where it recorded none)."""
+    return drills.with_recorded_times(incidents, field_names)
 
 
 @dataclass(frozen=True)
@@ -157,34 +104,18 @@ def summarise_rehearsals(rows: Iterable[Rehearsal]) -> list[dict[str, Any]]:
     return out
 
 
-def _drill_rehearsal_rows(start: datetime | None, end: datetime | None) -> list[Rehearsal] | None:
-    # Wiring: the drills app's rehearsal model, its finish time, RTO/RPO in seconds and outcome.
-    Model = _model("drills", "RestoreRehearsal")
-    if Model is None:
-        return None
-    try:
-        qs = Model.objects.exclude(finished_at=None).filter(state__in=["passed", "failed"])
-        if start is not None:
-            qs = qs.filter(finished_at__gte=start)
-        if end is not None:
-            qs = qs.filter(finished_at__lt=end)
-        return [
-            Rehearsal(
-                at=row.finished_at,
-                rto_seconds=row.rto_seconds,
-                rpo_seconds=row.rpo_seconds,
-                ok=row.state == "passed",
-            )
-            for row in qs.order_by("finished_at")
-        ]
-    except _READ_ERRORS:
-        logger.exception("drills rehearsals could not be read; shown as not measured")
-        return None
-
-
 def rehearsals(start: datetime | None = None, end: datetime | None = None) -> Any:
     """Restore rehearsals (RTO/RPO) finished in the window, or ``NOT_MEASURED``."""
-    rows = _drill_rehearsal_rows(start, end)
+    rows = [
+        Rehearsal(
+            at=r.finished_at,
+            rto_seconds=r.rto_seconds,
+            rpo_seconds=r.rpo_seconds,
+            ok=r.state == RehearsalState.PASSED,
+        )
+        for r in drills.finished_rehearsals(start=start, end=end)
+        if r.finished_at is not None
+    ]
     if not rows:
         return NOT_MEASURED
     return summarise_rehearsals(rows)
@@ -237,51 +168,21 @@ def summarise_cases(cases: Iterable[CaseRow], csat_scores: Iterable[float]) -> d
 
 def _care_rows(
     start: datetime, end: datetime
-) -> tuple[list[CaseRow], list[tuple[datetime, float]]] | None:
-    """Cases opened in the window (customer care's ``Case``), the compensation granted on them
-    (``Compensation.cost``) and the survey scores answered in the window (``Survey``), each
-    score with its answer time."""
-    Case = _model("customer_care", "Case")
-    Survey = _model("customer_care", "Survey")
-    Compensation = _model("customer_care", "Compensation")
-    if Case is None:
-        return None
-    try:
-        rows = list(
-            Case.objects.filter(created_at__gte=start, created_at__lt=end).values_list(
-                "pk", "created_at", "first_responded_at", "resolved_at", "case_type"
-            )
+) -> tuple[list[CaseRow], list[tuple[datetime, float]]]:
+    """Cases opened in the window with the compensation granted on them, and the survey
+    scores answered in the window, each with its answer time (customer care's selectors)."""
+    cases = [
+        CaseRow(
+            opened_at=c.opened_at,
+            first_response_at=c.first_response_at,
+            resolved_at=c.resolved_at,
+            is_complaint=c.is_complaint,
+            compensation=c.compensation,
         )
-        cost: dict[int, Decimal] = {}
-        if Compensation is not None and rows:
-            cost = dict(
-                Compensation.objects.filter(case_id__in=[r[0] for r in rows])
-                .values("case_id")
-                .annotate(total=Sum("cost"))
-                .values_list("case_id", "total")
-            )
-        cases = [
-            CaseRow(
-                opened_at=opened,
-                first_response_at=first,
-                resolved_at=resolved,
-                is_complaint=case_type == "complaint",
-                compensation=cost.get(pk, Decimal("0")) if Compensation is not None else None,
-            )
-            for pk, opened, first, resolved, case_type in rows
-        ]
-        scores: list[tuple[datetime, float]] = []
-        if Survey is not None:
-            scores = [
-                (answered, float(score))
-                for answered, score in Survey.objects.filter(
-                    answered_at__gte=start, answered_at__lt=end, score__isnull=False
-                ).values_list("answered_at", "score")
-            ]
-        return cases, scores
-    except _READ_ERRORS:
-        logger.exception("customer care could not be read; shown as not measured")
-        return None
+        for c in care.cases_opened_between(start, end)
+    ]
+    scores = [(at, float(score)) for at, score in care.survey_answers_between(start, end)]
+    return cases, scores
 
 
 def care_figures(start: datetime, end: datetime) -> Any:
@@ -294,16 +195,22 @@ def care_figures_for_windows(windows: list[tuple[datetime, datetime]]) -> list[A
     span covering them all, split per window here (a fixed number of queries for any count)."""
     if not windows:
         return []
-    rows = _care_rows(min(w[0] for w in windows), max(w[1] for w in windows))
-    if rows is None:
-        return [NOT_MEASURED] * len(windows)
-    all_cases, all_scores = rows
+    all_cases, all_scores = _care_rows(min(w[0] for w in windows), max(w[1] for w in windows))
     out: list[Any] = []
     for start, end in windows:
         cases = [c for c in all_cases if start <= c.opened_at < end]
         scores = [score for at, score in all_scores if start <= at < end]
         out.append(summarise_cases(cases, scores) if cases or scores else NOT_MEASURED)
     return out
+
+
+def csat_by_window(windows: Sequence[tuple[datetime, datetime]]) -> list[float | None]:
+    """The mean survey score answered in each window (``None`` where none was), in one query:
+    the CSAT of ``care_figures`` without reading the cases."""
+    return [
+        round(total / count, 1) if count else None
+        for total, count in care.survey_score_totals(windows)
+    ]
 
 
 def as_stored(value: Any) -> Any:

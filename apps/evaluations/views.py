@@ -17,7 +17,7 @@ from apps.core.errors import DomainError, add_domain_error
 from apps.core.mixins import StaffPageMixin
 from apps.incidents.models import Incident, TaskTemplate
 
-from . import selectors, services, sources
+from . import action_selectors, selectors, services, sources
 from .choices import ChangeKind, Dimension, Metric, PeriodKind
 from .exports import report_context, report_pdf, report_xlsx
 from .figures import current_targets, figures_for
@@ -32,7 +32,7 @@ from .forms import (
     TargetForm,
 )
 from .models import EvaluationReport, ImprovementAction, PlanChange, PlanVersion
-from .presentation import dimension_views, show
+from .presentation import dimension_views, review_table_rows, show
 
 VIEW = "evaluations.view_evaluationreport"
 
@@ -47,7 +47,7 @@ class DashboardView(StaffPageMixin, TemplateView):
         if incident is not None:
             context["incident"] = incident
             context["live"] = dimension_views(figures_for(incident), charts=False)
-        context["board"] = selectors.action_board()
+        context["board"] = action_selectors.action_board()
         context["rehearsal"] = sources.last_rehearsal()
         context["not_measured"] = sources.NOT_MEASURED
         context["reports"] = selectors.latest_reports()
@@ -202,6 +202,7 @@ class ReviewView(StaffPageMixin, TemplateView):
             for r in review.comparison
         ]
         if not review.is_empty:
+            context["review_rows"] = review_table_rows(review.rows)
             context["charts"] = [
                 line_chart(
                     title=_("Time to acknowledge (minutes)"),
@@ -240,7 +241,7 @@ class ActionBoardView(StaffPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["board"] = selectors.action_board()
+        context["board"] = action_selectors.action_board()
         return context
 
 

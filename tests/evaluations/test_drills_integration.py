@@ -13,15 +13,16 @@ from apps.accounts.roles import Role
 from apps.drills import services as drills
 from apps.drills.choices import DrillPhase
 from apps.drills.models import DrillRun
-from apps.evaluations import selectors
+from apps.evaluations import action_selectors, selectors
 from apps.evaluations.choices import ActionCategory, Dimension, Metric
-from apps.evaluations.figures import figures_for
+from apps.evaluations.figures import compute_figures, figures_for
 from apps.evaluations.models import ImprovementAction
 from apps.evaluations.services import compute_report, send_action_reminders
+from apps.incidents.choices import IncidentState
 from apps.incidents.models import Incident
 from tests.drills.factories import DrillPlanFactory
 
-from .factories import incident_with_known_times
+from .factories import at, incident_with_known_times, manual_order, restore_run
 
 pytestmark = pytest.mark.django_db
 
@@ -75,7 +76,7 @@ def test_drills_compared_with_real_incidents_split_on_the_real_drill_flag(manage
     review = selectors.periodic_review(
         *selectors.day_range(run.started_at.date() - timedelta(days=60), timezone.localdate())
     )
-    kinds = {r["incident"].pk: r["is_drill"] for r in review.rows}
+    kinds = {r["id"]: r["is_drill"] for r in review.rows}
     assert kinds[run.incident_id] is True and list(kinds.values()).count(False) == 1
     compared = {row["metric"]: (row["real"], row["drill"]) for row in review.comparison}
     assert compared[Metric.DECLARED_TO_ASSEMBLED] == (20.0, 15.0)
@@ -100,7 +101,7 @@ def test_a_drills_closing_action_is_on_the_improvement_board(client, manager, ma
         run,
         "Refresh the call tree",
     )
-    board = selectors.action_board()
+    board = action_selectors.action_board()
     assert board["by_owner"][owner] == [action]
     assert board["by_category"] == {ActionCategory.DRILLS: 1}
     client.force_login(manager)
@@ -121,3 +122,40 @@ def test_a_drills_action_is_reminded_to_its_owner_before_it_is_due(
     assert send_action_reminders() == 1
     assert [m.to for m in mail.outbox] == [[owner.email]]
     assert "Print the phone list" in mail.outbox[0].subject
+
+
+def test_the_review_gives_each_incident_and_drill_its_reports_figures(manager):
+    """The review reads its figures for all incidents at once (in SQL, times as offsets); each
+    must be the figure of the incident's own report: a drill on its recorded phase times (its
+    window of manual orders and restores included), an incident still open."""
+    incident_with_known_times()
+    incident_with_known_times(
+        detected_at=at(9, 0, day=20),
+        declared_at=at(9, 10, day=20),
+        team_assembled_at=None,
+        manual_process_at=at(9, 40, day=20),
+        recovered_at=None,
+        closed_at=None,
+        state=IncidentState.FIXING,
+    )
+    run = _timed_drill(manager)
+    started = run.started_at
+    manual_order(taken=started + timedelta(minutes=2))  # before the drill's recorded declaration
+    manual_order(taken=started + timedelta(minutes=30), handed_back=started + timedelta(minutes=90))
+    manual_order(taken=started + timedelta(minutes=40))
+    restore_run(started=started + timedelta(minutes=3), finished=started + timedelta(minutes=80))
+    restore_run(started=started + timedelta(minutes=10), finished=started + timedelta(minutes=41))
+    now = timezone.now()
+
+    review = selectors.periodic_review(at(0, day=1), now + timedelta(days=1), now=now)
+
+    reports = compute_figures(Incident.objects.all(), now=now)
+    assert sorted(r["id"] for r in review.rows) == sorted(reports)
+    for row in review.rows:
+        dims = reports[row["id"]]["dimensions"]
+        del dims[Dimension.SATISFACTION]  # reviewed per period, not per incident
+        assert row["metrics"] == {m: v for d in dims.values() for m, v in d["metrics"].items()}
+        assert row["scores"] == {code: d["score"] for code, d in dims.items()}
+    drill = next(r for r in review.rows if r["id"] == run.incident_id)
+    assert drill["metrics"][Metric.HANDED_BACK_PERCENT] == 50.0  # 1 of the 2 after minute 5
+    assert drill["metrics"][Metric.RESTORE_MINUTES] == 31.0  # the one started at minute 10

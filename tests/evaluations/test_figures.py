@@ -6,9 +6,15 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.evaluations.choices import Dimension, Metric
-from apps.evaluations.figures import compute_figures, figures_for
+from apps.evaluations.figures import (
+    compute_figures,
+    current_targets,
+    figures_for,
+    review_figures,
+)
 from apps.evaluations.models import Target
 from apps.incidents.models import Incident
 from tests.incidents.factories import IncidentFactory
@@ -141,12 +147,16 @@ def test_figures_for_many_incidents_take_a_bounded_number_of_queries():
     assert len(many) == len(few)
 
 
-def test_the_reviews_summary_gives_the_same_metrics_as_the_report():
+def test_the_reviews_figures_are_the_reports_figures():
     for _ in range(2):
         incident_with_known_times()
     incidents = list(Incident.objects.all())
-    full = compute_figures(incidents)
-    summary = compute_figures(incidents, detail=False)
-    for pk, figures in full.items():
-        for code, dim in figures["dimensions"].items():
-            assert summary[pk]["dimensions"][code]["metrics"] == dim["metrics"], code
+    now = timezone.now()
+    full = compute_figures(incidents, now=now)
+    rows = review_figures(at(0), at(0, day=3), now=now, targets=current_targets())
+    assert [r["id"] for r in rows] == sorted(full)
+    for row in rows:
+        dims = full[row["id"]]["dimensions"]
+        del dims[Dimension.SATISFACTION]  # reviewed per period, not per incident
+        assert row["metrics"] == {m: v for d in dims.values() for m, v in d["metrics"].items()}
+        assert row["scores"] == {code: d["score"] for code, d in dims.items()}

@@ -113,14 +113,11 @@ def test_sources_absent_today_answer_not_measured_never_zero():
     assert sources.NOT_MEASURED != 0 and not sources.NOT_MEASURED
 
 
-def test_drills_are_compared_with_real_incidents_once_incidents_carry_the_drill_flag(
-    monkeypatch,
-):
-    # The drills app (#16) adds Incident.is_drill; until it is merged, flag by title.
-    monkeypatch.setattr(sources, "is_drill", lambda incident: incident.title.startswith("Drill"))
+def test_drills_are_compared_with_real_incidents_on_the_drill_flag():
     incident_with_known_times()  # real: recovered 180 min after declaration
     incident_with_known_times(
         title="Drill: restore the orders",
+        is_drill=True,
         detected_at=at(9, 0, day=20),
         declared_at=at(9, 5, day=20),
         recovered_at=at(10, 35, day=20),

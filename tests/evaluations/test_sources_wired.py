@@ -1,17 +1,21 @@
 """The evaluation sources read the real drills and customer-care tables."""
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
-from apps.customer_care.models import Case
+from apps.customer_care.models import Case, Survey
 from apps.customer_care.services.common import start_clock
 from apps.drills.choices import RehearsalState
 from apps.evaluations import sources
+from apps.evaluations.selectors import month_range, periodic_review
 from tests.drills.factories import RestoreRehearsalFactory
 from tests.manual_orders.factories import CustomerFactory
+
+from .factories import at, incident_with_known_times
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +68,7 @@ def test_care_figures_are_measured_from_cases_opened_in_the_window():
     assert figures["complaints"] == 1
     assert figures["first_response_minutes"] == 20.0
     assert figures["resolution_minutes"] == 60.0
-    if sources._model("customer_care", "Compensation") is not None:
-        assert figures["compensation"] == 0.0
+    assert figures["compensation"] == 0.0
 
 
 def test_a_window_without_cases_is_not_measured():
@@ -82,3 +85,19 @@ def test_case_rows_are_summarised_with_decimal_compensation():
         compensation=Decimal("12.50"),
     )
     assert sources.summarise_cases([row], [4, 5])["compensation"] == 12.5
+
+
+def test_the_reviews_csat_is_the_mean_score_answered_in_each_period():
+    case = _case(opened=at(9, 0, day=2))
+    for score, day in [(5, 2), (4, 3), (2, 10)]:
+        Survey.objects.create(
+            case=case, nonce=uuid.uuid4().hex, score=score, answered_at=at(12, day=day)
+        )
+    Survey.objects.create(case=case, nonce=uuid.uuid4().hex)  # sent, never answered
+    incident_with_known_times()
+
+    review = periodic_review(*month_range(2026, 11))  # weeks from 1 November
+
+    assert review.csat == [4.5, 2.0, None, None, None]
+    weeks = [(at(0, day=1 + 7 * n), at(0, day=8 + 7 * n)) for n in range(2)]
+    assert review.csat[:2] == [sources.care_figures(*week)["csat"] for week in weeks]

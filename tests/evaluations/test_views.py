@@ -4,6 +4,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,7 +14,7 @@ from apps.evaluations.models import EvaluationReport, ImprovementAction, PlanCha
 from apps.evaluations.services import compute_report, sign_report
 from tests.incidents.factories import IncidentFactory
 
-from .factories import incident_with_known_times
+from .factories import at, incident_with_known_times
 
 pytestmark = pytest.mark.django_db
 
@@ -99,6 +101,28 @@ def test_the_quarter_review_draws_its_trends(signed_in):
     ).content.decode()
     assert html.count("<svg") == 3
     assert "Time to recover (minutes)" in html
+
+
+def test_the_review_page_reads_as_many_queries_for_50_incidents_as_for_5(signed_in):
+    url = reverse("evaluations:review")
+    params = {"period": "quarter", "year": 2026, "quarter": 4}
+
+    def add(days):
+        for day in days:
+            incident_with_known_times(
+                detected_at=at(9, 0, day=day % 28 + 1), declared_at=at(9, 10, day=day % 28 + 1)
+            )
+
+    add(range(5))
+    signed_in.get(url, params)  # the session and permissions are read once either way
+    with CaptureQueriesContext(connection) as few:
+        html = signed_in.get(url, params).content.decode()
+    assert html.count('href="/evaluations/incidents/') == 5
+    add(range(5, 50))
+    with CaptureQueriesContext(connection) as many:
+        html = signed_in.get(url, params).content.decode()
+    assert html.count('href="/evaluations/incidents/') == 50
+    assert len(many) == len(few)
 
 
 def test_a_manager_proposes_and_approves_a_plan_change_then_compares(signed_in):

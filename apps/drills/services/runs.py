@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 
 from apps.core.errors import DomainError, StaleRecord
-from apps.evaluations import selectors as evaluation_selectors
+from apps.evaluations import action_selectors as evaluation_actions
 from apps.evaluations import services as evaluations
 from apps.evaluations.choices import ActionCategory
 from apps.evaluations.models import ImprovementAction
@@ -190,7 +190,7 @@ def close_drill(
             # Lazy: the labels are rendered in the reader's language when the message is shown.
             params={"phases": format_lazy(", ".join(["{}"] * len(still)), *labels(still))},
         )
-    earlier = evaluation_selectors.actions_for(run).count()
+    earlier = evaluation_actions.actions_for(run).count()
     added = [_add_action(run, a, by) for a in actions or [] if a.description.strip()]
     run.state = RunState.CLOSED
     run.closed_at, run.closed_by = timezone.now(), by
