@@ -223,11 +223,13 @@ def perform_point_in_time_restore(
                 )
                 break
             replayer.apply_all(engine.iter_until(txns, until_at))
-            floor[0] = 80 + int(15 * (n + 1) / total)
-            progress.update(
-                percent=floor[0],
-                step=event_message(events.STEP_REPLAY, name=segment.file_name),
-            )
+            percent = 80 + int(15 * (n + 1) / total)
+            if percent > floor[0]:  # a write per percent, not per segment (hundreds of them)
+                floor[0] = percent
+                progress.update(
+                    percent=percent,
+                    step=event_message(events.STEP_REPLAY, name=segment.file_name),
+                )
             if txns and txns[-1].commit_time > until_at:
                 break
         replayer.reset_sequences()  # (applies the last pending batches first)
