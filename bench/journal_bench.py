@@ -14,14 +14,16 @@ while the writes go on, then measures:
 * the recovery point of every journaled transaction: from its commit time (as PostgreSQL
   decoded it) to the moment its segment was durable and recorded (``JournalSegment.created_at``);
 * the journal process's peak RSS (``VmHWM``);
-* a full restore of the backup alone, and a point-in-time restore to ``--pitr-after`` seconds
-  after the backup, each into an empty database.
+* a full restore of the backups alone, and a point-in-time restore to ``--pitr-after`` seconds
+  after the backup, each into an empty database, ``--repeat`` times alternating (medians; wall
+  and this process's CPU, where the restore runs).
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import cProfile
 import json
 import os
 import secrets
@@ -71,6 +73,17 @@ def main() -> None:
     ap.add_argument("--seconds", type=int, default=120, help="how long the writes go on")
     ap.add_argument("--backup-at", type=int, default=15, help="seconds into the writes")
     ap.add_argument("--pitr-after", type=int, default=60, help="seconds after the backup")
+    ap.add_argument(
+        "--scopes",
+        default="orders,transactions",
+        help="scopes to back up, then restore (full and point in time), comma-separated",
+    )
+    ap.add_argument(
+        "--profile", help="write a CPU-time cProfile of the first point-in-time restore here"
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="restores of each kind, alternating (medians)"
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="journal_bench_"))
@@ -112,6 +125,8 @@ def main() -> None:
         conn.execute("DROP TABLE IF EXISTS customers, products CASCADE")
         t0 = time.perf_counter()
         conn.execute(SCHEMA)
+        conn.execute("DROP TABLE IF EXISTS journal_bench_mark")
+        conn.execute("CREATE TABLE journal_bench_mark (at timestamptz PRIMARY KEY)")
         conn.execute(DATA.format(n=args.orders))
         conn.execute("VACUUM ANALYZE")
         print(f"seeded {args.orders} orders in {time.perf_counter() - t0:.1f} s", flush=True)
@@ -152,7 +167,7 @@ def main() -> None:
     for t in threads:
         t.start()
     time.sleep(args.backup_at)
-    scopes = [BackupScope.objects.get(slug=s) for s in ("orders", "transactions")]
+    scopes = [BackupScope.objects.get(slug=s) for s in args.scopes.split(",")]
     t0 = time.perf_counter()
     backups = [services.start_backup(scope=s) for s in scopes]
     backup_seconds = time.perf_counter() - t0
@@ -168,9 +183,13 @@ def main() -> None:
     for t in threads:
         t.join()
     achieved_rate = written[0] / (time.monotonic() - start)
-    # Let the journal catch up with the last commits, then read its peak memory.
+    # Let the journal catch up with the last commits, then read its peak memory. The slot only
+    # ever confirms up to a commit decoded in its own database (WAL of other databases, such
+    # as recovery_site's own writes, can leave the server's insert position ahead of it for
+    # good): so commit a mark after the position waited for, in a table nobody journals.
     with psycopg.connect(order_url, autocommit=True) as conn:
         target = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+        conn.execute("INSERT INTO journal_bench_mark VALUES (now())")
         while not conn.execute(
             "SELECT confirmed_flush_lsn >= %s::pg_lsn FROM pg_replication_slots"
             " WHERE slot_name = 'bench_journal'",
@@ -198,26 +217,62 @@ def main() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
         return with_db(order_url, name)
 
-    # Restores: the orders scope (orders + order_items, one snapshot). The transactions
-    # scope's backup is taken a few seconds later under load, so its payments reference
-    # orders the orders backup does not hold: restoring both together fails the foreign-key
-    # check before the journal could fill the gap (see the README's note).
-    scopes = scopes[:1]
-    full_url = scratch("bench_restore_full")
-    t0 = time.perf_counter()
-    restore = services.start_restore(scopes=scopes, target_url=full_url)
-    full_seconds = time.perf_counter() - t0
-    full = RestoreRun.objects.get(pk=restore.pk)
-    assert full.state == "complete", full.error or (full.job and full.job.error)
-
-    pitr_url = scratch("bench_restore_pitr")
+    # Restores of the chosen scopes into empty databases, alternating full and point in time,
+    # each timed in wall and this process's CPU (the restore runs here: a target URL is given).
     until = backup_done + timezone.timedelta(seconds=args.pitr_after)
-    t0 = time.perf_counter()
-    restore = start_point_in_time_restore(scopes=scopes, until=until, target_url=pitr_url)
-    pitr_seconds = time.perf_counter() - t0
-    restore = RestoreRun.objects.get(pk=restore.pk)
-    assert restore.state == "complete", restore.error or restore.job.error
-    pit = restore.report["point_in_time"]
+    full_runs: list[tuple[float, float]] = []
+    pitr_runs: list[tuple[float, float]] = []
+    pit: dict = {}
+    full_mode = "together"
+    pitr_error = ""
+    n = 0
+    while len(pitr_runs) < args.repeat:
+        # The scopes' backups come from different moments under load, so restored together
+        # the newer payments may reference orders the older orders backup lacks: the full
+        # restore then fails its foreign-key check (only the journal can fill that gap). The
+        # time then is that of each scope restored alone into its own empty database, summed.
+        wall = cpu = 0.0
+        groups = [scopes] if full_mode == "together" else [[s] for s in scopes]
+        for i, group in enumerate(groups):
+            full_url = scratch(f"bench_restore_full{i}")
+            c0, t0 = time.process_time(), time.perf_counter()
+            restore = services.start_restore(scopes=group, target_url=full_url)
+            wall, cpu = wall + time.perf_counter() - t0, cpu + time.process_time() - c0
+            full = RestoreRun.objects.get(pk=restore.pk)
+            if full.state != "complete" and full_mode == "together" and len(scopes) > 1:
+                full_mode = "each scope alone (together: foreign-key check failed)"
+                print(f"full restore together failed: {full.error}", flush=True)
+                break
+            assert full.state == "complete", full.error or (full.job and full.job.error)
+        else:
+            full_runs.append((wall, cpu))
+        if len(full_runs) <= n:
+            continue  # retried per scope in the next round
+
+        pitr_url = scratch("bench_restore_pitr")
+        c0, t0 = time.process_time(), time.perf_counter()
+        profiler = cProfile.Profile(time.process_time) if args.profile and not pitr_runs else None
+        if profiler is not None:
+            profiler.enable()
+        restore = start_point_in_time_restore(scopes=scopes, until=until, target_url=pitr_url)
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        pitr_runs.append((time.perf_counter() - t0, time.process_time() - c0))
+        restore = RestoreRun.objects.get(pk=restore.pk)
+        if restore.state != "complete":
+            pitr_error = restore.error or (restore.job and restore.job.error) or "?"
+            print(f"point-in-time restore failed: {pitr_error}", flush=True)
+            break
+        pit = restore.report["point_in_time"]
+        print(
+            f"restore {n + 1}: full {full_runs[-1][0]:.2f} s (cpu {full_runs[-1][1]:.2f}),"
+            f" pitr {pitr_runs[-1][0]:.2f} s (cpu {pitr_runs[-1][1]:.2f})",
+            flush=True,
+        )
+        n += 1
+    full_seconds = statistics.median(w for w, _ in full_runs) if full_runs else float("nan")
+    pitr_seconds = statistics.median(w for w, _ in pitr_runs) if pitr_runs else float("nan")
 
     result = {
         "orders": args.orders,
@@ -232,10 +287,16 @@ def main() -> None:
         "recovery_point_max_s": round(max(lags), 3),
         "journal_peak_rss_mib": round(peak_kb / 1024, 1),
         "backup_under_load_s": round(backup_seconds, 2),
+        "scopes": args.scopes,
         "full_restore_s": round(full_seconds, 2),
         "pitr_s": round(pitr_seconds, 2),
         "pitr_ratio": round(pitr_seconds / full_seconds, 2),
-        "pitr_transactions_replayed": pit["transactions"],
+        "full_restore_mode": full_mode,
+        "full_runs_wall_cpu": [[round(w, 2), round(c, 2)] for w, c in full_runs],
+        "pitr_runs_wall_cpu": [[round(w, 2), round(c, 2)] for w, c in pitr_runs],
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "pitr_error": pitr_error,
+        "pitr_transactions_replayed": pit.get("transactions"),
         "pitr_after_s": args.pitr_after,
     }
     print(json.dumps(result, indent=2))

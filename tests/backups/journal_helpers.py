@@ -57,3 +57,18 @@ def drop_slot(url: str, slot: str) -> None:
             " WHERE slot_name = %s",
             (slot,),
         )
+
+
+def wal_flushed(url: str) -> None:
+    """Logical decoding reads only flushed WAL, and the test cluster commits asynchronously
+    (synchronous_commit=off): wait until the WAL written so far is flushed."""
+    from tests.conftest import wait_for
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        written = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+        wait_for(
+            lambda: conn.execute(
+                "SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (written,)
+            ).fetchone()[0],
+            timeout=10,
+        )

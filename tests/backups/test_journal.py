@@ -21,7 +21,7 @@ from apps.backups.journal.capture import JournalProcess
 from apps.backups.journal.pitr import plan_point_in_time, start_point_in_time_restore
 from apps.backups.models import BackupScope, JournalSegment, JournalState, RestoreRun
 from apps.core.errors import DomainError
-from tests.conftest import ROOT, subprocess_env, wait_for
+from tests.conftest import ROOT, create_database, drop_database, subprocess_env, wait_for
 
 from .conftest import fingerprint
 from .journal_helpers import change_order, delete_order, drop_slot, first_order_ids, place_order
@@ -124,6 +124,45 @@ def test_a_restore_until_now_brings_back_everything_journaled(journal, order_db,
     pitr(scratch_db, timezone.now())
 
     assert fingerprint(scratch_db) == after_all
+
+
+def test_scopes_backed_up_at_different_moments_restore_together_to_a_point_in_time(
+    journal, order_db, scratch_db
+):
+    """Under writes the transactions backup comes after the orders backup: its payments
+    reference orders the orders backup lacks. Restored alone the pair fails the foreign-key
+    check; to a point in time the journal adds those orders before the keys are checked."""
+    first = ["users", "products", "orders"]
+    runs = [services.start_backup(scope=BackupScope.objects.get(slug=s)) for s in first]
+    between = place_order(order_db)
+    runs.append(services.start_backup(scope=BackupScope.objects.get(slug="transactions")))
+    for run in runs:
+        run.refresh_from_db()
+        assert run.state == RunState.COMPLETE, run.error
+    after = place_order(order_db)
+    journal_everything(journal)
+    at_end = fingerprint(order_db)
+
+    name, full_url = create_database("test_full")
+    try:
+        full = services.start_restore(
+            scopes=[BackupScope.objects.get(slug=s) for s in TABLE_SCOPES], target_url=full_url
+        )
+        full.refresh_from_db()
+        assert full.state == RunState.FAILED
+        assert full.error_code == BackupsError.FOREIGN_KEY
+        assert f"({between})" in full.error_params["detail"]  # the order the backup lacks
+    finally:
+        drop_database(name)
+
+    restore = pitr(scratch_db, timezone.now())
+
+    assert fingerprint(scratch_db) == at_end
+    report = restore.report["point_in_time"]
+    assert report["inserted"]["public.orders"] == 2  # `between` and `after`
+    assert report["inserted"]["public.payments"] == 1  # only `after`'s: the backup has the other
+    assert after > between
+    assert restore.checks_passed
 
 
 def test_a_damaged_segment_stops_the_restore_at_the_last_consistent_point(

@@ -137,8 +137,12 @@ class RestoreTarget(ABC):
     def end_table(self, meta: dict[str, Any]) -> None: ...
 
     @abstractmethod
-    def finish(self) -> list[TableResult]:
-        """Rebuild constraints/indexes, compare checksums: raise to roll back."""
+    def finish(self, replay: Callable[[], None] | None = None) -> list[TableResult]:
+        """Rebuild constraints/indexes, compare checksums: raise to roll back.
+
+        ``replay()`` (a point-in-time restore's journal) runs once the loaded rows matched
+        their checksums, before anything that would act on the rows it changes: foreign keys
+        are validated and triggers re-enabled only after it."""
 
     @abstractmethod
     def commit(self) -> None: ...

@@ -444,8 +444,44 @@ class ReplayResult:
         return self.inserted.get(table, 0) - self.deleted.get(table, 0)
 
 
+BATCH_ROWS = 10_000  # rows a batch holds before it is applied on its own
+
+# Do foreign keys, user triggers or rules act on the replayed tables? Then a change may depend
+# on another table's earlier changes, and the replay keeps the journal's order across tables.
+_ORDER_MATTERS_SQL = """
+SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE contype = 'f'
+               AND (conrelid = ANY(%(t)s::regclass[]) OR confrelid = ANY(%(t)s::regclass[])))
+    OR EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = ANY(%(t)s::regclass[])
+               AND NOT tgisinternal AND tgenabled IN ('O', 'A'))
+    OR EXISTS (SELECT 1 FROM pg_catalog.pg_rewrite WHERE ev_class = ANY(%(t)s::regclass[])
+               AND rulename <> '_RETURN')
+"""
+
+
+@dataclass
+class _Batch:
+    """Consecutive changes of one kind and shape to one table, applied as one statement."""
+
+    table: str
+    op: str
+    shape: tuple[Any, ...]  # the columns (and key columns) with their types
+    rows: list[list[Any]] = field(default_factory=list)  # the values, in shape order
+    keys: set[tuple[Any, ...]] = field(default_factory=set)  # rows an update/delete touches
+
+
 class Replayer:
-    """Applies journal transactions on one open connection, inside the caller's transaction."""
+    """Applies journal transactions on one open connection, inside the caller's transaction.
+
+    Changes are applied in batches: consecutive inserts of a table with the same columns go in
+    one ``COPY``, updates (deletes) with the same columns in one ``UPDATE ... FROM unnest(...)``
+    (``DELETE ... USING unnest(...)``). Within a table the journal's order is kept: a change of
+    another kind or shape, or a second change of a row the pending batch already updates or
+    deletes, applies that batch first. Across tables changes commute when nothing links them
+    (no foreign key, user trigger or rule on the replayed tables: a restore re-creates foreign
+    keys and re-enables triggers only after the replay), so each table keeps its own pending
+    batch; otherwise a change to another table applies the pending batch first. ``flush``
+    applies what is pending: call it (or ``reset_sequences``) before reading the tables.
+    """
 
     def __init__(
         self, conn: psycopg.Connection[Any], snapshots: dict[str, Snapshot | None]
@@ -454,6 +490,8 @@ class Replayer:
         self.snapshots = snapshots  # table -> the base backup's snapshot
         self.result = ReplayResult()
         self._pk: dict[str, list[str]] = {}
+        self._pending: dict[str, _Batch] = {}
+        self._keep_order: bool | None = None
 
     def _primary_key(self, table: str) -> list[str]:
         if table not in self._pk:
@@ -465,8 +503,15 @@ class Replayer:
             self._pk[table] = [r[0] for r in rows]
         return self._pk[table]
 
+    def _order_matters(self) -> bool:
+        if self._keep_order is None:
+            row = self.conn.execute(_ORDER_MATTERS_SQL, {"t": sorted(self.snapshots)}).fetchone()
+            self._keep_order = bool(row and row[0])
+        return self._keep_order
+
     def apply(self, txn: Txn) -> None:
-        """Apply the transaction's changes to the restored tables that their backup lacks.
+        """Apply (or queue in a batch) the transaction's changes to the restored tables that
+        their backup lacks.
 
         Visibility is decided per table: scopes' backups may come from different moments."""
         wanted = [c for c in txn.changes if c.table in self.snapshots]
@@ -477,7 +522,7 @@ class Replayer:
             snap = self.snapshots[change.table]
             if snap is not None and snap.sees(txn.xid):
                 continue
-            self._apply(change)
+            self._add(change)
             applied = True
         if applied:
             self.result.transactions += 1
@@ -485,74 +530,155 @@ class Replayer:
             self.result.skipped_in_backup += 1
         self.result.last_commit = txn.commit_time
 
-    def _apply(self, c: Change) -> None:
+    def _add(self, c: Change) -> None:
         r = self.result
+        if self._order_matters():
+            for table in [t for t in self._pending if t != c.table]:
+                self._flush(table)
+        if c.op == "T":
+            self._flush(c.table)
+            self._exec(f"DELETE FROM {c.table}", [], c.table)
+            r.truncated.add(c.table)
+            return
+        key_values: tuple[Any, ...] | None = None
+        new_key: tuple[Any, ...] | None = None
         if c.op == "I":
-            names = ", ".join(_qi(col[0]) for col in c.cols)
-            values = ", ".join(f"%s::{col[1]}" for col in c.cols)
-            self._exec(
-                f"INSERT INTO {c.table} ({names}) VALUES ({values})", [col[2] for col in c.cols], c
-            )
+            shape: tuple[Any, ...] = tuple((col[0], col[1]) for col in c.cols)
+            values = [col[2] for col in c.cols]
             r.inserted[c.table] = r.inserted.get(c.table, 0) + 1
         elif c.op == "U":
             key = c.key or [col for col in c.cols if col[0] in self._primary_key(c.table)]
             sets = [col for col in c.cols if col[2] != UNCHANGED]
             if not sets:
                 return
-            assignments = ", ".join(f"{_qi(col[0])} = %s::{col[1]}" for col in sets)
-            where = " AND ".join(f"{_qi(col[0])} = %s::{col[1]}" for col in key)
-            self._exec(
-                f"UPDATE {c.table} SET {assignments} WHERE {where} RETURNING 1",
-                [col[2] for col in sets] + [col[2] for col in key],
-                c,
-                rows=1,
+            if not key:
+                raise RestoreError(
+                    f"Replaying the journal: an update of {c.table} names no key (the table "
+                    "has no primary key or replica identity)."
+                )
+            shape = (
+                tuple((col[0], col[1]) for col in sets),
+                tuple((col[0], col[1]) for col in key),
             )
+            values = [col[2] for col in sets] + [col[2] for col in key]
+            key_values = tuple(col[2] for col in key)
+            by_name = {col[0]: col[2] for col in sets}
+            if all(col[0] in by_name for col in key):
+                new_key = tuple(by_name[col[0]] for col in key)
             r.updated[c.table] = r.updated.get(c.table, 0) + 1
-        elif c.op == "D":
-            where = " AND ".join(f"{_qi(col[0])} = %s::{col[1]}" for col in c.key)
-            self._exec(
-                f"DELETE FROM {c.table} WHERE {where} RETURNING 1",
-                [col[2] for col in c.key],
-                c,
-                rows=1,
-            )
+        else:  # "D"
+            shape = tuple((col[0], col[1]) for col in c.key)
+            values = [col[2] for col in c.key]
+            key_values = tuple(values)
             r.deleted[c.table] = r.deleted.get(c.table, 0) + 1
-        elif c.op == "T":
-            self._exec(f"DELETE FROM {c.table}", [], c)
-            r.truncated.add(c.table)
+        batch = self._pending.get(c.table)
+        if batch is not None and (
+            batch.op != c.op
+            or batch.shape != shape
+            or len(batch.rows) >= BATCH_ROWS
+            or (key_values is not None and key_values in batch.keys)
+        ):
+            self._flush(c.table)
+            batch = None
+        if batch is None:
+            batch = self._pending[c.table] = _Batch(c.table, c.op, shape)
+        batch.rows.append(values)
+        if key_values is not None:
+            batch.keys.add(key_values)
+        if new_key is not None:
+            batch.keys.add(new_key)
 
-    def _exec(
-        self, sql: str, params: list[Any], change: Change, *, rows: int | None = None
-    ) -> None:
-        try:
-            cur = self.conn.execute(sql, params)
-        except psycopg.Error as exc:
-            raise RestoreError(
-                f"Replaying the journal into {change.table} failed: "
-                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-            ) from exc
-        # In pipeline mode only fetching waits for the answer: inserts do not wait (the row
-        # counts are checked after the replay); an update or a delete must match one row.
-        matched = len(cur.fetchall()) if rows is not None else None
-        if rows is not None and matched != rows:
-            raise RestoreError(
-                f"Replaying the journal: a {'update' if change.op == 'U' else 'delete'} of "
-                f"{change.table} matched {matched} rows instead of {rows}: the base "
-                "backup and the journal do not fit together."
+    def flush(self) -> None:
+        """Apply every pending batch."""
+        for table in list(self._pending):
+            self._flush(table)
+
+    def _flush(self, table: str) -> None:
+        batch = self._pending.pop(table, None)
+        if batch is None or not batch.rows:
+            return
+        if batch.op == "I":
+            self._insert(batch)
+        elif batch.op == "U":
+            sets, key = batch.shape
+            n = len(sets)
+            src = ", ".join(f"c{i}" for i in range(n + len(key)))
+            assignments = ", ".join(
+                f"{_qi(name)} = src.c{i}::{typ}" for i, (name, typ) in enumerate(sets)
             )
+            where = " AND ".join(
+                f"dst.{_qi(name)} = src.c{n + i}::{typ}" for i, (name, typ) in enumerate(key)
+            )
+            self._matched(
+                f"WITH done AS (UPDATE {table} AS dst SET {assignments}"
+                f" FROM unnest({', '.join(['%s::text[]'] * (n + len(key)))}) AS src({src})"
+                f" WHERE {where} RETURNING 1) SELECT count(*) FROM done",
+                batch,
+            )
+        else:  # "D"
+            key = batch.shape
+            src = ", ".join(f"c{i}" for i in range(len(key)))
+            where = " AND ".join(
+                f"dst.{_qi(name)} = src.c{i}::{typ}" for i, (name, typ) in enumerate(key)
+            )
+            self._matched(
+                f"WITH done AS (DELETE FROM {table} AS dst"
+                f" USING unnest({', '.join(['%s::text[]'] * len(key))}) AS src({src})"
+                f" WHERE {where} RETURNING 1) SELECT count(*) FROM done",
+                batch,
+            )
+
+    def _insert(self, batch: _Batch) -> None:
+        names = ", ".join(_qi(name) for name, _typ in batch.shape)
+        if len(batch.rows) == 1:  # one statement, one round trip
+            values = ", ".join(f"%s::{typ}" for _name, typ in batch.shape)
+            self._exec(
+                f"INSERT INTO {batch.table} ({names}) VALUES ({values})",
+                batch.rows[0],
+                batch.table,
+            )
+            return
+        # COPY's text format reads each value with its column type's input function: the
+        # journal holds the values as PostgreSQL printed them (write_row escapes tabs,
+        # newlines and backslashes, and writes None as NULL).
+        try:
+            with (
+                self.conn.cursor() as cur,
+                cur.copy(f"COPY {batch.table} ({names}) FROM STDIN") as copy,
+            ):
+                for row in batch.rows:
+                    copy.write_row(row)
+        except psycopg.Error as exc:
+            raise _replay_error(batch.table, exc) from exc
+
+    def _matched(self, sql: str, batch: _Batch) -> None:
+        """Run a batched update or delete; it must match exactly one row per change."""
+        columns = [list(col) for col in zip(*batch.rows, strict=True)]
+        cur = self._exec(sql, columns, batch.table)
+        row = cur.fetchone()
+        matched = int(row[0]) if row else 0
+        if matched != len(batch.rows):
+            kind = "updates" if batch.op == "U" else "deletes"
+            raise RestoreError(
+                f"Replaying the journal: {len(batch.rows)} {kind} of {batch.table} matched "
+                f"{matched} rows instead of {len(batch.rows)}: the base backup and the journal "
+                "do not fit together."
+            )
+
+    def _exec(self, sql: str, params: list[Any], table: str) -> psycopg.Cursor[Any]:
+        try:
+            return self.conn.execute(sql, params)
+        except psycopg.Error as exc:
+            raise _replay_error(table, exc) from exc
 
     def apply_all(self, txns: Iterable[Txn]) -> None:
-        """Apply many transactions in pipeline mode: statements stream to the server without
-        waiting for each answer (the replay's cost is round trips, not work)."""
-        try:
-            with self.conn.pipeline():
-                for txn in txns:
-                    self.apply(txn)
-        except psycopg.Error as exc:
-            raise RestoreError(f"Replaying the journal failed: {str(exc).splitlines()[0]}") from exc
+        """Apply many transactions (the last batches stay pending until ``flush``)."""
+        for txn in txns:
+            self.apply(txn)
 
     def reset_sequences(self) -> None:
         """Move each touched table's sequences past its largest value (never back)."""
+        self.flush()
         touched = set(self.result.inserted) | set(self.result.updated)
         for table in sorted(touched):
             rows = self.conn.execute(
@@ -568,6 +694,11 @@ class Replayer:
                     f" (SELECT last_value FROM {seq})))",
                     (seq,),
                 )
+
+
+def _replay_error(table: str, exc: psycopg.Error) -> RestoreError:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return RestoreError(f"Replaying the journal into {table} failed: {text}")
 
 
 def _qi(name: str) -> str:

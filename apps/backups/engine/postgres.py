@@ -6,9 +6,10 @@ imports the same snapshot (``pg_export_snapshot`` / ``SET TRANSACTION SNAPSHOT``
 
 Restore runs in ONE transaction: drop the foreign keys touching the restored tables (also
 from tables outside the restored set), drop their index-backed constraints and plain indexes,
-``TRUNCATE``, ``COPY ... FROM STDIN WITH (FREEZE)``, rebuild indexes and constraints
-(re-adding a foreign key re-validates it), compare row counts and checksums, and only then
-commit. Any error rolls everything back.
+``TRUNCATE``, ``COPY ... FROM STDIN WITH (FREEZE)``, rebuild indexes and constraints, compare
+row counts and checksums, replay the change journal (a point-in-time restore), re-add the
+foreign keys (re-adding one re-validates it) and only then commit. Any error rolls everything
+back.
 
 Both sides pin the session settings that change the text form of values (TimeZone, DateStyle,
 extra_float_digits, ...) so COPY text and checksums mean the same on both ends, and set
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -796,7 +797,11 @@ class PostgresTarget(RestoreTarget):
             with contextlib.suppress(Exception):
                 stack.__exit__(RestoreError, RestoreError("aborted"), None)
 
-    def finish(self) -> list[TableResult]:
+    def finish(self, replay: Callable[[], None] | None = None) -> list[TableResult]:
+        """Constraints and indexes, checksums of the loaded rows, then ``replay`` (the
+        journal of a point-in-time restore: its changes need the indexes but must not meet a
+        foreign key before they are all applied, as scopes' backups come from different
+        moments), then foreign keys (validated), triggers and sequences."""
         self.step("constraints")
         created = [t for t in self._loaded.values() if t.created]
         for t in created:
@@ -813,23 +818,6 @@ class PostgresTarget(RestoreTarget):
         self.step("indexes")
         for definition in self._restore_indexes:
             self._exec(definition, what=f"Re-creating index ({definition})")
-        self.step("foreign keys")
-        for t in created:
-            for c in t.meta["constraints"]:
-                if c["type"] != "f":
-                    continue
-                ref = c.get("references")
-                if ref and not self._exec("SELECT to_regclass(%s)", (ref,), what="Reading")[0][0]:
-                    self.warnings.append(
-                        f"Foreign key {c['name']} on {t.name} was not created: the table it "
-                        f"references ({ref}) does not exist in the target."
-                    )
-                    continue
-                self._restore_fks.append((t.qualified, c["name"], c["definition"]))
-        for owner, conname, definition in self._restore_fks:
-            self._add_foreign_key(owner, conname, definition)
-        for q, tgname in self._restore_triggers:
-            self._exec(f"ALTER TABLE {q} ENABLE TRIGGER {qi(tgname)}", what=f"Enabling {tgname}")
         self.step("checksums")
         results = []
         for t in self._loaded.values():
@@ -861,6 +849,25 @@ class PostgresTarget(RestoreTarget):
                 "The restored data does not match the backup, so nothing was changed "
                 f"({detail}). Column types in the target may differ from the backup's."
             )
+        if replay is not None:
+            replay()
+        self.step("foreign keys")
+        for t in created:
+            for c in t.meta["constraints"]:
+                if c["type"] != "f":
+                    continue
+                ref = c.get("references")
+                if ref and not self._exec("SELECT to_regclass(%s)", (ref,), what="Reading")[0][0]:
+                    self.warnings.append(
+                        f"Foreign key {c['name']} on {t.name} was not created: the table it "
+                        f"references ({ref}) does not exist in the target."
+                    )
+                    continue
+                self._restore_fks.append((t.qualified, c["name"], c["definition"]))
+        for owner, conname, definition in self._restore_fks:
+            self._add_foreign_key(owner, conname, definition)
+        for q, tgname in self._restore_triggers:
+            self._exec(f"ALTER TABLE {q} ENABLE TRIGGER {qi(tgname)}", what=f"Enabling {tgname}")
         self.step("sequences")
         for t in self._loaded.values():
             self._reset_sequences(t)

@@ -56,8 +56,8 @@ _STEP_NAMES = {
 _STEP_PERCENT = {
     "constraints": 80,
     "indexes": 85,
-    "foreign keys": 90,
-    "checksums": 94,
+    "checksums": 90,
+    "foreign keys": 94,
     "sequences": 98,
     "commit": 99,
 }
@@ -107,9 +107,11 @@ def restore_files(
 ) -> list[RestoreReport]:
     """Several backup files (scopes) into one target in ONE transaction: all of them or none.
 
-    ``before_commit(target)`` runs after every file is loaded and checked, inside the same
-    transaction (the change journal's replay for a point-in-time restore); if it raises, the
-    whole restore rolls back.
+    ``before_commit(target)`` runs after every file is loaded and checked (counts, checksums),
+    inside the same transaction (the change journal's replay for a point-in-time restore),
+    before foreign keys are re-validated and triggers re-enabled: the scopes' backups may come
+    from different moments, and only the replayed rows make them fit together. If it raises,
+    the whole restore rolls back.
 
     Constraints and foreign keys are rebuilt once, after every file is loaded, so files may
     come in any order (orders before the customers they reference). ``expected_sha256`` (one
@@ -213,10 +215,6 @@ def _restore(
                 check_against_manifest(reader.manifest, payload.tables, payload.files)
                 done_bytes += p.stat().st_size
                 per_file.append((reader, selected))
-            results = target.finish()
-            missing = set().union(*(sel for _, sel in per_file)) - {r.name for r in results}
-            if missing:
-                raise RestoreError(f"The backup holds no data for {', '.join(sorted(missing))}.")
             for p, (reader, _), expected in zip(
                 files_in, per_file, expected_sha256 or [None] * len(files_in), strict=True
             ):
@@ -224,8 +222,12 @@ def _restore(
                     raise ChecksumMismatchError(
                         f"{p.name}: its SHA-256 differs from the one recorded when it was made."
                     )
-            if before_commit is not None:
-                before_commit(target)
+            results = target.finish(
+                (lambda: before_commit(target)) if before_commit is not None else None
+            )
+            missing = set().union(*(sel for _, sel in per_file)) - {r.name for r in results}
+            if missing:
+                raise RestoreError(f"The backup holds no data for {', '.join(sorted(missing))}.")
             target.commit()
             restored_files = stager.commit() if stager is not None else []
         except EngineError:

@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -296,7 +296,7 @@ class SqliteTarget(RestoreTarget):
         self._loaded[self._current.name] = self._current
         self._current = None
 
-    def finish(self) -> list[TableResult]:
+    def finish(self, replay: Callable[[], None] | None = None) -> list[TableResult]:
         self.step("indexes")
         for t in self._loaded.values():
             if t.created:
@@ -344,6 +344,8 @@ class SqliteTarget(RestoreTarget):
                 f"The restored data does not match the backup for {', '.join(bad)}; "
                 "nothing was changed."
             )
+        if replay is not None:
+            replay()
         return results
 
     def commit(self) -> None:

@@ -3,8 +3,10 @@
 Everything happens in ONE transaction on the target (``engine.restore_files`` with the replay as
 its ``before_commit``): the backups are loaded and checked (counts, checksums), then the journal's
 transactions that each backup does not hold (decided by the backup's recorded snapshot) and that
-committed at or before TIME are applied in commit order, and the row counts are checked against
-the backup's plus the journal's inserts and deletes. A gap in the journal (a missing, damaged or
+committed at or before TIME are applied (in batches: ``engine.Replayer``), the row counts are
+checked against the backup's plus the journal's inserts and deletes, and only then are the foreign
+keys re-validated: scopes' backups taken one after the other under load do not fit together
+(newer payments of older orders) until the journal fills the gap. A gap in the journal (a missing, damaged or
 unreadable segment) stops the replay at the last consistent point and says so; it never skips.
 Then the scopes' checks run like after any restore.
 """
@@ -200,6 +202,7 @@ def perform_point_in_time_restore(
             snapshots[_qualified(table["name"])] = engine.TxidSnapshot(text) if text else None
             base_rows[_qualified(table["name"])] = int(table["rows"])
     stopped: list[Message | None] = [plan.gap]
+    floor = [0]
     replayer_box: list[engine.Replayer] = []
 
     def replay(target: Any) -> None:
@@ -220,13 +223,16 @@ def perform_point_in_time_restore(
                 )
                 break
             replayer.apply_all(engine.iter_until(txns, until_at))
-            progress.update(
-                percent=80 + int(15 * (n + 1) / total),
-                step=event_message(events.STEP_REPLAY, name=segment.file_name),
-            )
+            percent = 80 + int(15 * (n + 1) / total)
+            if percent > floor[0]:  # a write per percent, not per segment (hundreds of them)
+                floor[0] = percent
+                progress.update(
+                    percent=percent,
+                    step=event_message(events.STEP_REPLAY, name=segment.file_name),
+                )
             if txns and txns[-1].commit_time > until_at:
                 break
-        replayer.reset_sequences()
+        replayer.reset_sequences()  # (applies the last pending batches first)
         result = replayer.result
         counts = engine.count_table_rows(conn, list(snapshots))
         for table, rows in counts.items():
@@ -244,8 +250,9 @@ def perform_point_in_time_restore(
             paths,
             target_url=url,
             keyring=services.get_keyring(),
+            # The replay (80-95 %) runs before the foreign keys: never report going back.
             progress=lambda pct, step: progress.update(
-                percent=int(pct * 0.8), step=services.step_text(step)
+                percent=max(int(pct * 0.8), floor[0]), step=services.step_text(step)
             ),
             expected_sha256=[b.sha256 or None for b in backups],
             before_commit=replay,
