@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import select
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -86,6 +87,85 @@ def _connect(db: DbUrl, error_cls: type[Exception]) -> psycopg.Connection[Any]:
         for k, v in SESSION_SETTINGS.items():
             cur.execute("SELECT set_config(%s, %s, false)", (k, v))
     return conn
+
+
+def copy_out(conn: psycopg.Connection[Any], sql: str) -> Iterator[bytes]:
+    """Run ``COPY ... TO STDOUT`` and yield its text in blocks of about ``BLOCK`` bytes, each
+    ending at a row boundary.
+
+    The server sends one message per row; psycopg's ``Copy`` iterator costs ~1.5 us of Python
+    per message, which made the client, not the server, the bottleneck of a backup (5 million
+    rows: ~7 s of CPU). This loop talks to libpq directly (non-blocking ``PQgetCopyData``,
+    waiting in ``select`` with the GIL released), about 3x less CPU per row. It runs in the
+    connection's current transaction, like any query.
+    """
+    pgconn = conn.pgconn
+    if pgconn.transaction_status not in (
+        psycopg.pq.TransactionStatus.IDLE,
+        psycopg.pq.TransactionStatus.INTRANS,
+    ):
+        raise SourceError("The source connection is busy or in a failed transaction.")
+    if not conn.autocommit and pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        conn.execute("SELECT 1")  # let psycopg open the transaction (isolation, read only)
+    pgconn.send_query(sql.encode())
+    _wait_ready(pgconn)
+    res = pgconn.get_result()
+    if res is None or res.status != psycopg.pq.ExecStatus.COPY_OUT:
+        msg = res.get_error_message() if res is not None else "no result"
+        _drain(pgconn)
+        raise SourceError(f"Reading a table failed: {msg.strip().splitlines()[0]}")
+    fd = pgconn.socket
+    get = pgconn.get_copy_data
+    buf = bytearray()
+    done = False
+    try:
+        while True:
+            nbytes, data = get(1)
+            if nbytes > 0:
+                buf += data
+                if len(buf) >= BLOCK:
+                    yield bytes(buf)
+                    buf.clear()
+            elif nbytes == 0:  # nothing buffered: wait for the socket (GIL released)
+                select.select([fd], [], [])
+                pgconn.consume_input()
+            else:
+                break
+        res = pgconn.get_result()
+        err = None
+        if res is None or res.status != psycopg.pq.ExecStatus.COMMAND_OK:
+            err = res.get_error_message() if res is not None else "no result"
+        _drain(pgconn)
+        done = True
+        if err is not None:
+            raise SourceError(f"Reading a table failed: {err.strip().splitlines()[0]}")
+        if buf:
+            yield bytes(buf)
+    finally:
+        if not done:  # abandoned mid-stream (an error or a cancel downstream): stop the COPY
+            with contextlib.suppress(Exception):
+                pgconn.get_cancel().cancel()
+            with contextlib.suppress(Exception):
+                while get(0)[0] >= 0:
+                    pass
+                _drain(pgconn)
+
+
+def _wait_ready(pgconn: Any) -> None:
+    fd = pgconn.socket
+    while True:
+        pgconn.consume_input()
+        if not pgconn.is_busy():
+            return
+        select.select([fd], [], [])
+
+
+def _drain(pgconn: Any) -> None:
+    """Read the remaining results of the current query (the connection is free after it)."""
+    while True:
+        _wait_ready(pgconn)
+        if pgconn.get_result() is None:
+            return
 
 
 def checksum_sql(qualified: str, hashes: Sequence[dict[str, str]]) -> str:
@@ -512,15 +592,7 @@ class PostgresSource(BackupSource):
     def read_rows(self, table: str) -> Iterator[bytes]:
         t = self._tables[table]
         cols = ", ".join(qi(c) for c in self._copy_columns[table])
-        with self._conn.cursor() as cur, cur.copy(f"COPY {t.qualified} ({cols}) TO STDOUT") as cp:
-            buf = bytearray()
-            for row in cp:
-                buf += row
-                if len(buf) >= BLOCK:
-                    yield bytes(buf)
-                    buf = bytearray()
-            if buf:
-                yield bytes(buf)
+        yield from copy_out(self._conn, f"COPY {t.qualified} ({cols}) TO STDOUT")
 
     def _checksum_on(self, conn: psycopg.Connection[Any], table: str) -> tuple[int, str]:
         t = self._tables[table]
