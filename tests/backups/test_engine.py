@@ -598,15 +598,29 @@ def test_backup_reports_progress_from_zero_to_hundred(
 
 
 def test_a_backup_holds_one_moment_while_writes_go_on(
-    make_db: Callable[[], str], keyring: Keyring, tmp_path: Path
+    make_db: Callable[[], str], keyring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Rows committed while the backup runs (here: between its tables, and while the first
-    table streams) are in none of its tables, and every table's checksum, computed on a
-    second connection, describes the same moment as its COPY."""
+    """Rows committed while the backup runs (between its tables, and while a table is read by
+    two COPY streams at once) are in none of its tables, and every table's checksum, computed
+    on another connection, describes the same moment as its COPY."""
+    monkeypatch.setattr(pg_engine, "SPLIT_MIN_PAGES", 1)  # split even these small tables
+    splits: list[int] = []
+    interleave = pg_engine._interleave
+
+    def spy(conns: Any, sqls: Any) -> Iterator[bytes]:
+        splits.append(len(sqls))
+        return interleave(conns, sqls)
+
+    monkeypatch.setattr(pg_engine, "_interleave", spy)
     src = make_db()
     with psycopg.connect(_url(src), autocommit=True) as conn:
         conn.execute(SCHEMA)
         conn.execute(DATA)
+        conn.execute(
+            "CREATE TABLE events (id int PRIMARY KEY, body text NOT NULL);"
+            "INSERT INTO events SELECT g, repeat(chr(97 + g % 26), 300)"
+            " FROM generate_series(1, 20000) g"
+        )
     before = snapshot(src)
     writes = 0
 
@@ -620,11 +634,13 @@ def test_a_backup_holds_one_moment_while_writes_go_on(
             w.execute("INSERT INTO orders (customer_id, total) VALUES (1, 1)")
             w.execute("UPDATE order_items SET qty = qty + 1 WHERE id % 2 = 0")
             w.execute("DELETE FROM payments WHERE id > 250")
+            w.execute("UPDATE events SET body = 'changed' WHERE id %% 7 = %s", (writes % 7,))
+            w.execute("DELETE FROM events WHERE id = %s", (writes,))
 
     out = tmp_path / "moving.rsbak"
     run_backup(
         source_url=_url(src),
-        tables=TABLES,
+        tables=[*TABLES, "events"],
         out_path=out,
         keyring=keyring,
         scope="shop",
@@ -632,11 +648,12 @@ def test_a_backup_holds_one_moment_while_writes_go_on(
         frame_size=SMALL_FRAMES,
         progress=write_meanwhile,
     )
-    assert writes >= len(TABLES)
+    assert writes > len(TABLES) + 1  # also while events streamed (~6 MiB: several blocks)
+    assert splits and all(n == 2 for n in splits)
     assert snapshot(src) != before  # the writes happened, and are not in the backup:
     target = make_db()
     report = restore_file(out, target_url=_url(target), keyring=keyring)
-    assert report.ok
+    assert report.ok and report.tables[-1].rows_restored == 20000
     assert snapshot(target) == before
 
 
