@@ -25,7 +25,7 @@ import queue
 import re
 import select
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,7 +99,7 @@ def _connect(db: DbUrl, error_cls: type[Exception]) -> psycopg.Connection[Any]:
     return conn
 
 
-def copy_out(conn: psycopg.Connection[Any], sql: str) -> Iterator[bytes]:
+def copy_out(conn: psycopg.Connection[Any], sql: str) -> Generator[bytes, None, None]:
     """Run ``COPY ... TO STDOUT`` and yield its text in blocks of about ``BLOCK`` bytes, each
     ending at a row boundary.
 
