@@ -309,7 +309,8 @@ def main() -> None:
           f"{med(ours['restore']) / med(pg['restore_j2']):.2f} of -j 2;"
           f" client CPU {med(ours['restore_cpu']):.2f} s")  # fmt: skip
     print(f"verify_file                 {med(ours['verify']):8.3f} s   "
-          f"{med(ours['mbps']):.0f} MB/s of file (target >= 300)")  # fmt: skip
+          f"{med(ours['mbps']):.0f} MB/s of file (target >= 300), "
+          f"{sizes['payload'] / 1e6 / med(ours['verify']):.0f} MB/s of payload")  # fmt: skip
     print(f"peak RSS backup/verify/restore  {max(ours['brss'])} / {max(ours['vrss'])} / "
           f"{max(ours['rrss'])} MiB (target < 256)")  # fmt: skip
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
