@@ -603,6 +603,7 @@ def test_a_backup_holds_one_moment_while_writes_go_on(
     """Rows committed while the backup runs (between its tables, and while a table is read by
     two COPY streams at once) are in none of its tables, and every table's checksum, computed
     on another connection, describes the same moment as its COPY."""
+    monkeypatch.setattr(pg_engine, "COPY_STREAMS", 2)
     monkeypatch.setattr(pg_engine, "SPLIT_MIN_PAGES", 1)  # split even these small tables
     splits: list[int] = []
     interleave = pg_engine._interleave

@@ -2,9 +2,9 @@
 
 Backup reads every table in ONE snapshot: a ``REPEATABLE READ READ ONLY`` transaction exports
 it (``pg_export_snapshot``) and every other connection of the backup imports it (``SET
-TRANSACTION SNAPSHOT``): per-table checksums run concurrently on one of them, and a large
-table is read by ``COPY_STREAMS`` connections at once, each COPYing its own range of the
-table's pages (a TID range scan, PostgreSQL 14+). Rows are order-independent in the file (the
+TRANSACTION SNAPSHOT``): per-table checksums run concurrently on one of them, and (when
+``COPY_STREAMS`` > 1) a large table is read by several connections at once, each COPYing its
+own range of the table's pages (a TID range scan, PostgreSQL 14+). Rows are order-independent in the file (the
 checksum is a sum, restore is a COPY), so the streams' blocks are interleaved as they come.
 
 Restore runs in ONE transaction: drop the foreign keys touching the restored tables (also
@@ -47,10 +47,12 @@ ROW_FORMAT = "pg-copy-text"
 CHECKSUM_ALGORITHM = "pg-sum-xor-column-hash-v1"
 _FUNC_RE = re.compile(r'^[A-Za-z0-9_."]{1,200}$')
 BLOCK = 1 << 20
-# A table of at least SPLIT_MIN_PAGES pages is read by COPY_STREAMS connections at once: the
-# server's COPY output (text formatting) is the slowest part of a backup, and one COPY uses
-# one core of the order system.
-COPY_STREAMS = 2
+# A table of at least SPLIT_MIN_PAGES pages can be read by COPY_STREAMS connections at once:
+# the server's COPY output (text formatting) is then the slowest part of a backup, and one COPY
+# uses one core. Off (1) by default: it halved backup time, but restores of such files were
+# ~1.5x slower in the bench (the interleaved rows lose the source's physical order; index
+# builds and checks seem to pay for it). See bench/README.md, "Backups".
+COPY_STREAMS = 1
 SPLIT_MIN_PAGES = 2048  # 16 MiB
 
 SESSION_SETTINGS = {
