@@ -80,8 +80,11 @@ CREATE INDEX payments_order_idx ON payments(order_id);
 """
 
 
+PORT = 5432
+
+
 def conninfo(db: str, host: str, user: str) -> str:
-    return f"postgresql://{user}@{host}:5432/{db}"
+    return f"postgresql://{user}@{host}:{PORT}/{db}"
 
 
 def admin(host: str, user: str) -> psycopg.Connection[Any]:
@@ -94,7 +97,9 @@ def fresh_db(adm: psycopg.Connection[Any], name: str) -> None:
 
 
 def run_child(args: list[str]) -> tuple[float, int, dict[str, Any]]:
-    """Run this script in child mode; return (wall seconds, peak RSS in MiB, its JSON)."""
+    """Run this script in child mode; return (wall seconds, peak RSS in MiB, its JSON).
+
+    The JSON gets ``cpu``: the child's own user + system CPU seconds (not the server's)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, __file__, "--child", *args], stdout=subprocess.PIPE, text=True
@@ -105,7 +110,9 @@ def run_child(args: list[str]) -> tuple[float, int, dict[str, Any]]:
     wall = time.perf_counter() - t0
     if status != 0:
         raise SystemExit(f"child {args[0]} failed")
-    return wall, usage.ru_maxrss // 1024, json.loads(out or "{}")
+    info = json.loads(out or "{}")
+    info["cpu"] = usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_maxrss // 1024, info
 
 
 def run_cmd(cmd: list[str]) -> tuple[float, int]:
@@ -152,12 +159,16 @@ def main() -> None:
     ap.add_argument("--orders", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=5432)
     ap.add_argument("--user", default="postgres")
     ap.add_argument("--reuse", action="store_true", help="reuse an existing source database")
     ap.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     ap.add_argument("--level", type=int, default=-1, help="zstd level of our backups")
     args = ap.parse_args()
     os.environ["BENCH_LEVEL"] = str(args.level)
+    global PORT
+    PORT = args.port
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
     from apps.backups.engine import generate_key_line
 
@@ -185,9 +196,17 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="backup-bench-"))
     dump = work / "bench.dump"
     tables_args = [a for t in TABLES for a in ("-t", t)]
-    pg = {"dump": [], "restore": [], "dump_rss": [], "restore_rss": []}
-    ours = {
+    pg: dict[str, list[float]] = {
+        "dump": [],
+        "restore": [],
+        "restore_j2": [],
+        "dump_rss": [],
+        "restore_rss": [],
+    }
+    ours: dict[str, list[float]] = {
         "backup": [],
+        "backup_cpu": [],
+        "restore_cpu": [],
         "restore": [],
         "verify": [],
         "mbps": [],
@@ -201,7 +220,7 @@ def main() -> None:
             dump.unlink(missing_ok=True)
             adm.execute("CHECKPOINT")
             wall, rss = run_cmd(
-                ["pg_dump", "-h", args.host, "-U", args.user, "-Fc", *tables_args,
+                ["pg_dump", "-h", args.host, "-p", str(PORT), "-U", args.user, "-Fc", *tables_args,
                  "-f", str(dump), src]
             )  # fmt: skip
             pg["dump"].append(wall)
@@ -212,6 +231,7 @@ def main() -> None:
             adm.execute("CHECKPOINT")
             wall, rss, info = run_child(["backup", keyline, str(out), src_url])
             ours["backup"].append(wall)
+            ours["backup_cpu"].append(info["cpu"])
             ours["brss"].append(rss)
             sizes["ours"] = info["size"]
             sizes["payload"] = info["payload"]
@@ -227,25 +247,38 @@ def main() -> None:
             fresh_db(adm, "bench_pg_restore")
             adm.execute("CHECKPOINT")
             wall, rss = run_cmd(
-                ["pg_restore", "-h", args.host, "-U", args.user, "-d", "bench_pg_restore",
-                 str(dump)]
+                ["pg_restore", "-h", args.host, "-p", str(PORT), "-U", args.user,
+                 "-d", "bench_pg_restore", str(dump)]
             )  # fmt: skip
             pg["restore"].append(wall)
             pg["restore_rss"].append(rss)
             adm.execute('DROP DATABASE "bench_pg_restore" WITH (FORCE)')
 
+            # pg_restore -j 2: parallel loads and index builds over two connections (one
+            # transaction per object, so not all-or-nothing as ours is; for reference).
+            fresh_db(adm, "bench_pg_restore")
+            adm.execute("CHECKPOINT")
+            wall, _ = run_cmd(
+                ["pg_restore", "-h", args.host, "-p", str(PORT), "-U", args.user, "-j", "2",
+                 "-d", "bench_pg_restore", str(dump)]
+            )  # fmt: skip
+            pg["restore_j2"].append(wall)
+            adm.execute('DROP DATABASE "bench_pg_restore" WITH (FORCE)')
+
             fresh_db(adm, "bench_ours_restore")
             adm.execute("CHECKPOINT")
             tgt = conninfo("bench_ours_restore", args.host, args.user)
-            wall, rss, _ = run_child(["restore", keyline, str(out), tgt])
+            wall, rss, info = run_child(["restore", keyline, str(out), tgt])
             ours["restore"].append(wall)
+            ours["restore_cpu"].append(info["cpu"])
             ours["rrss"].append(rss)
             adm.execute('DROP DATABASE "bench_ours_restore" WITH (FORCE)')
             adm.execute("CHECKPOINT")
             out.unlink()
             print(
                 f"run {run + 1}: pg_dump {pg['dump'][-1]:.2f}s  backup {ours['backup'][-1]:.2f}s"
-                f" | pg_restore {pg['restore'][-1]:.2f}s  restore {ours['restore'][-1]:.2f}s"
+                f" | pg_restore {pg['restore'][-1]:.2f}s  -j2 {pg['restore_j2'][-1]:.2f}s"
+                f"  restore {ours['restore'][-1]:.2f}s"
                 f" | verify {ours['verify'][-1]:.3f}s ({ours['mbps'][-1]:.0f} MB/s)",
                 flush=True,
             )
@@ -263,17 +296,24 @@ def main() -> None:
           f" medians of {args.runs} runs; zstd level {args.level} ===")  # fmt: skip
     print(f"COPY text payload           {sizes['payload'] / 1e6:8.1f} MB")
     print(f"pg_dump -Fc file            {sizes['pg_dump'] / 1e6:8.1f} MB")
-    print(f"backup file                 {sizes['ours'] / 1e6:8.1f} MB")
+    print(f"backup file                 {sizes['ours'] / 1e6:8.1f} MB   ratio "
+          f"{sizes['ours'] / sizes['pg_dump']:.2f} (target <= 1.20)")  # fmt: skip
     print(f"pg_dump -Fc                 {med(pg['dump']):8.2f} s")
     print(f"run_backup                  {med(ours['backup']):8.2f} s   ratio "
-          f"{med(ours['backup']) / med(pg['dump']):.2f} (target <= 0.60)")  # fmt: skip
+          f"{med(ours['backup']) / med(pg['dump']):.2f} (target <= 0.30);"
+          f" client CPU {med(ours['backup_cpu']):.2f} s")  # fmt: skip
     print(f"pg_restore                  {med(pg['restore']):8.2f} s")
+    print(f"pg_restore -j 2             {med(pg['restore_j2']):8.2f} s")
     print(f"restore_file                {med(ours['restore']):8.2f} s   ratio "
-          f"{med(ours['restore']) / med(pg['restore']):.2f} (target <= 1.00)")  # fmt: skip
+          f"{med(ours['restore']) / med(pg['restore']):.2f} (target <= 0.80), "
+          f"{med(ours['restore']) / med(pg['restore_j2']):.2f} of -j 2;"
+          f" client CPU {med(ours['restore_cpu']):.2f} s")  # fmt: skip
     print(f"verify_file                 {med(ours['verify']):8.3f} s   "
-          f"{med(ours['mbps']):.0f} MB/s of file (target >= 300)")  # fmt: skip
+          f"{med(ours['mbps']):.0f} MB/s of file (target >= 300), "
+          f"{sizes['payload'] / 1e6 / med(ours['verify']):.0f} MB/s of payload")  # fmt: skip
     print(f"peak RSS backup/verify/restore  {max(ours['brss'])} / {max(ours['vrss'])} / "
           f"{max(ours['rrss'])} MiB (target < 256)")  # fmt: skip
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from apps.backups.engine import (
     verify_file,
 )
 from apps.backups.engine import postgres as pg_engine
+from apps.backups.engine.base import parse_url
 from apps.backups.engine.container import ContainerReader, ContainerWriter
 from apps.backups.engine.payload import PayloadReader, PayloadWriter, RecordParser
 from tests.conftest import pg_server_url
@@ -594,6 +595,105 @@ def test_backup_reports_progress_from_zero_to_hundred(
     percents = [p for p, _ in seen]
     assert percents[0] == 0 and percents[-1] == 100 and percents == sorted(percents)
     assert any("public.order_items" in s for _, s in seen)
+
+
+def test_a_backup_holds_one_moment_while_writes_go_on(
+    make_db: Callable[[], str], keyring: Keyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows committed while the backup runs (between its tables, and while a table is read by
+    two COPY streams at once) are in none of its tables, and every table's checksum, computed
+    on another connection, describes the same moment as its COPY."""
+    monkeypatch.setattr(pg_engine, "COPY_STREAMS", 2)
+    monkeypatch.setattr(pg_engine, "SPLIT_MIN_PAGES", 1)  # split even these small tables
+    splits: list[int] = []
+    interleave = pg_engine._interleave
+
+    def spy(conns: Any, sqls: Any) -> Iterator[bytes]:
+        splits.append(len(sqls))
+        return interleave(conns, sqls)
+
+    monkeypatch.setattr(pg_engine, "_interleave", spy)
+    src = make_db()
+    with psycopg.connect(_url(src), autocommit=True) as conn:
+        conn.execute(SCHEMA)
+        conn.execute(DATA)
+        conn.execute(
+            "CREATE TABLE events (id int PRIMARY KEY, body text NOT NULL);"
+            "INSERT INTO events SELECT g, repeat(chr(97 + g % 26), 300)"
+            " FROM generate_series(1, 20000) g"
+        )
+    before = snapshot(src)
+    writes = 0
+
+    def write_meanwhile(percent: int, step: str) -> None:
+        nonlocal writes
+        if not step.startswith("Backing up table"):
+            return
+        writes += 1
+        with psycopg.connect(_url(src), autocommit=True) as w:
+            w.execute("INSERT INTO customers (email) VALUES (%s)", (f"late{writes}@example.com",))
+            w.execute("INSERT INTO orders (customer_id, total) VALUES (1, 1)")
+            w.execute("UPDATE order_items SET qty = qty + 1 WHERE id % 2 = 0")
+            w.execute("DELETE FROM payments WHERE id > 250")
+            w.execute("UPDATE events SET body = 'changed' WHERE id %% 7 = %s", (writes % 7,))
+            w.execute("DELETE FROM events WHERE id = %s", (writes,))
+
+    out = tmp_path / "moving.rsbak"
+    run_backup(
+        source_url=_url(src),
+        tables=[*TABLES, "events"],
+        out_path=out,
+        keyring=keyring,
+        scope="shop",
+        kind="manual",
+        frame_size=SMALL_FRAMES,
+        progress=write_meanwhile,
+    )
+    assert writes > len(TABLES) + 1  # also while events streamed (~6 MiB: several blocks)
+    assert splits and all(n == 2 for n in splits)
+    assert snapshot(src) != before  # the writes happened, and are not in the backup:
+    target = make_db()
+    report = restore_file(out, target_url=_url(target), keyring=keyring)
+    assert report.ok and report.tables[-1].rows_restored == 20000
+    assert snapshot(target) == before
+
+
+def test_a_table_read_stopped_half_way_stops_its_copy_and_frees_the_connection(
+    make_db: Callable[[], str],
+) -> None:
+    """A COPY abandoned after its first block (a cancelled backup, a failed write) is
+    cancelled on the server and its results drained: the connection answers again (its
+    transaction is aborted, so the next read says so instead of hanging), and closes."""
+    db = make_db()
+    with psycopg.connect(_url(db), autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE wide AS SELECT g AS id, repeat('x', 200) AS pad"
+            " FROM generate_series(1, 20000) g"
+        )
+
+    def source() -> pg_engine.PostgresSource:
+        return pg_engine.PostgresSource(parse_url(_url(db)), parallel_checksums=False)
+
+    src = source()
+    try:
+        [name] = src.resolve(["wide"])
+        data = b"".join(src.read_rows(name))
+        assert data.count(b"\n") == 20000 and data.startswith(b"1\t" + b"x" * 200 + b"\n")
+        assert src.checksum(name)[0] == 20000
+        blocks = src.read_rows(name)
+        first = next(blocks)
+        assert len(first) >= pg_engine.BLOCK and first.endswith(b"\n")
+        blocks.close()  # abandoned mid-stream
+        with pytest.raises(SourceError, match="failed transaction"):
+            next(src.read_rows(name))
+    finally:
+        src.close()
+    src = source()
+    try:
+        with pytest.raises(SourceError, match="does not exist"):
+            list(pg_engine.copy_out(src._conn, "COPY pg_catalog.no_such_table TO STDOUT"))
+    finally:
+        src.close()
 
 
 # --- SQLite and log files ----------------------------------------------------------------

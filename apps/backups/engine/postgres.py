@@ -1,8 +1,11 @@
 """PostgreSQL backup source and restore target (psycopg 3).
 
-Backup reads every table in ONE ``REPEATABLE READ READ ONLY`` transaction, so all tables come
-from the same snapshot; per-table checksums run concurrently on a second connection that
-imports the same snapshot (``pg_export_snapshot`` / ``SET TRANSACTION SNAPSHOT``).
+Backup reads every table in ONE snapshot: a ``REPEATABLE READ READ ONLY`` transaction exports
+it (``pg_export_snapshot``) and every other connection of the backup imports it (``SET
+TRANSACTION SNAPSHOT``): per-table checksums run concurrently on one of them, and (when
+``COPY_STREAMS`` > 1) a large table is read by several connections at once, each COPYing its
+own range of the table's pages (a TID range scan, PostgreSQL 14+). Rows are order-independent in the file (the
+checksum is a sum, restore is a COPY), so the streams' blocks are interleaved as they come.
 
 Restore runs in ONE transaction: drop the foreign keys touching the restored tables (also
 from tables outside the restored set), drop their index-backed constraints and plain indexes,
@@ -19,8 +22,11 @@ extra_float_digits, ...) so COPY text and checksums mean the same on both ends, 
 from __future__ import annotations
 
 import contextlib
+import queue
 import re
-from collections.abc import Callable, Iterator, Sequence
+import select
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +48,13 @@ ROW_FORMAT = "pg-copy-text"
 CHECKSUM_ALGORITHM = "pg-sum-xor-column-hash-v1"
 _FUNC_RE = re.compile(r'^[A-Za-z0-9_."]{1,200}$')
 BLOCK = 1 << 20
+# A table of at least SPLIT_MIN_PAGES pages can be read by COPY_STREAMS connections at once:
+# the server's COPY output (text formatting) is then the slowest part of a backup, and one COPY
+# uses one core. Off (1) by default: it halved backup time, but restores of such files were
+# ~1.5x slower in the bench (the interleaved rows lose the source's physical order; index
+# builds and checks seem to pay for it). See bench/README.md, "Backups".
+COPY_STREAMS = 1
+SPLIT_MIN_PAGES = 2048  # 16 MiB
 
 SESSION_SETTINGS = {
     "client_encoding": "UTF8",
@@ -87,6 +100,148 @@ def _connect(db: DbUrl, error_cls: type[Exception]) -> psycopg.Connection[Any]:
         for k, v in SESSION_SETTINGS.items():
             cur.execute("SELECT set_config(%s, %s, false)", (k, v))
     return conn
+
+
+def copy_out(conn: psycopg.Connection[Any], sql: str) -> Generator[bytes, None, None]:
+    """Run ``COPY ... TO STDOUT`` and yield its text in blocks of about ``BLOCK`` bytes, each
+    ending at a row boundary.
+
+    The server sends one message per row; psycopg's ``Copy`` iterator costs ~1.5 us of Python
+    per message, which made the client, not the server, the bottleneck of a backup (5 million
+    rows: ~7 s of CPU). This loop talks to libpq directly (non-blocking ``PQgetCopyData``,
+    waiting in ``select`` with the GIL released), about 3x less CPU per row. It runs in the
+    connection's current transaction, like any query.
+    """
+    pgconn = conn.pgconn
+    _check_usable(conn)
+    if not conn.autocommit and pgconn.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        conn.execute("SELECT 1")  # let psycopg open the transaction (isolation, read only)
+    pgconn.send_query(sql.encode())
+    _wait_ready(pgconn)
+    res = pgconn.get_result()
+    if res is None or res.status != psycopg.pq.ExecStatus.COPY_OUT:
+        msg = res.get_error_message() if res is not None else "no result"
+        _drain(pgconn)
+        raise SourceError(f"Reading a table failed: {msg.strip().splitlines()[0]}")
+    fd = pgconn.socket
+    get = pgconn.get_copy_data
+    buf = bytearray()
+    size = 0
+    done = False
+    try:
+        while True:
+            nbytes, data = get(1)
+            if nbytes > 0:
+                buf += data
+                size += nbytes
+                if size >= BLOCK:
+                    yield bytes(buf)
+                    buf.clear()
+                    size = 0
+            elif nbytes == 0:  # nothing buffered: wait for the socket (GIL released)
+                select.select([fd], [], [])
+                pgconn.consume_input()
+            else:
+                break
+        res = pgconn.get_result()
+        err = None
+        if res is None or res.status != psycopg.pq.ExecStatus.COMMAND_OK:
+            err = res.get_error_message() if res is not None else "no result"
+        _drain(pgconn)
+        done = True
+        if err is not None:
+            raise SourceError(f"Reading a table failed: {err.strip().splitlines()[0]}")
+        if buf:
+            yield bytes(buf)
+    finally:
+        if not done:  # abandoned mid-stream (an error or a cancel downstream): stop the COPY
+            with contextlib.suppress(Exception):
+                pgconn.get_cancel().cancel()
+            with contextlib.suppress(Exception):
+                while get(0)[0] >= 0:
+                    pass
+                _drain(pgconn)
+
+
+def _check_usable(conn: psycopg.Connection[Any]) -> None:
+    if conn.pgconn.transaction_status not in (
+        psycopg.pq.TransactionStatus.IDLE,
+        psycopg.pq.TransactionStatus.INTRANS,
+    ):
+        raise SourceError("The source connection is busy or in a failed transaction.")
+
+
+_DONE = object()
+
+
+def _interleave(conns: Sequence[psycopg.Connection[Any]], sqls: Sequence[str]) -> Iterator[bytes]:
+    """Run one COPY per connection on its own thread; yield their blocks as they come.
+
+    At most a few blocks per stream wait in memory. If the consumer stops early (an error,
+    a cancel), every COPY is cancelled and its thread joined before this returns.
+    """
+    q: queue.Queue[Any] = queue.Queue(maxsize=2 * len(sqls))
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run(conn: psycopg.Connection[Any], sql: str) -> None:
+        try:
+            blocks = copy_out(conn, sql)
+            try:
+                for block in blocks:
+                    if not put(block):
+                        break
+            finally:
+                blocks.close()
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            put(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(c, s), name=f"backup-copy-{i}", daemon=True)
+        for i, (c, s) in enumerate(zip(conns, sqls, strict=True))
+    ]
+    for th in threads:
+        th.start()
+    try:
+        running = len(threads)
+        while running:
+            item = q.get()
+            if item is _DONE:
+                running -= 1
+            elif isinstance(item, BaseException):
+                raise item
+            else:
+                yield item
+    finally:
+        stop.set()
+        for th in threads:
+            th.join()
+
+
+def _wait_ready(pgconn: Any) -> None:
+    fd = pgconn.socket
+    while True:
+        pgconn.consume_input()
+        if not pgconn.is_busy():
+            return
+        select.select([fd], [], [])
+
+
+def _drain(pgconn: Any) -> None:
+    """Read the remaining results of the current query (the connection is free after it)."""
+    while True:
+        _wait_ready(pgconn)
+        if pgconn.get_result() is None:
+            return
 
 
 def checksum_sql(qualified: str, hashes: Sequence[dict[str, str]]) -> str:
@@ -258,10 +413,14 @@ class PostgresSource(BackupSource):
     engine = "postgresql"
     row_format = ROW_FORMAT
 
-    def __init__(self, db: DbUrl, *, parallel_checksums: bool = True) -> None:
+    def __init__(
+        self, db: DbUrl, *, parallel_checksums: bool = True, copy_streams: int | None = None
+    ) -> None:
         self._db = db
         self._conn = _connect(db, SourceUnreachableError)
         self._parallel = parallel_checksums
+        self._streams = max(1, COPY_STREAMS if copy_streams is None else copy_streams)
+        self._stream_conns: list[psycopg.Connection[Any]] = []
         self._helper: psycopg.Connection[Any] | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._futures: dict[str, Future[tuple[int, str]]] = {}
@@ -299,12 +458,13 @@ class PostgresSource(BackupSource):
                 fut.cancel()
             self._pool.shutdown(wait=True)
             self._pool = None
-        for conn in (self._helper, self._conn):
+        for conn in (self._helper, *self._stream_conns, self._conn):
             if conn is not None and not conn.closed:
                 with contextlib.suppress(Exception):
                     conn.rollback()
                 conn.close()
         self._helper = None
+        self._stream_conns = []
 
     def resolve(self, names: Sequence[str]) -> list[str]:
         out = []
@@ -513,15 +673,50 @@ class PostgresSource(BackupSource):
     def read_rows(self, table: str) -> Iterator[bytes]:
         t = self._tables[table]
         cols = ", ".join(qi(c) for c in self._copy_columns[table])
-        with self._conn.cursor() as cur, cur.copy(f"COPY {t.qualified} ({cols}) TO STDOUT") as cp:
-            buf = bytearray()
-            for row in cp:
-                buf += row
-                if len(buf) >= BLOCK:
-                    yield bytes(buf)
-                    buf = bytearray()
-            if buf:
-                yield bytes(buf)
+        _check_usable(self._conn)
+        ranges = self._page_ranges(t) if self._streams > 1 else []
+        if len(ranges) < 2:
+            yield from copy_out(self._conn, f"COPY {t.qualified} ({cols}) TO STDOUT")
+            return
+        # Each stream reads a range of pages; the last range is open-ended (the table may
+        # have grown since; rows this snapshot sees are all in pages that existed then).
+        sqls = []
+        for lo, hi in ranges:
+            cond = [f"ctid >= '({lo},0)'::pg_catalog.tid"] if lo else []
+            cond += [f"ctid < '({hi},0)'::pg_catalog.tid"] if hi is not None else []
+            where = f" WHERE {' AND '.join(cond)}" if cond else ""
+            sqls.append(f"COPY (SELECT {cols} FROM ONLY {t.qualified}{where}) TO STDOUT")
+        conns = [self._conn, *self._open_stream_conns(len(sqls) - 1)]
+        yield from _interleave(conns, sqls)
+
+    def _page_ranges(self, t: _Table) -> list[tuple[int, int | None]]:
+        if self._version_num < 140000:  # no TID range scans: each stream would read it all
+            return []
+        row = self._conn.execute(
+            "SELECT pg_relation_size(%s::regclass) / current_setting('block_size')::int8",
+            (t.qualified,),
+        ).fetchone()
+        pages = int(row[0]) if row else 0
+        if pages < max(SPLIT_MIN_PAGES, self._streams):
+            return []
+        n = self._streams
+        cuts = [pages * i // n for i in range(n + 1)]
+        return [(cuts[i], cuts[i + 1] if i < n - 1 else None) for i in range(n)]
+
+    def _open_stream_conns(self, n: int) -> list[psycopg.Connection[Any]]:
+        while len(self._stream_conns) < n:
+            self._stream_conns.append(self._snapshot_conn())
+        return self._stream_conns[:n]
+
+    def _snapshot_conn(self) -> psycopg.Connection[Any]:
+        """A new read-only connection inside this backup's snapshot."""
+        conn = _connect(self._db, SourceUnreachableError)
+        conn.execute("SET search_path = pg_catalog")
+        conn.autocommit = False
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        conn.execute(f"SET TRANSACTION SNAPSHOT '{self._snapshot}'")
+        return conn
 
     def _checksum_on(self, conn: psycopg.Connection[Any], table: str) -> tuple[int, str]:
         t = self._tables[table]
@@ -534,12 +729,7 @@ class PostgresSource(BackupSource):
         """Checksum on a second connection sharing the snapshot, while COPY streams."""
         if not self._parallel or not tables:
             return
-        helper = _connect(self._db, SourceUnreachableError)
-        helper.execute("SET search_path = pg_catalog")
-        helper.autocommit = False
-        helper.isolation_level = IsolationLevel.REPEATABLE_READ
-        helper.read_only = True
-        helper.execute(f"SET TRANSACTION SNAPSHOT '{self._snapshot}'")
+        helper = self._snapshot_conn()
         self._helper = helper
         self._pool = ThreadPoolExecutor(1, "backup-checksum")
         for table in tables:
