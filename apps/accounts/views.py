@@ -39,10 +39,13 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "accounts/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password-reset-done")
 
-    @property
-    def extra_email_context(self):
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
         # The link's lifetime as the settings give it (the mail is in the user's language).
-        return {"site_name": settings.APP_NAME, "reset_minutes": reset_minutes()}
+        self.extra_email_context = {
+            "site_name": settings.APP_NAME,
+            "reset_minutes": reset_minutes(),
+        }
 
     def form_valid(self, form):
         from axes.helpers import get_client_ip_address

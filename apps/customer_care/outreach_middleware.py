@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.cookie import parse_cookie
 from django.utils import translation
 
@@ -101,10 +101,11 @@ class StatusPageFastPath:
         wanted = parse_qs(environ.get("QUERY_STRING", "")).get("lang", [""])[-1]
         if wanted in ("en", "zh-hans"):
             return wanted
+        # All that the choice reads of a request: its cookies and its headers.
         visitor = SimpleNamespace(
             COOKIES=parse_cookie(environ.get("HTTP_COOKIE", "")), META=environ
         )
-        language = translation.get_language_from_request(visitor)
+        language = translation.get_language_from_request(cast(HttpRequest, visitor))
         return "en" if language == "en" else "zh-hans"
 
     def _generation(self) -> Any:
@@ -131,9 +132,10 @@ def _generation_reader() -> Callable[[], Any]:
         return lambda: cache.get(GENERATION_KEY)
     import redis
 
-    options = settings.CACHES["status"].get("OPTIONS", {})
+    configured: dict[str, Any] = settings.CACHES["status"]
+    options: dict[str, Any] = configured.get("OPTIONS", {})
     client = redis.Redis.from_url(
-        settings.CACHES["status"]["LOCATION"],
+        configured["LOCATION"],
         socket_connect_timeout=options.get("socket_connect_timeout", 2),
         socket_timeout=options.get("socket_timeout", 2),
     )
