@@ -11,6 +11,12 @@ class EvaluationsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.schedules import register_schedule
+        from apps.incidents.signals import checklist_changed, checklist_changing
+
+        from .services import plans
+
+        checklist_changing.connect(plans.record_checklist_before_change, weak=False)
+        checklist_changed.connect(plans.record_checklist_change, weak=False)
 
         register_schedule(
             "evaluations.action_reminders",

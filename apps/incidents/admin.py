@@ -65,6 +65,12 @@ class TaskTemplateAdmin(SimpleHistoryAdmin):
     list_filter = ("phase", "is_active")
     list_editable = ("is_active",)
 
+    def save_model(self, request, obj, form, change):
+        # Through the service, so the living plan records the change as a new version.
+        from .services import save_task_template
+
+        save_task_template(template=obj, by=request.user)
+
 
 @admin.register(TimelineEntry)
 class TimelineEntryAdmin(admin.ModelAdmin):

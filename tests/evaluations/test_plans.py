@@ -133,3 +133,55 @@ def test_a_proposal_can_come_from_an_improvement_action(manager):
     action = ImprovementActionFactory(owner=manager)
     change = propose_plan_change(kind="add", fields=NEW_ITEM, action=action, by=manager)
     assert list(action.plan_changes.all()) == [change]
+
+
+def test_an_edit_on_the_templates_page_becomes_the_next_plan_version(client, manager):
+    """The living plan has no side door: the incidents' templates page (and the admin) change
+    the checklist through the same service, and each change is a version from then on."""
+    from django.urls import reverse
+
+    running = _declare(manager)
+    template = TaskTemplate.objects.filter(is_active=True).order_by("pk").first()
+    old_title = template.title_en
+    client.force_login(manager)
+    response = client.post(
+        reverse("incidents:template-edit", args=[template.pk]),
+        {
+            "phase": template.phase,
+            "title_zh": template.title_zh,
+            "title_en": "Call the payment provider first",
+            "team_role": template.team_role,
+            "due_after_minutes": template.due_after_minutes,
+            "position": template.position,
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    versions = list(PlanVersion.objects.order_by("number"))
+    assert [v.number for v in versions] == [1, 2]
+    before = {i["template_id"]: i["title_en"] for i in versions[0].items}
+    after = {i["template_id"]: i["title_en"] for i in versions[1].items}
+    assert (before[template.pk], after[template.pk]) == (
+        old_title,
+        "Call the payment provider first",
+    )
+    assert versions[1].approved_by == manager
+    assert version_for(running.declared_at).number == 1
+    assert version_for(_declare(manager).declared_at).number == 2
+    # Saving again without a change adds no version; an approved proposal still adds exactly one.
+    client.post(
+        reverse("incidents:template-edit", args=[template.pk]),
+        {
+            "phase": template.phase,
+            "title_zh": template.title_zh,
+            "title_en": "Call the payment provider first",
+            "team_role": template.team_role,
+            "due_after_minutes": template.due_after_minutes,
+            "position": template.position,
+            "is_active": "on",
+        },
+    )
+    assert PlanVersion.objects.count() == 2
+    change = propose_plan_change(kind="add", fields=NEW_ITEM, reason="Drill finding", by=manager)
+    decide_plan_change(change=change, approve=True, by=manager)
+    assert [v.number for v in PlanVersion.objects.order_by("number")] == [1, 2, 3]

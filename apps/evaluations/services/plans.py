@@ -7,6 +7,7 @@ whole checklist as the next ``PlanVersion``. Running incidents keep the tasks th
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -135,6 +136,33 @@ def propose_plan_change(
     return change
 
 
+# Set while an approved proposal edits the checklist: it records its own version.
+_applying_proposal: ContextVar[bool] = ContextVar("applying_plan_proposal", default=False)
+
+
+def record_checklist_before_change(*, by: User | None = None, **_kwargs: Any) -> None:
+    """``checklist_changing``: the checklist as it was, as version 1, if none was recorded."""
+    if not _applying_proposal.get():
+        ensure_plan_version(by=by)
+
+
+def record_checklist_change(*, by: User | None = None, **_kwargs: Any) -> None:
+    """``checklist_changed`` outside a proposal (the incidents' templates page, the admin): the
+    live checklist changed, so it is the next version from now on, with who changed it."""
+    if _applying_proposal.get():
+        return
+    latest = _latest_locked()
+    items = snapshot_items()
+    if latest is not None and latest.items == items:
+        return  # saved without a change
+    PlanVersion.objects.create(
+        number=(latest.number if latest else 0) + 1,
+        items=items,
+        effective_at=timezone.now(),
+        approved_by=by,
+    )
+
+
 def _apply(change: PlanChange, by: User) -> None:
     if change.kind == ChangeKind.ADD:
         template = TaskTemplate(**change.fields)
@@ -153,7 +181,11 @@ def _apply(change: PlanChange, by: User) -> None:
         else:
             for name, value in change.fields.items():
                 setattr(template, name, value)
-    incident_services.save_task_template(template=template, by=by)
+    token = _applying_proposal.set(True)
+    try:
+        incident_services.save_task_template(template=template, by=by)
+    finally:
+        _applying_proposal.reset(token)
 
 
 @transaction.atomic

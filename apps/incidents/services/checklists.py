@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 
 from ..models import Incident, Task, TaskTemplate
+from ..signals import checklist_changed, checklist_changing
 from .common import _to_minute
 
 if TYPE_CHECKING:
@@ -37,8 +38,12 @@ def instantiate_templates(
 
 @transaction.atomic
 def save_task_template(*, template: TaskTemplate, by: User) -> TaskTemplate:
+    """Every change of the live checklist (templates page, admin, an approved plan change) comes
+    here, so the living plan versions each one (``signals.checklist_changed``)."""
     template.full_clean()
+    checklist_changing.send(sender=TaskTemplate, template=template, by=by)
     template._change_reason = "edited on the templates page"
     template._history_user = by
     template.save()
+    checklist_changed.send(sender=TaskTemplate, template=template, by=by)
     return template
