@@ -150,3 +150,37 @@ def test_a_page_view_never_overwrites_a_backup_its_worker_has_just_completed(mak
 
     run.refresh_from_db()
     assert run.state == RunState.COMPLETE and not run.error
+
+
+@pytest.mark.django_db
+def test_a_restore_declared_dead_that_commits_after_all_says_the_target_was_changed(
+    client, make_user, order_db, settings, monkeypatch
+):
+    """The reaper runs while the worker is still checking a restore whose data has committed:
+    "failed" stands, but the page must not claim that nothing was changed."""
+    import sys
+
+    restore_module = sys.modules["apps.backups.services.restore"]
+    checks = restore_module.run_checks
+
+    def slow_checks(**kwargs):
+        # What the reaper writes when the heartbeat looked silent (this in-caller run has no
+        # job record to go stale): the run is failed while its data has already committed.
+        assert RestoreRun.objects.filter(state=RunState.RUNNING).update(
+            state=RunState.FAILED, error="The worker running this job stopped responding."
+        )
+        return checks(**kwargs)
+
+    backup_inline("products")
+    monkeypatch.setattr(restore_module, "run_checks", slow_checks)
+    restore = services.start_restore(scopes=[scope("products")], target="rehearsal")
+    restore.refresh_from_db()
+    assert restore.state == RunState.FAILED
+    assert restore.report["committed_after_failure"] is True
+    client.force_login(make_user(Role.TECH_SUPPORT))
+    url = reverse("backups:restore-detail", args=[restore.pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "WAS written into the target" in page
+    assert "Nothing was changed in the target" not in page
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "已经写入目标" in page

@@ -238,18 +238,25 @@ def perform_restore(
     all_ok = all(item["ok"] for item in report["tables"] + report["checks"])
     with transaction.atomic():
         restore = RestoreRun.objects.select_for_update().get(pk=restore.pk)
-        if restore.state != RunState.RUNNING:
-            # Declared dead while it was still working: "failed" stands; its report is kept.
-            RestoreRun.objects.filter(pk=restore.pk).update(report={**report, "checks": []})
-            progress.log(event_message(events.LOG_RESTORE_STAYS_FAILED))
-            if restore.error_code:
-                raise JobFailure(BackupsError(restore.error_code), params=restore.error_params)
-            raise JobFailure(restore.error or BackupsError.RESTORE_ALREADY_FAILED)
-        restore.state = RunState.COMPLETE
-        restore.report = report
-        restore.finished_at = timezone.now()
-        restore._change_reason = "restore complete"
-        restore.save()
+        stays_failed = restore.state != RunState.RUNNING
+        if stays_failed:
+            # Declared dead while it was still working: "failed" stands, but the engine's
+            # transaction did commit, so the page must say the target *was* changed. (Written
+            # before raising: raised inside this block, the write would be rolled back.)
+            RestoreRun.objects.filter(pk=restore.pk).update(
+                report={**report, "checks": [], "committed_after_failure": True}
+            )
+        else:
+            restore.state = RunState.COMPLETE
+            restore.report = report
+            restore.finished_at = timezone.now()
+            restore._change_reason = "restore complete"
+            restore.save()
+    if stays_failed:
+        progress.log(event_message(events.LOG_RESTORE_STAYS_FAILED))
+        if restore.error_code:
+            raise JobFailure(BackupsError(restore.error_code), params=restore.error_params)
+        raise JobFailure(restore.error or BackupsError.RESTORE_ALREADY_FAILED)
     if restore.into_order_system:
         set_status(
             scopes,
