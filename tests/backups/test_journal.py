@@ -9,7 +9,6 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.core.management import call_command
 from django.utils import timezone, translation
@@ -24,7 +23,14 @@ from apps.core.errors import DomainError
 from tests.conftest import ROOT, create_database, drop_database, subprocess_env, wait_for
 
 from .conftest import fingerprint
-from .journal_helpers import change_order, delete_order, drop_slot, first_order_ids, place_order
+from .journal_helpers import (
+    change_order,
+    delete_order,
+    drop_slot,
+    first_order_ids,
+    place_order,
+    wal_flushed,
+)
 
 TABLE_SCOPES = ["users", "products", "orders", "transactions"]
 
@@ -47,22 +53,9 @@ def backup_all():
     return runs
 
 
-def journal_wal_flushed(url):
-    """Logical decoding reads only flushed WAL, and the test cluster commits asynchronously
-    (synchronous_commit=off): wait for the WAL written so far to be flushed."""
-    with psycopg.connect(url, autocommit=True) as conn:
-        written = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
-        wait_for(
-            lambda: conn.execute(
-                "SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", (written,)
-            ).fetchone()[0],
-            timeout=10,
-        )
-
-
 def journal_everything(process):
     """Step until every commit so far is in a durable segment."""
-    journal_wal_flushed(process.url)
+    wal_flushed(process.url)
     while process.step() is not None:
         pass
 
@@ -334,7 +327,7 @@ def test_the_slot_lag_is_measured_and_an_alarm_raised_past_the_threshold(
     journal_everything(journal)  # a fresh heartbeat
     for _ in range(3):
         place_order(order_db)  # not journaled yet: the slot holds WAL for them
-    journal_wal_flushed(order_db)
+    wal_flushed(order_db)
 
     assert check_journal_health() == 1
     state = JournalState.objects.get(slot=settings.JOURNAL_SLOT_NAME)

@@ -144,18 +144,16 @@ def test_an_edit_on_the_templates_page_becomes_the_next_plan_version(client, man
     template = TaskTemplate.objects.filter(is_active=True).order_by("pk").first()
     old_title = template.title_en
     client.force_login(manager)
-    response = client.post(
-        reverse("incidents:template-edit", args=[template.pk]),
-        {
-            "phase": template.phase,
-            "title_zh": template.title_zh,
-            "title_en": "Call the payment provider first",
-            "team_role": template.team_role,
-            "due_after_minutes": template.due_after_minutes,
-            "position": template.position,
-            "is_active": "on",
-        },
-    )
+    edited = {
+        "phase": template.phase,
+        "title_zh": template.title_zh,
+        "title_en": "Call the payment provider first",
+        "team_role": template.team_role,
+        "due_after_minutes": template.due_after_minutes,
+        "position": template.position,
+        "is_active": "on",
+    }
+    response = client.post(reverse("incidents:template-edit", args=[template.pk]), edited)
     assert response.status_code == 302
     versions = list(PlanVersion.objects.order_by("number"))
     assert [v.number for v in versions] == [1, 2]
@@ -169,18 +167,7 @@ def test_an_edit_on_the_templates_page_becomes_the_next_plan_version(client, man
     assert version_for(running.declared_at).number == 1
     assert version_for(_declare(manager).declared_at).number == 2
     # Saving again without a change adds no version; an approved proposal still adds exactly one.
-    client.post(
-        reverse("incidents:template-edit", args=[template.pk]),
-        {
-            "phase": template.phase,
-            "title_zh": template.title_zh,
-            "title_en": "Call the payment provider first",
-            "team_role": template.team_role,
-            "due_after_minutes": template.due_after_minutes,
-            "position": template.position,
-            "is_active": "on",
-        },
-    )
+    client.post(reverse("incidents:template-edit", args=[template.pk]), edited)
     assert PlanVersion.objects.count() == 2
     change = propose_plan_change(kind="add", fields=NEW_ITEM, reason="Drill finding", by=manager)
     decide_plan_change(change=change, approve=True, by=manager)
