@@ -56,21 +56,30 @@ class StatusPageFastPath:
     """
 
     LOCAL_SECONDS = 30.0
+    MAX_ANSWERS = 64
 
     def __init__(self, app) -> None:
         self.app = app
-        self._answers: dict[str, tuple[Any, float, str, list[tuple[str, str]], bytes]] = {}
+        self._answers: dict[tuple[str, ...], tuple[Any, float, str, list[tuple[str, str]], bytes]]
+        self._answers = {}
         self._read_generation: Callable[[], Any] | None = None
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("PATH_INFO") != STATUS_PATH:
             return self.app(environ, start_response)
         try:
-            language = self._language(environ)
+            # Also by what Django's security checks read (scheme, proxy header, host): an https
+            # answer is never repeated to a plain-http request that Django would redirect.
+            key = (
+                self._language(environ),
+                environ.get("wsgi.url_scheme", ""),
+                environ.get("HTTP_X_FORWARDED_PROTO", ""),
+                environ.get("HTTP_HOST", ""),
+            )
             generation = self._generation()
         except Exception:  # noqa: BLE001 - Django's own path reports and handles it
             return self.app(environ, start_response)
-        answer = self._answers.get(language)
+        answer = self._answers.get(key)
         if answer and answer[0] == generation and answer[1] > time.monotonic():
             start_response(answer[2], list(answer[3]))
             return [answer[4]]
@@ -92,7 +101,9 @@ class StatusPageFastPath:
             if hasattr(result, "close"):
                 result.close()
         expires = time.monotonic() + min(self.LOCAL_SECONDS, settings.CARE_STATUS_CACHE_SECONDS)
-        self._answers[language] = (generation, expires, captured["status"], list(headers), body)
+        if len(self._answers) >= self.MAX_ANSWERS:  # odd Host headers cannot grow it for ever
+            self._answers.clear()
+        self._answers[key] = (generation, expires, captured["status"], list(headers), body)
         return [body]
 
     @staticmethod

@@ -49,7 +49,7 @@ def published(care_lead, django_capture_on_commit_callbacks):
         )
 
 
-def get(app, path="/status/", *, method="GET", accept="", query="", cookie=""):
+def get(app, path="/status/", *, method="GET", accept="", query="", cookie="", scheme="http"):
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
@@ -59,7 +59,7 @@ def get(app, path="/status/", *, method="GET", accept="", query="", cookie=""):
         "HTTP_HOST": "testserver",
         "HTTP_ACCEPT_LANGUAGE": accept,
         "HTTP_COOKIE": cookie,
-        "wsgi.url_scheme": "http",
+        "wsgi.url_scheme": scheme,
         "wsgi.input": io.BytesIO(),
         "wsgi.errors": sys.stderr,
     }
@@ -133,3 +133,16 @@ def test_a_cache_that_lost_its_generation_starts_a_new_one(django_app, published
     assert "please order by phone" in get(app, accept="en")[2]
     assert len(django_app.calls) == 2
     assert status_cache().get(GENERATION_KEY) is not None
+
+
+def test_an_https_answer_is_never_repeated_to_a_request_django_would_redirect(
+    django_app, published, settings
+):
+    settings.SECURE_SSL_REDIRECT = True
+    django_app = CountingDjango()  # its middleware reads the setting when it is built
+    app = StatusPageFastPath(django_app)
+    assert get(app, accept="en", scheme="https")[0] == "200 OK"
+    assert get(app, accept="en", scheme="https")[0] == "200 OK"
+    status, headers, _body = get(app, accept="en", scheme="http")
+    assert status.startswith("301") and headers["Location"].startswith("https://")
+    assert len(django_app.calls) == 2
