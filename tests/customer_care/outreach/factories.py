@@ -43,3 +43,24 @@ def notice_for(by, **kwargs):
     }
     fields.update(kwargs)
     return outreach.save_notice(**fields)
+
+
+def published_status_page(by) -> None:
+    """The status page a care lead has filled in: states, contacts and one public notice."""
+    page = outreach.current_status_page()
+    outreach.update_status_page(
+        ordering="down",
+        payment="normal",
+        delivery="degraded",
+        phone="400-800-1234",
+        mailbox="care@shop.example",
+        channels_zh="微博 @商城客服",
+        channels_en="Weibo @shop-care",
+        version=page.version,
+        by=by,
+    )
+    outreach.publish_update(
+        text_zh="订单系统正在恢复，请拨打热线下单。",
+        text_en="The order system is being restored; please order by phone.",
+        by=by,
+    )

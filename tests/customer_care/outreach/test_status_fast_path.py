@@ -12,6 +12,8 @@ from apps.customer_care.outreach_middleware import StatusPageFastPath
 from apps.customer_care.services import outreach
 from apps.customer_care.services.outreach.status import GENERATION_KEY, status_cache
 
+from .factories import published_status_page
+
 pytestmark = pytest.mark.django_db
 
 
@@ -42,11 +44,7 @@ def django_app():
 @pytest.fixture
 def published(care_lead, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        outreach.publish_update(
-            text_zh="订单系统正在恢复，请拨打热线下单。",
-            text_en="The order system is being restored; please order by phone.",
-            by=care_lead,
-        )
+        published_status_page(care_lead)
 
 
 def get(app, path="/status/", *, method="GET", accept="", query="", cookie="", scheme="http"):

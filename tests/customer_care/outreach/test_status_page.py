@@ -10,28 +10,14 @@ from apps.core.errors import DomainError
 from apps.customer_care.outreach_errors import OutreachError
 from apps.customer_care.services import outreach
 
+from .factories import published_status_page
+
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def published(care_lead):
-    page = outreach.current_status_page()
-    outreach.update_status_page(
-        ordering="down",
-        payment="normal",
-        delivery="degraded",
-        phone="400-800-1234",
-        mailbox="care@shop.example",
-        channels_zh="微博 @商城客服",
-        channels_en="Weibo @shop-care",
-        version=page.version,
-        by=care_lead,
-    )
-    outreach.publish_update(
-        text_zh="订单系统正在恢复，请拨打热线下单。",
-        text_en="The order system is being restored; please order by phone.",
-        by=care_lead,
-    )
+    published_status_page(care_lead)
 
 
 def test_anonymous_visitors_see_the_page_in_their_browsers_language(client, published):
