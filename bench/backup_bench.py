@@ -145,9 +145,20 @@ def child(argv: list[str]) -> None:
         rep = verify_file(path, keyring)
         print(json.dumps({"seconds": rep.seconds, "mbps": rep.mb_per_second}))
     elif op == "restore":
-        rep = restore_file(path, target_url=url, keyring=keyring)
+        # Wall time of each restore step (the engine's hook names them), to see where it goes.
+        steps: dict[str, float] = {}
+        mark = [time.perf_counter(), "open"]
+
+        def hook(name: str) -> None:
+            now = time.perf_counter()
+            prev = "load" if str(mark[1]).startswith("load ") else str(mark[1])
+            steps[prev] = steps.get(prev, 0.0) + now - float(mark[0])
+            mark[:] = [now, name]
+
+        rep = restore_file(path, target_url=url, keyring=keyring, hook=hook)
+        hook("end")
         assert rep.ok, rep
-        print(json.dumps({"rows": sum(t.rows_restored for t in rep.tables)}))
+        print(json.dumps({"rows": sum(t.rows_restored for t in rep.tables), "steps": steps}))
 
 
 def med(xs: list[float]) -> float:
@@ -215,6 +226,7 @@ def main() -> None:
         "vrss": [],
     }
     sizes: dict[str, int] = {}
+    restore_steps: list[dict[str, float]] = []
     try:
         for run in range(args.runs):
             dump.unlink(missing_ok=True)
@@ -272,6 +284,7 @@ def main() -> None:
             ours["restore"].append(wall)
             ours["restore_cpu"].append(info["cpu"])
             ours["rrss"].append(rss)
+            restore_steps.append(info["steps"])
             adm.execute('DROP DATABASE "bench_ours_restore" WITH (FORCE)')
             adm.execute("CHECKPOINT")
             out.unlink()
@@ -308,6 +321,9 @@ def main() -> None:
           f"{med(ours['restore']) / med(pg['restore']):.2f} (target <= 0.80), "
           f"{med(ours['restore']) / med(pg['restore_j2']):.2f} of -j 2;"
           f" client CPU {med(ours['restore_cpu']):.2f} s")  # fmt: skip
+    print("  restore steps (median s):  " + ", ".join(
+        f"{k} {med([r.get(k, 0.0) for r in restore_steps]):.2f}" for k in restore_steps[0]
+    ))  # fmt: skip
     print(f"verify_file                 {med(ours['verify']):8.3f} s   "
           f"{med(ours['mbps']):.0f} MB/s of file (target >= 300), "
           f"{sizes['payload'] / 1e6 / med(ours['verify']):.0f} MB/s of payload")  # fmt: skip

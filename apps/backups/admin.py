@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from apps.core.errors import DomainError
@@ -83,9 +84,16 @@ class RestoreRunAdmin(SimpleHistoryAdmin):
 
 @admin.register(BackupAudit)
 class BackupAuditAdmin(admin.ModelAdmin):
-    list_display = ("at", "action", "backup", "by", "detail")
+    list_display = ("at", "action", "backup", "by", "shown_detail")
     list_filter = ("action",)
-    readonly_fields = [f.name for f in BackupAudit._meta.fields]
+    fields = readonly_fields = [
+        *(f.name for f in BackupAudit._meta.fields if f.editable and f.name != "detail"),
+        "shown_detail",
+    ]
+
+    @admin.display(description=_("detail"))
+    def shown_detail(self, obj: BackupAudit) -> str:
+        return obj.display_detail
 
     def has_add_permission(self, request):
         return False

@@ -25,6 +25,12 @@ GAP_AFTER_SEGMENT = "backups.gap.after_segment"
 GAP_UNREADABLE_SEGMENT = "backups.gap.unreadable_segment"
 STEP_REPLAY = "backups.step.replay"
 VERIFY_INTACT = "backups.verify.intact"
+# Retention: why a file goes (``Deletion.reason``) and its audit row's detail.
+RETENTION_BEYOND = "backups.retention.beyond"
+RETENTION_LOCAL_LIMIT = "backups.retention.local_limit"
+RETENTION_SEGMENT_UNNEEDED = "backups.retention.segment_unneeded"
+RETENTION_DELETED_LOCAL = "backups.retention.deleted_local"
+RETENTION_DELETED_REMOTE = "backups.retention.deleted_remote"
 # Job log lines of backups and restores.
 LOG_WRITING = "backups.log.writing"
 LOG_LOCAL_WRITTEN = "backups.log.local_written"
@@ -41,6 +47,22 @@ NAMED_STEPS = {
 
 
 def register() -> None:
+    label = _("Retention")
+    register_event_kind(RETENTION_BEYOND, label, _("older than the %(n)s copies kept"))
+    register_event_kind(
+        RETENTION_LOCAL_LIMIT,
+        label,
+        _("the local store keeps %(n)s copies; the remote copy is verified"),
+    )
+    register_event_kind(RETENTION_SEGMENT_UNNEEDED, label, _("no retained backup needs it"))
+    register_event_kind(
+        RETENTION_DELETED_LOCAL, label, _("Deleted by retention from the local store: %(reason)s")
+    )
+    register_event_kind(
+        RETENTION_DELETED_REMOTE,
+        label,
+        _("Deleted by retention from the remote store: %(reason)s"),
+    )
     register_event_kind(
         BACKUP_TITLE,
         _("Backup"),

@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy
 
 from apps.core.choices import JobState
 from apps.core.errors import DomainError, JobFailure
+from apps.core.events import as_stored, register_event_kind
 from apps.core.events import message as event_message
-from apps.core.events import register_event_kind
-from apps.core.jobs import Progress, refresh_job_state, start_job
+from apps.core.jobs import UNEXPECTED_ERROR, Progress, refresh_job_state, start_job
 from apps.core.timeline import post_to_timeline
 
 from . import services
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 FULL_BACKUP_TITLE = "backups.job.full_backup"
 FULL_BACKUP_VERIFIED = "backups.full_backup.verified"
 FULL_BACKUP_FAILED = "backups.full_backup.failed"
+FULL_BACKUP_SCOPE = "backups.full_backup.scope"
 
 
 def register_events() -> None:
@@ -50,6 +51,9 @@ def register_events() -> None:
         gettext_lazy("Backup"),
         gettext_lazy("Full backup #%(id)s failed for: %(scopes)s."),
         icon="⚠",
+    )
+    register_event_kind(
+        FULL_BACKUP_SCOPE, gettext_lazy("Backup"), gettext_lazy("%(scope)s: %(outcome)s")
     )
 
 
@@ -136,14 +140,19 @@ def perform_full_backup(*, full_backup_id: int, progress: Progress) -> dict[str,
                 progress=_ScopeProgress(progress, index, len(scopes)),  # type: ignore[arg-type]
             )
         except (JobFailure, DomainError) as exc:
-            item["message"] = str(exc.message)
+            item["message"] = as_stored(exc.message)
         except Exception as exc:  # noqa: BLE001 - the run is failed; the other scopes go on
-            item["message"] = f"{type(exc).__name__}: {exc}"
+            item["message"] = as_stored(
+                event_message(UNEXPECTED_ERROR, error=f"{type(exc).__name__}: {exc}")
+            )
         else:
             run.refresh_from_db()
             outcome = services.verify_backup(name=run.file_name, by=full.started_by)
-            item.update(ok=outcome.ok, message=str(outcome.message), file_name=run.file_name)
-        progress.log(f"{scope.slug}: {'ok' if item['ok'] else item.get('message', '')}")
+            item.update(
+                ok=outcome.ok, message=as_stored(outcome.as_message()), file_name=run.file_name
+            )
+        # Stored as data: each reader sees the line (and the outcome) in their language.
+        progress.log(event_message(FULL_BACKUP_SCOPE, scope=scope.slug, outcome=item["message"]))
         report.append(item)
         FullBackup.objects.filter(pk=full.pk).update(report=report)
     failed = [item["scope"] for item in report if not item["ok"]]

@@ -5,7 +5,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from apps.core.events import render_event
+from apps.core.events import as_event, render_event
 from apps.core.models import JobRecord
 
 from .choices import BackupKind, CopyState, RunState, SystemStatus
@@ -309,6 +309,10 @@ class BackupAudit(models.Model):
     )
     at = models.DateTimeField(_("at"), auto_now_add=True)
     detail = models.CharField(_("detail"), max_length=500, blank=True)
+    # The detail as data (kind + params), shown in the reader's language; ``detail`` is the
+    # text rendered when it was written (and what older rows show).
+    detail_kind = models.CharField(max_length=80, blank=True, editable=False)
+    detail_params = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("backup access")
@@ -317,6 +321,23 @@ class BackupAudit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.backup} ({self.by})"
+
+    @classmethod
+    def record(cls, backup: "BackupRun", action: str, *, by=None, detail=None) -> "BackupAudit":
+        """One audit row; ``detail`` is a ``message(...)``, a domain error's message or text."""
+        kind, params, text = as_event(detail)
+        return cls.objects.create(
+            backup=backup,
+            action=action,
+            by=by,
+            detail=text[:500],
+            detail_kind=kind,
+            detail_params=params,
+        )
+
+    @property
+    def display_detail(self) -> str:
+        return render_event(self.detail_kind, self.detail_params, fallback=self.detail)
 
 
 class FullBackup(models.Model):

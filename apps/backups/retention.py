@@ -26,11 +26,12 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import storages
 from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.core.events import as_stored, message
 from apps.core.jobs import Progress, start_job
 
+from . import events
 from .choices import CopyState, RunState
 from .models import BackupAudit, BackupPolicy, BackupRun, FullBackup, RestoreRun
 
@@ -45,19 +46,20 @@ class Deletion:
 
     backup_id: int
     file_name: str
-    store: str  # LOCAL or REMOTE
-    reason: str
+    store: str  # LOCAL, REMOTE or journal.retention.JOURNAL
+    reason: Any  # a ``message(...)``: rendered in the reader's language when shown
     done: bool = False
-    error: str = ""
+    error: Any = ""  # a ``message(...)``, a lazy translation or an exception's text
 
     def as_dict(self) -> dict[str, Any]:
+        """For the job's result: reason and error as data (kind + params) beside their text."""
         return {
             "backup_id": self.backup_id,
             "file_name": self.file_name,
             "store": self.store,
-            "reason": self.reason,
+            "reason": as_stored(self.reason),
             "done": self.done,
-            "error": self.error,
+            "error": as_stored(self.error) if self.error else "",
         }
 
 
@@ -140,10 +142,9 @@ def plan_pruning() -> PruningPlan:
             beyond = index >= remote_keep
             if _has_local(run) and (beyond or _has_remote(run)):
                 reason = (
-                    _("older than the %(n)s copies kept") % {"n": remote_keep}
+                    message(events.RETENTION_BEYOND, n=remote_keep)
                     if beyond
-                    else _("the local store keeps %(n)s copies; the remote copy is verified")
-                    % {"n": local_keep}
+                    else message(events.RETENTION_LOCAL_LIMIT, n=local_keep)
                 )
                 plan.deletions.append(Deletion(run.pk, run.file_name, LOCAL, reason))
             if beyond and _has_remote(run):
@@ -152,7 +153,7 @@ def plan_pruning() -> PruningPlan:
                         run.pk,
                         run.file_name,
                         REMOTE,
-                        _("older than the %(n)s copies kept") % {"n": remote_keep},
+                        message(events.RETENTION_BEYOND, n=remote_keep),
                     )
                 )
     return plan
@@ -163,27 +164,27 @@ def _delete(deletion: Deletion, *, by) -> None:
     with transaction.atomic():
         run = BackupRun.objects.select_for_update().get(pk=deletion.backup_id)
         if run.pk in _busy_backup_ids() or run.pk in _newest_verified_ids():
-            deletion.error = _("kept: it is in use or the newest verified backup")
+            deletion.error = gettext_lazy("kept: it is in use or the newest verified backup")
             return
         if deletion.store == LOCAL:
             if not _has_local(run):
                 return
             Path(run.local_path).unlink(missing_ok=True)
-            detail = _("Deleted by retention from the local store: %(reason)s")
+            kind = events.RETENTION_DELETED_LOCAL
             run.local_path = ""
         else:
             if not _has_remote(run):
                 return
             storages["backups_remote"].delete(run.remote_name)
-            detail = _("Deleted by retention from the remote store: %(reason)s")
+            kind = events.RETENTION_DELETED_REMOTE
             run.remote_state = CopyState.MISSING
         run._change_reason = f"retention: {deletion.store} copy deleted"
         run.save(update_fields=["local_path", "remote_state"])
-        BackupAudit.objects.create(
-            backup=run,
-            action=BackupAudit.Action.PRUNE,
+        BackupAudit.record(
+            run,
+            BackupAudit.Action.PRUNE,
             by=by,
-            detail=(detail % {"reason": deletion.reason})[:500],
+            detail=message(kind, reason=as_stored(deletion.reason)),
         )
         deletion.done = True
 

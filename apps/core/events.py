@@ -90,7 +90,9 @@ def _render_value(value: Any, choices: type[Choices] | None) -> str:
             first, second = ("zh", "en") if zh else ("en", "zh")
             return str(texts.get(first) or texts.get(second) or "")
         if "kind" in value:
-            return render_event(value["kind"], value.get("params") or {})
+            return render_event(
+                value["kind"], value.get("params") or {}, fallback=str(value.get("text") or "")
+            )
     if choices is not None and value is not None:
         try:
             return str(choices(value).label)
@@ -162,6 +164,13 @@ def as_event(value: Any) -> tuple[str, dict[str, Any], str]:
     return "", {}, "" if value is None else str(value)
 
 
+def as_stored(value: Any) -> dict[str, Any]:
+    """A message kept inside JSON (a job's result, a report, another event's parameter):
+    kind + params, and the text rendered now as the fallback."""
+    kind, params, text = as_event(value)
+    return {"kind": kind, "params": params, "text": text}
+
+
 def json_safe(params: Mapping[str, Any]) -> dict[str, Any]:
     """Parameters as stored: lazy strings and choices become plain values."""
 
@@ -188,6 +197,7 @@ __all__ = [
     "EventKind",
     "Message",
     "as_event",
+    "as_stored",
     "message",
     "event",
     "event_icon",

@@ -176,6 +176,10 @@ class ScheduleRun(models.Model):
     )
     detail = models.CharField(_("detail"), max_length=500, blank=True)
     error = models.TextField(_("error"), blank=True)
+    # The error as data (kind + params), shown in the reader's language; ``error`` is the text
+    # rendered when it happened (and what runs recorded before these columns show).
+    error_kind = models.CharField(max_length=80, blank=True, editable=False)
+    error_params = models.JSONField(default=dict, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("scheduled run")
@@ -185,6 +189,10 @@ class ScheduleRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.started_at:%Y-%m-%d %H:%M:%S} ({self.get_outcome_display()})"
+
+    @property
+    def display_error(self) -> str:
+        return render_event(self.error_kind, self.error_params, fallback=self.error)
 
     @property
     def duration_seconds(self) -> float | None:

@@ -24,6 +24,8 @@ from django.utils.module_loading import import_string
 
 from .choices import ScheduleOutcome
 from .errors import DomainError
+from .events import as_event, message
+from .jobs import UNEXPECTED_ERROR
 from .models import ScheduleRun, ScheduleState
 from .schedules import Schedule, registered_schedules
 
@@ -83,16 +85,22 @@ def run_schedule(schedule: Schedule, *, now: datetime | None = None, by: str = "
         result = task()
     except DomainError as exc:
         logger.warning("schedule %s failed: %s", schedule.name, exc)
-        run.outcome, run.error = ScheduleOutcome.FAILED, str(exc.message)
+        run.outcome = ScheduleOutcome.FAILED
+        run.error_kind, run.error_params, run.error = as_event(exc.message)
     except Exception as exc:  # noqa: BLE001 - recorded for staff and logged in full
         logger.exception("schedule %s failed", schedule.name)
         if not connection.in_atomic_block:  # a broken connection is replaced for the record
             close_old_connections()
-        run.outcome, run.error = ScheduleOutcome.FAILED, f"{type(exc).__name__}: {exc}"
+        run.outcome = ScheduleOutcome.FAILED
+        run.error_kind, run.error_params, run.error = as_event(
+            message(UNEXPECTED_ERROR, error=f"{type(exc).__name__}: {exc}")
+        )
     else:
         run.outcome, run.detail = ScheduleOutcome.SUCCEEDED, _summary(result)
     run.finished_at = timezone.now()
-    run.save(update_fields=["outcome", "detail", "error", "finished_at"])
+    run.save(
+        update_fields=["outcome", "detail", "error", "error_kind", "error_params", "finished_at"]
+    )
     return run
 
 

@@ -6,6 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
 from apps.accounts.roles import Role
 from apps.backups.choices import RunState
@@ -14,6 +16,7 @@ from apps.backups.full_backup import start_full_backup
 from apps.backups.models import BackupScope, FullBackup
 from apps.core.choices import JobState
 from apps.core.errors import DomainError
+from apps.core.events import render_event
 from apps.incidents.services import start_readiness_check
 from tests.drills.factories import RestoreRehearsalFactory
 
@@ -50,6 +53,20 @@ def test_a_scope_that_fails_fails_the_full_backup_but_not_the_other_scopes(
     assert outcome.pop("ghost") is False
     assert all(outcome.values()) and len(outcome) == 5
     assert "ghost: - FAILED" in capsys.readouterr().out
+    # The job's lines and the report keep each scope's outcome as data, not as English text.
+    ghost = next(item for item in full.report if item["scope"] == "ghost")
+    with translation.override("zh-hans"):
+        failure = render_event(ghost["message"]["kind"], ghost["message"]["params"])
+        lines = full.job.log_lines
+    with translation.override("en"):
+        english = render_event(ghost["message"]["kind"], ghost["message"]["params"])
+    assert english.startswith("The backup could not be written") and english != failure
+    with translation.override("zh-hans"):
+        line_of = gettext("%(scope)s: %(outcome)s")
+        intact = gettext("Intact: %(tables)s tables, %(rows)s rows, %(size)s bytes.")
+    assert any(line.endswith(line_of % {"scope": "ghost", "outcome": failure}) for line in lines)
+    orders_ok = line_of % {"scope": "orders", "outcome": intact.split("%")[0]}
+    assert any(orders_ok in line for line in lines)
 
 
 def test_a_second_click_while_one_runs_gets_the_run_under_way(settings, make_user):

@@ -5,13 +5,15 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from apps.backups.choices import CopyState, RunState
 from apps.backups.models import BackupAudit, BackupPolicy, BackupRun, BackupScope
 from apps.backups.retention import plan_pruning, prune, start_pruning
 from apps.core import schedules
 from apps.core.choices import JobState
+from apps.core.events import render_event
 
 from .factories import BackupRunFactory, RestoreRunFactory
 
@@ -98,6 +100,31 @@ def test_every_deletion_is_audited_with_its_reason(settings, orders_policy):
     assert oldest.count() == 2  # local and remote
     history = runs[0].history.first()
     assert history.history_change_reason.startswith("retention:")
+
+
+def test_retention_reasons_are_shown_in_the_reader_s_language(settings, orders_policy):
+    settings.BACKUP_LOCAL_KEEP = 2
+    runs = make_backups(5, settings)
+    with translation.override("en"):
+        job = start_pruning(dry_run=True)
+        prune()
+
+    audit = BackupAudit.objects.filter(backup=runs[0], detail__contains="remote store").get()
+    reason = next(d["reason"] for d in job.result["deletions"] if d["store"] == "remote")
+    with translation.override("zh-hans"):
+        older = gettext("older than the %(n)s copies kept") % {"n": 4}
+        assert render_event(reason["kind"], reason["params"]) == older
+        assert audit.display_detail == gettext(
+            "Deleted by retention from the remote store: %(reason)s"
+        ) % {"reason": older}
+        assert audit.display_detail != audit.detail
+    with translation.override("en"):
+        assert render_event(reason["kind"], reason["params"]) == "older than the 4 copies kept"
+        assert (
+            audit.display_detail
+            == audit.detail
+            == ("Deleted by retention from the remote store: older than the 4 copies kept")
+        )
 
 
 def test_the_newest_verified_backup_is_never_deleted(settings, orders_policy):

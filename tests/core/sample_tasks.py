@@ -14,3 +14,9 @@ def count_call() -> int:
 
 def explode() -> None:
     raise RuntimeError("the task broke")
+
+
+def refuse() -> None:
+    from apps.core.errors import CoreError, DomainError
+
+    raise DomainError(CoreError.QUEUE_UNAVAILABLE)

@@ -9,11 +9,13 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from apps.accounts.roles import Role
 from apps.core import schedules
 from apps.core.choices import ScheduleOutcome
+from apps.core.errors import CoreError
 from apps.core.models import ScheduleRun, ScheduleState
 from apps.core.scheduler import run_due_schedules, schedule_overview
 from tests.conftest import ROOT, subprocess_env, wait_for
@@ -73,6 +75,25 @@ def test_a_failing_task_is_recorded_failed_and_runs_again_next_interval(only_sch
     assert run.outcome == ScheduleOutcome.FAILED
     assert "the task broke" in run.error
     assert again.outcome == ScheduleOutcome.FAILED
+
+
+@pytest.mark.django_db
+def test_a_run_s_error_is_shown_in_the_reader_s_language(only_schedules):
+    only_schedules("t.refuse", "tests.core.sample_tasks.refuse")
+    only_schedules("t.explode", "tests.core.sample_tasks.explode")
+    with translation.override("en"):
+        runs = {run.name: run for run in run_due_schedules(now=timezone.now())}
+    refused = ScheduleRun.objects.get(pk=runs["t.refuse"].pk)
+    exploded = ScheduleRun.objects.get(pk=runs["t.explode"].pk)
+
+    with translation.override("zh-hans"):
+        zh_refusal = str(CoreError.QUEUE_UNAVAILABLE.label)
+        assert refused.display_error == zh_refusal != refused.error
+        assert exploded.display_error.startswith(gettext("Unexpected error: %(error)s")[:4])
+        assert "RuntimeError: the task broke" in exploded.display_error
+    with translation.override("en"):
+        assert refused.display_error == str(CoreError.QUEUE_UNAVAILABLE.label) == refused.error
+        assert exploded.display_error == "Unexpected error: RuntimeError: the task broke"
 
 
 @pytest.mark.django_db

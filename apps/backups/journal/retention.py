@@ -14,11 +14,13 @@ from typing import Any
 from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.backups import engine
 from apps.backups.choices import BackupKind, CopyState, RunState
+from apps.backups.events import RETENTION_SEGMENT_UNNEEDED
 from apps.backups.models import BackupRun, JournalSegment
+from apps.core.events import message
 
 JOURNAL = "journal"
 
@@ -44,7 +46,7 @@ def plan_segment_pruning(deletion: Callable[..., Any]) -> list[Any]:
     needed_from = oldest_needed_position()
     if needed_from is None:
         return []
-    reason = _("no retained backup needs it")
+    reason = message(RETENTION_SEGMENT_UNNEEDED)
     return [
         deletion(segment.pk, segment.file_name, JOURNAL, reason)
         for segment in JournalSegment.objects.filter(
@@ -60,7 +62,7 @@ def delete_segment(deletion: Any) -> None:
             return
         needed_from = oldest_needed_position()
         if needed_from is None or segment.end_lsn > needed_from:
-            deletion.error = _("kept: a retained backup needs it")
+            deletion.error = gettext_lazy("kept: a retained backup needs it")
             return
         if segment.local_path:
             Path(segment.local_path).unlink(missing_ok=True)

@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.storage import storages
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.accounts.models import User
 from apps.core.errors import DomainError
@@ -64,10 +64,10 @@ def verified_file_for(run: BackupRun) -> Path:
         if not run.sha256 or _matches_record(local, run):
             return local
         logger.warning("local copy of %s is damaged; fetching the remote copy", run.file_name)
-        BackupAudit.objects.create(
-            backup=run,
-            action=BackupAudit.Action.VERIFY,
-            detail=str(_("The local copy was damaged; it was replaced by the remote copy.")),
+        BackupAudit.record(
+            run,
+            BackupAudit.Action.VERIFY,
+            detail=gettext_lazy("The local copy was damaged; it was replaced by the remote copy."),
         )
     return local_file_for(run, ignore_local=True)
 
@@ -132,6 +132,12 @@ class VerifyOutcome:
             return render_event(events.VERIFY_INTACT, self.params)
         return error_text(self.code, self.params)
 
+    def as_message(self) -> Any:
+        """The outcome as data for an audit row, re-rendered in each reader's language."""
+        if self.ok:
+            return event_message(events.VERIFY_INTACT, **self.params)
+        return DomainError(BackupsError(self.code), params=self.params).message
+
     @classmethod
     def failed(cls, exc: BaseException) -> VerifyOutcome:
         code, params = classify(exc)
@@ -156,9 +162,7 @@ def verify_backup(*, name: str, by: User | None = None) -> VerifyOutcome:
     if outcome.ok or damaged:
         fields["last_verify_ok"] = outcome.ok
     BackupRun.objects.filter(pk=run.pk).update(**fields)
-    BackupAudit.objects.create(
-        backup=run, action=BackupAudit.Action.VERIFY, by=by, detail=outcome.message[:500]
-    )
+    BackupAudit.record(run, BackupAudit.Action.VERIFY, by=by, detail=outcome.as_message())
     return outcome
 
 
@@ -206,4 +210,4 @@ def start_verify(*, run: BackupRun, by: User | None = None) -> JobRecord:
 
 
 def record_download(*, run: BackupRun, by: User | None) -> None:
-    BackupAudit.objects.create(backup=run, action=BackupAudit.Action.DOWNLOAD, by=by)
+    BackupAudit.record(run, BackupAudit.Action.DOWNLOAD, by=by)
