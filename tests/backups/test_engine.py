@@ -10,6 +10,7 @@ import os
 import shutil
 import sqlite3
 import struct
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -328,6 +329,183 @@ def test_restore_that_fails_at_any_late_step_leaves_the_target_unchanged(
         with pytest.raises(RestoreError, match="injected failure"):
             restore_file(backup_path, target_url=_url(target), keyring=keyring, hook=hook)
         assert snapshot(target) == before, step
+
+
+STAGED_SCHEMA = r"""
+CREATE TABLE shops (
+  id serial PRIMARY KEY,
+  code text NOT NULL COLLATE "C" UNIQUE,
+  opened date DEFAULT CURRENT_DATE
+);
+CREATE TABLE tickets (
+  id bigint GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 5) PRIMARY KEY,
+  shop_id integer NOT NULL REFERENCES shops(id),
+  state text NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'closed')),
+  body text,
+  CONSTRAINT tickets_body_len CHECK (length(body) < 500) NOT VALID
+);
+CREATE INDEX tickets_open_idx ON tickets (shop_id) WHERE state = 'open';
+CREATE INDEX tickets_lower_body_idx ON tickets (lower(body));
+CREATE UNLOGGED TABLE scratch (k int PRIMARY KEY, v text);
+INSERT INTO shops (code) SELECT 'S' || g FROM generate_series(1, 50) g;
+INSERT INTO tickets (shop_id, state, body)
+SELECT 1 + g % 50, (ARRAY['open', 'closed'])[1 + g % 2], 'ticket ' || g
+FROM generate_series(1, 3000) g;
+INSERT INTO scratch SELECT g, 'v' || g FROM generate_series(1, 10) g;
+"""
+
+
+def schema_dump(db: str) -> str:
+    """``pg_dump --schema-only`` of a database: tables, sequences, defaults, identity, keys."""
+    out = subprocess.run(
+        ["pg_dump", "--schema-only", "--no-owner", "--dbname", _url(db)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    # (comments, and the random key of pg_dump's \restrict guard, differ from run to run)
+    keep = [
+        line
+        for line in out.splitlines()
+        if not line.startswith(("--", "\\restrict", "\\unrestrict"))
+    ]
+    return "\n".join(keep)
+
+
+def staging_schemas(db: str) -> list[str]:
+    with psycopg.connect(_url(db)) as conn:
+        return [
+            r[0]
+            for r in conn.execute(
+                r"SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rs\_restore\_%'"
+            )
+        ]
+
+
+@pytest.fixture(scope="module")
+def staged_backup(
+    make_db: Callable[[], str], keyring: Keyring, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path]:
+    source = make_db()
+    with psycopg.connect(_url(source), autocommit=True) as conn:
+        conn.execute(STAGED_SCHEMA)
+    out = tmp_path_factory.mktemp("staged") / "staged.rsbak"
+    run_backup(
+        source_url=_url(source),
+        tables=["shops", "tickets", "scratch"],
+        out_path=out,
+        keyring=keyring,
+        scope="staged",
+        kind="manual",
+        frame_size=SMALL_FRAMES,
+    )
+    return source, out
+
+
+@pytest.mark.parametrize("staged_loads", [2, 1, 0])
+def test_tables_built_beside_the_restore_come_out_as_the_source_had_them(
+    staged_backup: tuple[str, Path],
+    keyring: Keyring,
+    make_db: Callable[[], str],
+    monkeypatch: Any,
+    staged_loads: int,
+) -> None:
+    """Created tables are loaded, keyed and indexed on their own connections (``_Stage``) and
+    moved into place; the schema must be exactly the source's, whichever way it was built."""
+    monkeypatch.setattr(pg_engine, "STAGED_LOADS", staged_loads)
+    source, path = staged_backup
+    target = make_db()
+    seen: list[str] = []
+
+    def hook(name: str) -> None:
+        if name == "constraints":  # every table is loaded; staged ones sit in their schema
+            seen.extend(staging_schemas(target))
+
+    report = restore_file(path, target_url=_url(target), keyring=keyring, hook=hook)
+
+    assert report.ok and all(t.created for t in report.tables)
+    assert schema_dump(target) == schema_dump(source)
+    assert snapshot(target) == snapshot(source)
+    assert len(seen) == (1 if staged_loads else 0) and staging_schemas(target) == []
+    with psycopg.connect(_url(target), autocommit=True) as conn:
+        assert conn.execute(
+            "INSERT INTO tickets (shop_id) VALUES (1) RETURNING id, state"
+        ).fetchone() == (100 + 5 * 3000, "open")
+        assert conn.execute("INSERT INTO shops (code) VALUES ('new') RETURNING id").fetchone() == (
+            51,
+        )
+
+
+def test_a_restore_that_fails_while_tables_are_built_beside_it_leaves_nothing_behind(
+    staged_backup: tuple[str, Path], keyring: Keyring, make_db: Callable[[], str]
+) -> None:
+    _, path = staged_backup
+    target = make_db()
+    for step in ("load public.tickets", "load public.scratch", "checksums", "foreign keys"):
+
+        def hook(name: str, step: str = step) -> None:
+            if name == step:
+                raise RuntimeError(f"injected failure at {step}")
+
+        with pytest.raises(RestoreError, match="injected failure"):
+            restore_file(path, target_url=_url(target), keyring=keyring, hook=hook)
+        assert snapshot(target) == {"_constraints": [], "_indexes": []}, step
+        assert staging_schemas(target) == [], step
+
+
+def test_a_staged_table_that_fails_on_its_own_connection_fails_the_restore_and_leaves_nothing(
+    staged_backup: tuple[str, Path], keyring: Keyring, make_db: Callable[[], str], monkeypatch: Any
+) -> None:
+    _, path = staged_backup
+    target = make_db()
+    with psycopg.connect(_url(target), autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA rs_restore_000000000000")  # a dead restore's leftover
+        conn.execute("CREATE TABLE rs_restore_000000000000.junk (x int)")
+    create_sql = pg_engine._Stage._create_sql
+
+    def broken(stage: Any) -> str:  # the side connection meets an error of the server's
+        sql = create_sql(stage)
+        return sql.replace("integer", "no_such_type") if stage.name == "public.tickets" else sql
+
+    monkeypatch.setattr(pg_engine._Stage, "_create_sql", broken)
+
+    with pytest.raises(RestoreError, match=r"Loading public.tickets failed: .*no_such_type"):
+        restore_file(path, target_url=_url(target), keyring=keyring)
+
+    assert snapshot(target) == {"_constraints": [], "_indexes": []}
+    assert staging_schemas(target) == []  # ours, and the dead one's, are gone
+
+
+def test_a_name_the_target_already_uses_fails_the_move_into_place_and_leaves_nothing(
+    staged_backup: tuple[str, Path], keyring: Keyring, make_db: Callable[[], str]
+) -> None:
+    _, path = staged_backup
+    target = make_db()
+    with psycopg.connect(_url(target), autocommit=True) as conn:
+        # the unique index shops_code_key cannot come into "public" beside this one
+        conn.execute("CREATE TABLE other (code text)")
+        conn.execute("CREATE UNIQUE INDEX shops_code_key ON other (code)")
+
+    with pytest.raises(RestoreError, match="shops_code_key"):
+        restore_file(path, target_url=_url(target), keyring=keyring)
+
+    assert set(snapshot(target)) == {"other", "_constraints", "_indexes"}
+    assert staging_schemas(target) == []
+
+
+def test_a_live_restore_s_staging_schema_is_left_alone(
+    staged_backup: tuple[str, Path], keyring: Keyring, make_db: Callable[[], str]
+) -> None:
+    _, path = staged_backup
+    target = make_db()
+    name = "rs_restore_aaaaaaaaaaaa"
+    with psycopg.connect(_url(target), autocommit=True) as live:
+        live.execute(f"CREATE SCHEMA {name}")
+        live.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))  # its restore is alive
+
+        assert restore_file(path, target_url=_url(target), keyring=keyring).ok
+
+        assert staging_schemas(target) == [name]
 
 
 def test_restore_with_a_checksum_mismatch_is_rolled_back(
@@ -667,8 +845,10 @@ def test_a_table_read_stopped_half_way_stops_its_copy_and_frees_the_connection(
     db = make_db()
     with psycopg.connect(_url(db), autocommit=True) as conn:
         conn.execute(
+            # 40 MB: more than the sockets between server and client hold (at 4 MB the server
+            # could finish sending before the cancel arrived, and nothing failed)
             "CREATE TABLE wide AS SELECT g AS id, repeat('x', 200) AS pad"
-            " FROM generate_series(1, 20000) g"
+            " FROM generate_series(1, 200000) g"
         )
 
     def source() -> pg_engine.PostgresSource:
@@ -678,8 +858,8 @@ def test_a_table_read_stopped_half_way_stops_its_copy_and_frees_the_connection(
     try:
         [name] = src.resolve(["wide"])
         data = b"".join(src.read_rows(name))
-        assert data.count(b"\n") == 20000 and data.startswith(b"1\t" + b"x" * 200 + b"\n")
-        assert src.checksum(name)[0] == 20000
+        assert data.count(b"\n") == 200000 and data.startswith(b"1\t" + b"x" * 200 + b"\n")
+        assert src.checksum(name)[0] == 200000
         blocks = src.read_rows(name)
         first = next(blocks)
         assert len(first) >= pg_engine.BLOCK and first.endswith(b"\n")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import re
+import secrets
 import select
 import threading
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -55,6 +56,12 @@ BLOCK = 1 << 20
 # builds and checks seem to pay for it). See bench/README.md, "Backups".
 COPY_STREAMS = 1
 SPLIT_MIN_PAGES = 2048  # 16 MiB
+# A table the restore creates (it is not in the target yet) is loaded, indexed and checksummed
+# on its own connection in a private schema, up to STAGED_LOADS tables at once, overlapping the
+# next table's load; the restore's transaction then moves it into place. 0 = everything on the
+# restore's one connection. See ``_Stage``.
+STAGED_LOADS = 2
+STAGING_PREFIX = "rs_restore_"
 
 SESSION_SETTINGS = {
     "client_encoding": "UTF8",
@@ -754,6 +761,151 @@ class _Loaded:
     created: bool
     rows_loaded: int = 0
     end: dict[str, Any] = field(default_factory=dict)
+    stage: _Stage | None = None
+
+
+_END = object()
+_ABORT = object()
+
+
+class _Stage:
+    """A created table loaded on its own connection, into a private schema, and committed there.
+
+    PostgreSQL runs one statement per connection, and a restore's single transaction loads,
+    indexes and checksums one table after the other on one core. A table the target does not
+    have yet is instead built whole (COPY FREEZE, checks, keys, indexes, checksum) in a schema
+    of its own by a thread with its own connection, while the restore reads the next table;
+    the restore's transaction then moves it into its schema (``ALTER TABLE ... SET SCHEMA``,
+    which carries its indexes and constraints along) and adds what needs the target's
+    uncommitted state: sequences, defaults, identity, foreign keys. Nothing is visible in the
+    target's own schemas before that transaction commits; the private schema is dropped
+    afterwards whatever happened (and a leftover one of a killed restore by the next restore:
+    its owner holds an advisory lock while it lives).
+    """
+
+    def __init__(self, target: PostgresTarget, meta: dict[str, Any], index_defs: list[str]):
+        self.meta = meta
+        self.name: str = meta["name"]
+        self.staged = qname(target.staging_schema(), meta["table"])
+        self.index_defs = index_defs
+        self.result: tuple[int, str] | None = None
+        self.error: BaseException | None = None
+        self._blocks: queue.Queue[Any] = queue.Queue(maxsize=8)
+        self._stop = threading.Event()
+        self._conn = _connect(target._db, TargetUnreachableError)
+        self._conn.autocommit = False
+        self._settings = (target._lock_timeout, target._mwm, target._work_mem)
+        self._freeze = target._freeze
+        self._thread = threading.Thread(target=self._run, name=f"restore {self.name}", daemon=True)
+        self._thread.start()
+
+    def _create_sql(self) -> str:
+        """The table with its columns' types, collations and NOT NULL; the defaults, identity
+        and sequences are added once it is in place (they name objects of the target)."""
+        cols = []
+        for c in self.meta["columns"]:
+            d = f"{qi(c['name'])} {c['type']}"
+            if c.get("collation"):
+                d += f" COLLATE {c['collation']}"
+            if c.get("not_null"):
+                d += " NOT NULL"
+            cols.append(d)
+        unlogged = any(sql.startswith("CREATE UNLOGGED TABLE") for sql in self.meta["create"])
+        kind = "UNLOGGED TABLE" if unlogged else "TABLE"
+        return f"CREATE {kind} {self.staged} (\n    " + ",\n    ".join(cols) + "\n)"
+
+    def _run(self) -> None:
+        conn = self._conn
+        meta = self.meta
+        try:
+            conn.execute("SET LOCAL search_path = pg_catalog")
+            conn.execute(
+                "SELECT set_config('lock_timeout', %s, true), "
+                "set_config('maintenance_work_mem', %s, true), set_config('work_mem', %s, true)",
+                self._settings,
+            )
+            conn.execute(self._create_sql())
+            for c in meta["constraints"]:
+                if c["type"] == "c":
+                    conn.execute(
+                        f"ALTER TABLE {self.staged} ADD CONSTRAINT {qi(c['name'])} {c['definition']}"
+                    )
+            cols = ", ".join(qi(c) for c in meta["copy_columns"])
+            freeze = " WITH (FREEZE)" if self._freeze else ""
+            with (
+                conn.cursor() as cur,
+                cur.copy(f"COPY {self.staged} ({cols}) FROM STDIN{freeze}") as copy,
+            ):
+                while (block := self._blocks.get()) is not _END:
+                    if block is _ABORT or self._stop.is_set():
+                        raise RestoreError("aborted")
+                    copy.write(block)
+            if self._stop.is_set():
+                raise RestoreError("aborted")
+            for c in meta["constraints"]:
+                if c["type"] in ("p", "u", "x"):
+                    conn.execute(
+                        f"ALTER TABLE {self.staged} ADD CONSTRAINT {qi(c['name'])} {c['definition']}"
+                    )
+            for definition in self.index_defs:
+                conn.execute(definition)
+            sql = checksum_sql(self.staged, (meta.get("checksum") or {}).get("columns") or [])
+            row = conn.execute(sql).fetchone()
+            assert row is not None
+            conn.commit()
+            self.result = (int(row[0]), str(row[1]))
+        except BaseException as exc:  # noqa: BLE001 - handed to the restore's thread
+            self.error = exc
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            while True:  # unblock a writer waiting for room
+                try:
+                    self._blocks.get_nowait()
+                except queue.Empty:
+                    break
+
+    def write(self, data: memoryview) -> None:
+        block = bytes(data)  # the reader reuses its buffers
+        while self.error is None:
+            try:
+                self._blocks.put(block, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        self.wait()  # raises the thread's error
+
+    def end(self) -> None:
+        if self.error is None:
+            self._blocks.put(_END)
+
+    @property
+    def busy(self) -> bool:
+        return self._thread.is_alive()
+
+    def wait(self) -> tuple[int, str]:
+        """The staged table's row count and checksum, once it is committed in its schema."""
+        self._thread.join()
+        if self.error is not None:
+            raise RestoreError(f"Loading {self.name} failed: {_first_line(self.error)}") from (
+                self.error
+            )
+        assert self.result is not None
+        return self.result
+
+    def abort(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            with contextlib.suppress(Exception):
+                self._conn.cancel()
+            with contextlib.suppress(queue.Full):
+                self._blocks.put_nowait(_ABORT)
+        self._thread.join(timeout=30)
+        with contextlib.suppress(Exception):
+            self._conn.close()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._conn.close()
 
 
 class PostgresTarget(RestoreTarget):
@@ -788,6 +940,109 @@ class PostgresTarget(RestoreTarget):
         self._current: _Loaded | None = None
         self._copy_stack: contextlib.ExitStack | None = None
         self._copy: Any = None
+        self._stages: list[_Stage] = []
+        self._staging: str | None = None
+        self._admin: psycopg.Connection[Any] | None = None
+
+    # staged loads of created tables (``_Stage``)
+    def _admin_conn(self) -> psycopg.Connection[Any]:
+        """An autocommit connection of its own: it sees only committed objects, as stages do."""
+        if self._admin is None:
+            self._admin = _connect(self._db, TargetUnreachableError)
+        return self._admin
+
+    def staging_schema(self) -> str:
+        """This restore's private schema, made on first use; leftovers of dead restores go."""
+        if self._staging is None:
+            admin = self._admin_conn()
+            for (name,) in admin.execute(
+                "SELECT nspname FROM pg_namespace WHERE starts_with(nspname, %s)",
+                (STAGING_PREFIX,),
+            ).fetchall():
+                (free,) = admin.execute(
+                    "SELECT pg_try_advisory_lock(hashtext(%s))", (name,)
+                ).fetchone()  # type: ignore[misc]
+                if free:  # its restore is gone (a live one holds the lock)
+                    with contextlib.suppress(psycopg.Error):
+                        admin.execute(f"DROP SCHEMA IF EXISTS {qi(name)} CASCADE")
+                    admin.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))
+            name = STAGING_PREFIX + secrets.token_hex(6)
+            admin.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
+            admin.execute(f"CREATE SCHEMA {qi(name)}")
+            self._staging = name
+        return self._staging
+
+    def _staged_index_defs(self, meta: dict[str, Any]) -> list[str] | None:
+        """The table's index definitions aimed at its staged copy; None: load it in place."""
+        if STAGED_LOADS < 1 or any(c.get("generated") for c in meta["columns"]):
+            return None
+        admin = self._admin_conn()
+        for enum in meta.get("enum_types", []):  # a stage sees committed types only
+            if not admin.execute("SELECT to_regtype(%s)", (enum["name"],)).fetchone()[0]:  # type: ignore[index]
+                return None
+        (ref,) = admin.execute(
+            "SELECT quote_ident(%s) || '.' || quote_ident(%s)", (meta["schema"], meta["table"])
+        ).fetchone()  # type: ignore[misc]
+        staged = qname(self.staging_schema(), meta["table"])
+        defs = []
+        for ix in meta["indexes"]:
+            definition = ix["definition"]
+            for on in (f" ON {ref} USING ", f" ON ONLY {ref} USING "):
+                if definition.count(on) == 1:
+                    defs.append(definition.replace(on, f" ON {staged} USING "))
+                    break
+            else:
+                return None
+        return defs
+
+    def _move_into_place(self, t: _Loaded) -> None:
+        """A staged table into its schema, with its sequences, defaults and identity."""
+        assert t.stage is not None
+        meta = t.meta
+        for sql in meta["create"]:
+            if sql.startswith("CREATE SEQUENCE"):
+                self._exec(sql, what=f"Creating a sequence of {t.name}")
+        self._exec(
+            f"ALTER TABLE {t.stage.staged} SET SCHEMA {qi(meta['schema'])}",
+            what=f"Moving {t.name} into place",
+        )
+        identity = {s["column"]: s for s in meta.get("sequences", []) if s.get("identity")}
+        for c in meta["columns"]:
+            col = f"ALTER TABLE {t.qualified} ALTER COLUMN {qi(c['name'])}"
+            if c.get("identity"):
+                how = "ALWAYS" if c["identity"] == "a" else "BY DEFAULT"
+                seq = identity.get(c["name"])
+                opts = (
+                    f" (SEQUENCE NAME {seq['name']} {_seq_options(seq, with_type=False)})"
+                    if seq
+                    else ""
+                )
+                self._exec(
+                    f"{col} ADD GENERATED {how} AS IDENTITY{opts}",
+                    what=f"Restoring the identity of {t.name}.{c['name']}",
+                )
+            elif c.get("default") is not None:
+                self._exec(
+                    f"{col} SET DEFAULT {c['default']}",
+                    what=f"Restoring the default of {t.name}.{c['name']}",
+                )
+        for sql in meta["create"]:
+            if sql.startswith("ALTER SEQUENCE"):
+                self._exec(sql, what=f"Restoring sequence ownership of {t.name}")
+
+    def _end_stages(self) -> None:
+        for stage in self._stages:
+            stage.abort()
+        self._stages = []
+        if self._admin is not None:
+            with contextlib.suppress(Exception):
+                if self._staging is not None:
+                    self._admin.execute(f"DROP SCHEMA IF EXISTS {qi(self._staging)} CASCADE")
+                    self._admin.execute("SELECT pg_advisory_unlock_all()")
+            with contextlib.suppress(Exception):
+                self._admin.close()
+            self._admin = None
+            self._staging = None
 
     # helpers
     def _exec(self, sql: str, params: Any = None, *, what: str) -> list[tuple[Any, ...]]:
@@ -898,10 +1153,22 @@ class PostgresTarget(RestoreTarget):
         columns = list(meta["copy_columns"])
         created = name not in self._existing
         self.step(f"load {name}")
-        if created:
-            self._create(meta, q)
-        else:
+        defs = None
+        if not created:
             self._check_columns(name, q, columns)
+        elif (defs := self._staged_index_defs(meta)) is None:
+            self._create(meta, q)
+        else:  # built beside the restore and moved into this schema at the end (_Stage)
+            self._exec(
+                f"CREATE SCHEMA IF NOT EXISTS {qi(meta['schema'])}",
+                what=f"Creating schema of {name}",
+            )
+            while sum(stage.busy for stage in self._stages) >= STAGED_LOADS:
+                next(stage for stage in self._stages if stage.busy).wait()
+            stage = _Stage(self, meta, defs)
+            self._stages.append(stage)
+            self._current = _Loaded(name, q, columns, meta, created, stage=stage)
+            return
         cols = ", ".join(qi(c) for c in columns)
         self._current = _Loaded(name, q, columns, meta, created)
         stack = contextlib.ExitStack()
@@ -962,6 +1229,9 @@ class PostgresTarget(RestoreTarget):
             )
 
     def write_rows(self, data: memoryview) -> None:
+        if self._current is not None and self._current.stage is not None:
+            self._current.stage.write(data)
+            return
         try:
             self._copy.write(data)
         except psycopg.Error as exc:
@@ -970,7 +1240,14 @@ class PostgresTarget(RestoreTarget):
 
     def end_table(self, meta: dict[str, Any]) -> None:
         cur = self._current
-        assert cur is not None and self._copy_stack is not None
+        assert cur is not None
+        if cur.stage is not None:
+            cur.stage.end()
+            cur.end = meta
+            self._loaded[cur.name] = cur
+            self._current = None
+            return
+        assert self._copy_stack is not None
         stack, self._copy_stack = self._copy_stack, None
         try:
             stack.close()
@@ -992,9 +1269,15 @@ class PostgresTarget(RestoreTarget):
         journal of a point-in-time restore: its changes need the indexes but must not meet a
         foreign key before they are all applied, as scopes' backups come from different
         moments), then foreign keys (validated), triggers and sequences."""
+        staged = {t.name: t.stage.wait() for t in self._loaded.values() if t.stage is not None}
         self.step("constraints")
+        for t in self._loaded.values():
+            if t.stage is not None:
+                self._move_into_place(t)
         created = [t for t in self._loaded.values() if t.created]
         for t in created:
+            if t.stage is not None:  # its keys and indexes came along
+                continue
             for c in t.meta["constraints"]:
                 if c["type"] in ("p", "u", "x"):
                     self._restore_constraints.append((t.qualified, c["name"], c["definition"]))
@@ -1016,8 +1299,11 @@ class PostgresTarget(RestoreTarget):
                 raise RestoreError(
                     f"Table {t.name}: unknown checksum algorithm {spec.get('algorithm')!r}."
                 )
-            sql = checksum_sql(t.qualified, spec["columns"])
-            rows, checksum = self._exec(sql, what=f"Checksumming {t.name}")[0]
+            if t.name in staged:  # computed on the staged table, the same rows
+                rows, checksum = staged[t.name]
+            else:
+                sql = checksum_sql(t.qualified, spec["columns"])
+                rows, checksum = self._exec(sql, what=f"Checksumming {t.name}")[0]
             results.append(
                 TableResult(
                     name=t.name,
@@ -1125,10 +1411,15 @@ class PostgresTarget(RestoreTarget):
 
     def rollback(self) -> None:
         self._abort_copy()
+        for stage in self._stages:
+            stage.abort()
         with contextlib.suppress(Exception):
             self._conn.rollback()
 
     def close(self) -> None:
         self._abort_copy()
+        for stage in self._stages:
+            stage.abort()
         with contextlib.suppress(Exception):
             self._conn.close()
+        self._end_stages()
