@@ -62,6 +62,11 @@ SPLIT_MIN_PAGES = 2048  # 16 MiB
 # restore's one connection. See ``_Stage``.
 STAGED_LOADS = 2
 STAGING_PREFIX = "rs_restore_"
+# Rows read ahead for each staged table, so the next table's load can start while this one's
+# last rows go in (2 x 48 MiB at most); and no parallel workers for a staged table's index
+# builds: the other staged table already uses the second core (measured: bench/README.md).
+STAGE_BUFFER_BYTES = 48 << 20
+PARALLEL_INDEX_WORKERS = 0
 
 SESSION_SETTINGS = {
     "client_encoding": "UTF8",
@@ -790,7 +795,9 @@ class _Stage:
         self.index_defs = index_defs
         self.result: tuple[int, str] | None = None
         self.error: BaseException | None = None
-        self._blocks: queue.Queue[Any] = queue.Queue(maxsize=8)
+        self._blocks: queue.Queue[Any] = queue.Queue()
+        self._buffered = 0  # bytes queued and not yet sent (bounded by STAGE_BUFFER_BYTES)
+        self._room = threading.Condition()
         self._stop = threading.Event()
         self._conn = _connect(target._db, TargetUnreachableError)
         self._conn.autocommit = False
@@ -821,8 +828,9 @@ class _Stage:
             conn.execute("SET LOCAL search_path = pg_catalog")
             conn.execute(
                 "SELECT set_config('lock_timeout', %s, true), "
-                "set_config('maintenance_work_mem', %s, true), set_config('work_mem', %s, true)",
-                self._settings,
+                "set_config('maintenance_work_mem', %s, true), set_config('work_mem', %s, true),"
+                " set_config('max_parallel_maintenance_workers', %s, true)",
+                (*self._settings, str(PARALLEL_INDEX_WORKERS)),
             )
             conn.execute(self._create_sql())
             for c in meta["constraints"]:
@@ -840,6 +848,9 @@ class _Stage:
                     if block is _ABORT or self._stop.is_set():
                         raise RestoreError("aborted")
                     copy.write(block)
+                    with self._room:
+                        self._buffered -= len(block)
+                        self._room.notify()
             if self._stop.is_set():
                 raise RestoreError("aborted")
             for c in meta["constraints"]:
@@ -855,10 +866,12 @@ class _Stage:
             conn.commit()
             self.result = (int(row[0]), str(row[1]))
         except BaseException as exc:  # noqa: BLE001 - handed to the restore's thread
-            self.error = exc
+            with self._room:
+                self.error = exc
+                self._room.notify_all()  # a writer waiting for room hears of it
             with contextlib.suppress(Exception):
                 conn.rollback()
-            while True:  # unblock a writer waiting for room
+            while True:  # what was queued is not needed any more
                 try:
                     self._blocks.get_nowait()
                 except queue.Empty:
@@ -866,12 +879,17 @@ class _Stage:
 
     def write(self, data: memoryview) -> None:
         block = bytes(data)  # the reader reuses its buffers
-        while self.error is None:
-            try:
-                self._blocks.put(block, timeout=0.1)
+        with self._room:
+            while (
+                self.error is None
+                and self._buffered
+                and self._buffered + len(block) > STAGE_BUFFER_BYTES
+            ):
+                self._room.wait()
+            if self.error is None:
+                self._buffered += len(block)
+                self._blocks.put(block)
                 return
-            except queue.Full:
-                continue
         self.wait()  # raises the thread's error
 
     def end(self) -> None:
@@ -897,8 +915,7 @@ class _Stage:
         if self._thread.is_alive():
             with contextlib.suppress(Exception):
                 self._conn.cancel()
-            with contextlib.suppress(queue.Full):
-                self._blocks.put_nowait(_ABORT)
+            self._blocks.put(_ABORT)
         self._thread.join(timeout=30)
         with contextlib.suppress(Exception):
             self._conn.close()
