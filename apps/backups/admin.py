@@ -86,10 +86,11 @@ class RestoreRunAdmin(SimpleHistoryAdmin):
 class BackupAuditAdmin(admin.ModelAdmin):
     list_display = ("at", "action", "backup", "by", "shown_detail")
     list_filter = ("action",)
-    fields = readonly_fields = [
+    readonly_fields = [
         *(f.name for f in BackupAudit._meta.fields if f.editable and f.name != "detail"),
         "shown_detail",
     ]
+    fields = tuple(readonly_fields)
 
     @admin.display(description=_("detail"))
     def shown_detail(self, obj: BackupAudit) -> str:

@@ -25,6 +25,7 @@ from apps.backups.engine import (
     Keyring,
     KeyringError,
     RestoreError,
+    SharedSnapshot,
     SourceError,
     TamperedError,
     TargetUnreachableError,
@@ -34,6 +35,7 @@ from apps.backups.engine import (
     generate_key_line,
     restore_file,
     run_backup,
+    shared_snapshot,
     verify_file,
 )
 from apps.backups.engine import postgres as pg_engine
@@ -834,6 +836,35 @@ def test_a_backup_holds_one_moment_while_writes_go_on(
     report = restore_file(out, target_url=_url(target), keyring=keyring)
     assert report.ok and report.tables[-1].rows_restored == 20000
     assert snapshot(target) == before
+
+
+def test_backups_of_a_shared_snapshot_read_one_moment_and_record_its_wal_position(
+    make_db: Callable[[], str], keyring: Keyring, tmp_path: Path
+) -> None:
+    db = make_db()
+    with psycopg.connect(_url(db), autocommit=True) as conn:
+        conn.execute("CREATE TABLE t AS SELECT g AS id FROM generate_series(1, 30) g")
+
+    def backup(name: str, moment: SharedSnapshot) -> Any:
+        return run_backup(
+            source_url=_url(db), tables=["t"], out_path=tmp_path / f"{name}.rsbak",
+            keyring=keyring, scope=name, kind="manual", snapshot=moment,
+        )  # fmt: skip
+
+    with shared_snapshot(_url(db)) as moment:
+        assert moment is not None
+        first = backup("a", moment)
+        with psycopg.connect(_url(db), autocommit=True) as conn:
+            conn.execute("INSERT INTO t VALUES (31)")
+        second = backup("b", moment)
+    a, b = first.manifest["source"], second.manifest["source"]
+    assert a["txid_snapshot"] == b["txid_snapshot"]
+    assert a["wal_lsn"] == b["wal_lsn"] == moment.wal_lsn
+    assert first.manifest["tables"][0]["rows"] == second.manifest["tables"][0]["rows"] == 30
+    with pytest.raises(SourceError, match="shared snapshot is gone"):
+        backup("c", moment)
+    with pytest.raises(SourceError, match="not a snapshot identifier"):
+        pg_engine.PostgresSource(parse_url(_url(db)), snapshot=SharedSnapshot("x'; DROP", "0/0"))
 
 
 def test_a_table_read_stopped_half_way_stops_its_copy_and_frees_the_connection(

@@ -1,7 +1,9 @@
 """Back up everything before the upgrade: one button, `backup_now --all`, every scope verified."""
 
+import contextlib
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -10,14 +12,17 @@ from django.utils import translation
 from django.utils.translation import gettext
 
 from apps.accounts.roles import Role
+from apps.backups import engine, full_backup, services
 from apps.backups.choices import RunState
 from apps.backups.errors import BackupsError
 from apps.backups.full_backup import start_full_backup
-from apps.backups.models import BackupScope, FullBackup
+from apps.backups.models import BackupRun, BackupScope, FullBackup
+from apps.backups.services import get_keyring
 from apps.core.choices import JobState
 from apps.core.errors import DomainError
 from apps.core.events import render_event
 from apps.incidents.services import start_readiness_check
+from tests.conftest import create_database, drop_database
 from tests.drills.factories import RestoreRehearsalFactory
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +41,53 @@ def test_backup_now_all_backs_up_and_verifies_every_scope(order_db, capsys):
         assert Path(run.local_path).exists()
         assert run.audit.filter(action="verify").exists()  # verified end to end, and audited
     assert "every scope backed up and verified" in out
+
+
+@pytest.mark.parametrize("one_moment", [True, False], ids=["one moment", "scope by scope"])
+def test_a_full_backup_taken_while_orders_come_in_restores_as_a_whole(
+    order_db, monkeypatch, one_moment
+):
+    """An order and its payment committed between the orders backup and the transactions
+    backup: with every scope reading one held moment, neither backup has them and the two
+    restore together; scope by scope (as before), the payment's order is missing."""
+    perform = services.perform_backup
+
+    def perform_then_take_an_order(**kwargs):
+        result = perform(**kwargs)
+        if BackupRun.objects.get(pk=kwargs["run_id"]).scope.slug == "orders":
+            with psycopg.connect(order_db, autocommit=True) as conn:
+                conn.execute(
+                    "INSERT INTO orders VALUES (999999, 'LATE-1', 1, 'paid', 9.5, 'Shanghai',"
+                    " 'Road 1', now())"
+                )
+                conn.execute("INSERT INTO payments VALUES (999999, 999999, 9.5, 'card', now())")
+        return result
+
+    monkeypatch.setattr(full_backup.services, "perform_backup", perform_then_take_an_order)
+    if not one_moment:
+        monkeypatch.setattr(
+            full_backup.engine, "shared_snapshot", lambda url: contextlib.nullcontext()
+        )
+    call_command("backup_now", "--all", "--wait")
+
+    runs = {r.scope.slug: r for r in FullBackup.objects.get().backups.select_related("scope")}
+    moment = {
+        slug: r.manifest["source"]["txid_snapshot"] for slug, r in runs.items() if r.scope.tables
+    }
+    assert len(moment) == 4
+    assert (len(set(moment.values())) == 1) is one_moment
+    assert (moment["orders"] == moment["transactions"]) is one_moment
+    name, url = create_database("test_whole")
+    try:
+        paths = [runs["orders"].local_path, runs["transactions"].local_path]
+        if one_moment:
+            reports = engine.restore_files(paths, target_url=url, keyring=get_keyring())
+            assert all(r.ok for r in reports)
+        else:
+            with pytest.raises(engine.ForeignKeyError, match="payments_order_fk"):
+                engine.restore_files(paths, target_url=url, keyring=get_keyring())
+    finally:
+        drop_database(name)
 
 
 def test_a_scope_that_fails_fails_the_full_backup_but_not_the_other_scopes(

@@ -10,7 +10,7 @@ See docs/backup-format.md for the file format. Public API::
 """
 
 from .backup import BackupResult, remove_stale_partials, run_backup
-from .base import TableResult, parse_url
+from .base import SharedSnapshot, TableResult, parse_url
 from .checks import ReadOnlyQueries, check_shape, run_check
 from .container import ContainerReader, ContainerWriter, read_manifest
 from .errors import (
@@ -50,6 +50,7 @@ from .journal import count_rows as count_table_rows
 from .journal import write_segment as write_journal_segment
 from .keys import Keyring, generate_key_line
 from .restore import RestoreReport, restore_file, restore_files
+from .sources import shared_snapshot
 from .verify import FileCheck, TableCheck, VerifyReport, verify_file
 
 __all__ = [
@@ -97,6 +98,8 @@ __all__ = [
     "check_shape",
     "generate_key_line",
     "parse_url",
+    "SharedSnapshot",
+    "shared_snapshot",
     "read_manifest",
     "remove_stale_partials",
     "restore_file",

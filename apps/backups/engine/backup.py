@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import payload as P
+from .base import SharedSnapshot
 from .container import DEFAULT_FRAME_SIZE, DEFAULT_LEVEL, DEFAULT_WORKERS, ContainerWriter
 from .container import FORMAT_VERSION as CONTAINER_VERSION
 from .errors import BackupError, SourceError
@@ -94,6 +95,7 @@ def run_backup(
     frame_size: int = DEFAULT_FRAME_SIZE,
     workers: int = DEFAULT_WORKERS,
     max_rate: int = 0,
+    snapshot: SharedSnapshot | None = None,
 ) -> BackupResult:
     """Back up ``tables`` (and log files) into an encrypted file at ``out_path``.
 
@@ -101,6 +103,7 @@ def run_backup(
     system during business hours, as ``pg_basebackup --max-rate`` does.
 
     ``progress(percent, step)`` may raise to cancel: the partial file is then removed.
+    ``snapshot`` (``shared_snapshot``) makes several scopes' backups read one moment.
     """
     out = Path(out_path)
     if not out.parent.is_dir():
@@ -111,7 +114,7 @@ def run_backup(
     started = _now()
     t0 = time.monotonic()
     report(0, "Connecting to the database")
-    with open_source(source_url) as src:
+    with open_source(source_url, snapshot=snapshot) as src:
         names = src.resolve(list(tables)) if tables else []
         logs = find_log_files(log_dir, log_pattern or "*") if log_dir is not None else []
         estimates = {n: src.estimate(n) for n in names}

@@ -47,6 +47,16 @@ def parse_url(url: str) -> DbUrl:
     )
 
 
+@dataclass(frozen=True)
+class SharedSnapshot:
+    """A moment of a PostgreSQL database that a transaction kept open by the caller exported
+    (``pg_export_snapshot``), with the WAL position then: backups of several scopes that all
+    read it fit together, as if they were one backup."""
+
+    id: str
+    wal_lsn: str
+
+
 @dataclass
 class TableResult:
     """What a restore did to one table."""

@@ -35,7 +35,7 @@ from typing import Any
 import psycopg
 from psycopg import IsolationLevel
 
-from .base import BackupSource, DbUrl, RestoreTarget, TableResult
+from .base import BackupSource, DbUrl, RestoreTarget, SharedSnapshot, TableResult
 from .errors import (
     ChecksumMismatchError,
     ForeignKeyError,
@@ -48,6 +48,7 @@ from .errors import (
 ROW_FORMAT = "pg-copy-text"
 CHECKSUM_ALGORITHM = "pg-sum-xor-column-hash-v1"
 _FUNC_RE = re.compile(r'^[A-Za-z0-9_."]{1,200}$')
+_SNAPSHOT_RE = re.compile(r"^[0-9A-Fa-f]+-[0-9A-Fa-f]+(-[0-9]+)?$")
 BLOCK = 1 << 20
 # A table of at least SPLIT_MIN_PAGES pages can be read by COPY_STREAMS connections at once:
 # the server's COPY output (text formatting) is then the slowest part of a backup, and one COPY
@@ -112,6 +113,23 @@ def _connect(db: DbUrl, error_cls: type[Exception]) -> psycopg.Connection[Any]:
         for k, v in SESSION_SETTINGS.items():
             cur.execute("SELECT set_config(%s, %s, false)", (k, v))
     return conn
+
+
+@contextlib.contextmanager
+def hold_snapshot(db: DbUrl) -> Iterator[SharedSnapshot]:
+    """Keep one moment of the database open while the caller backs up several scopes."""
+    conn = _connect(db, SourceUnreachableError)
+    try:
+        conn.autocommit = False
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        row = conn.execute("SELECT pg_export_snapshot(), pg_current_wal_lsn()::text").fetchone()
+        assert row is not None
+        yield SharedSnapshot(id=row[0], wal_lsn=row[1])
+    finally:
+        with contextlib.suppress(Exception):
+            conn.rollback()
+        conn.close()
 
 
 def copy_out(conn: psycopg.Connection[Any], sql: str) -> Generator[bytes, None, None]:
@@ -426,7 +444,12 @@ class PostgresSource(BackupSource):
     row_format = ROW_FORMAT
 
     def __init__(
-        self, db: DbUrl, *, parallel_checksums: bool = True, copy_streams: int | None = None
+        self,
+        db: DbUrl,
+        *,
+        parallel_checksums: bool = True,
+        copy_streams: int | None = None,
+        snapshot: SharedSnapshot | None = None,
     ) -> None:
         self._db = db
         self._conn = _connect(db, SourceUnreachableError)
@@ -447,6 +470,15 @@ class PostgresSource(BackupSource):
         self._conn.autocommit = False
         self._conn.isolation_level = IsolationLevel.REPEATABLE_READ
         self._conn.read_only = True
+        if snapshot is not None:  # read the moment another transaction holds (SharedSnapshot)
+            if not _SNAPSHOT_RE.match(snapshot.id):
+                self._conn.close()
+                raise SourceError(f"{snapshot.id!r} is not a snapshot identifier.")
+            try:
+                self._conn.execute(f"SET TRANSACTION SNAPSHOT '{snapshot.id}'")
+            except psycopg.Error as exc:
+                self._conn.close()
+                raise SourceError(f"The shared snapshot is gone: {_first_line(exc)}") from None
         row = self._conn.execute(
             "SELECT pg_export_snapshot(), current_database(), current_setting('server_version'),"
             " current_setting('server_version_num')::int, txid_current_snapshot()::text,"
@@ -457,6 +489,8 @@ class PostgresSource(BackupSource):
         # Which transactions the snapshot sees, and the WAL position then: the change journal
         # replays exactly the transactions this backup does not hold (engine/journal.py).
         self._txid_snapshot, self._wal_lsn = row[4], row[5]
+        if snapshot is not None:
+            self._wal_lsn = snapshot.wal_lsn  # the position when the moment was taken
         if self._version_num < 110000:
             self._conn.close()
             raise SourceError("PostgreSQL 11 or newer is required.")

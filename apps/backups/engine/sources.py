@@ -10,16 +10,31 @@ they work from table names and the database's own catalog. What they share lives
 
 from __future__ import annotations
 
-from .base import BackupSource, RestoreTarget, parse_url
-from .postgres import PostgresSource, PostgresTarget
+import contextlib
+from collections.abc import Iterator
+
+from .base import BackupSource, RestoreTarget, SharedSnapshot, parse_url
+from .postgres import PostgresSource, PostgresTarget, hold_snapshot
 from .sqlite import SqliteSource, SqliteTarget
 
 
-def open_source(url: str) -> BackupSource:
+def open_source(url: str, *, snapshot: SharedSnapshot | None = None) -> BackupSource:
     db = parse_url(url)
     if db.engine == "postgresql":
-        return PostgresSource(db)
+        return PostgresSource(db, snapshot=snapshot)
     return SqliteSource(db)
+
+
+@contextlib.contextmanager
+def shared_snapshot(url: str) -> Iterator[SharedSnapshot | None]:
+    """One moment of the database for several backups (PostgreSQL; None for SQLite, whose
+    scopes are backed up one after the other as before)."""
+    db = parse_url(url)
+    if db.engine != "postgresql":
+        yield None
+        return
+    with hold_snapshot(db) as snapshot:
+        yield snapshot
 
 
 def open_target(url: str) -> RestoreTarget:

@@ -84,8 +84,12 @@ def _policy(run: BackupRun) -> BackupPolicy | None:
     return run.scope.policies.filter(kind=run.kind).first()
 
 
-def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
-    """Worker side: write the encrypted file atomically, copy it to the remote store, verify."""
+def perform_backup(
+    *, run_id: int, progress: Progress, snapshot: engine.SharedSnapshot | None = None
+) -> dict[str, Any]:
+    """Worker side: write the encrypted file atomically, copy it to the remote store, verify.
+
+    ``snapshot``: the moment a full backup holds, so all its scopes fit together."""
     run = BackupRun.objects.select_related("scope").get(pk=run_id)
     BackupRun.objects.filter(pk=run.pk).update(state=RunState.RUNNING)
     try:
@@ -110,6 +114,7 @@ def perform_backup(*, run_id: int, progress: Progress) -> dict[str, Any]:
             ),
             level=settings.BACKUP_COMPRESSION_LEVEL,
             max_rate=settings.BACKUP_MAX_RATE,
+            snapshot=None if scope.is_logs else snapshot,
         )
         BackupRun.objects.filter(pk=run.pk).update(
             local_path=str(result.path),
