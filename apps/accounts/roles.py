@@ -36,7 +36,7 @@ _BACKUPS_RUN = _BACKUPS_READ | {
     "backups.add_restorerun",
     "backups.download_backup",
 }
-_NOTIFICATIONS = {"core.view_notification"}
+_NOTIFICATIONS = {"core.view_notification", "core.resend_notification"}
 _INCIDENTS_READ = {"incidents.view_incident"}
 _INCIDENTS_WORK = _INCIDENTS_READ | {"incidents.change_incident"}
 _INCIDENTS_LEAD = _INCIDENTS_WORK | {

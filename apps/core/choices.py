@@ -25,6 +25,9 @@ class NotificationState(models.TextChoices):
     SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed")
+    # The worker stopped (killed, the machine restarted) between claiming it and recording the
+    # gateway's answer: it may or may not have gone out. Staff decide whether to send it again.
+    UNKNOWN = "unknown", _("Unknown: the worker stopped while sending")
 
 
 class ScheduleOutcome(models.TextChoices):

@@ -50,6 +50,10 @@ class CoreError(ErrorCode):
     UNKNOWN_CHANNEL = "unknown_channel", _("Unknown notification channel.")
     NO_ADDRESS = "no_address", _("%(who)s has no address for this channel.")
     UNREADABLE_FILE = "unreadable_file", _("The file could not be read: %(why)s")
+    NOT_RESENDABLE = (
+        "not_resendable",
+        _("Only a failed message can be sent again; this one is %(state)s."),
+    )
 
 
 class DomainError(Exception):

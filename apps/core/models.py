@@ -123,12 +123,23 @@ class Notification(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # A failed (or unknown) message sent again is a new row; this one points to it, once.
+    resent_as = models.OneToOneField(
+        "self",
+        verbose_name=_("sent again as"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resent_from",
+    )
 
     class Meta:
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at"]
+        permissions = [("resend_notification", _("Can send a failed notification again"))]
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} → {self.address}: {self.subject or self.body[:40]}"

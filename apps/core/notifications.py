@@ -83,6 +83,9 @@ DELIVER = "apps.core.notifications.deliver_notification"
 # no persistence, a flushed queue): the sweeper enqueues it again; the worker's claim makes a
 # second copy harmless.
 REQUEUE_AFTER = timedelta(minutes=10)
+# A row "sending" this long was claimed by a worker that never recorded the gateway's answer:
+# it is marked unknown (never sent again by itself: it may have gone out).
+SENDING_TIMEOUT = timedelta(minutes=10)
 
 
 def _enqueue_delivery(notification_id: int) -> None:
@@ -94,13 +97,46 @@ def _enqueue_delivery(notification_id: int) -> None:
     enqueue(DELIVER, notification_id, on_queue_error=park)
 
 
+def resend_notification(*, notification_id: int, by: Any) -> Notification:
+    """Send a failed (or unknown) message again, as a new row; the old one points to it.
+
+    The old row is locked and may be sent again once: a double click or two members of staff
+    at once get the same new row, not two messages."""
+    with transaction.atomic():
+        old = Notification.objects.select_for_update().get(pk=notification_id)
+        if old.resent_as_id is not None:
+            return Notification.objects.get(pk=old.resent_as_id)
+        if old.state not in (NotificationState.FAILED, NotificationState.UNKNOWN):
+            raise DomainError(CoreError.NOT_RESENDABLE, params={"state": old.get_state_display()})
+        new = Notification.objects.create(
+            recipient=old.recipient,
+            channel=old.channel,
+            address=old.address,
+            language=old.language,
+            subject=old.subject,
+            body=old.body,
+            created_by=by,
+        )
+        old.resent_as = new
+        old.save(update_fields=["resent_as"])
+        _enqueue_delivery(new.pk)
+    return new
+
+
 def sweep_waiting_notifications(*, now=None) -> int:
     """Enqueue the notifications waiting for the queue (and those lost by it); returns how many.
+
+    First, rows left "sending" by a worker that stopped are marked unknown (not sent again).
 
     Each row is claimed waiting → queued with a conditional UPDATE, so concurrent sweepers do
     not both enqueue it; when Redis fails again the row goes back to waiting.
     """
     now = now or timezone.now()
+    Notification.objects.filter(
+        Q(claimed_at__lt=now - SENDING_TIMEOUT)
+        | Q(claimed_at__isnull=True, created_at__lt=now - SENDING_TIMEOUT),
+        state=NotificationState.SENDING,
+    ).update(state=NotificationState.UNKNOWN)
     due = Notification.objects.filter(
         Q(state=NotificationState.WAITING)
         | Q(state=NotificationState.QUEUED, created_at__lt=now - REQUEUE_AFTER)
@@ -131,7 +167,7 @@ def deliver_notification(notification_id: int) -> str:
     """
     claimed = Notification.objects.filter(
         pk=notification_id, state__in=[NotificationState.QUEUED, NotificationState.WAITING]
-    ).update(state=NotificationState.SENDING, attempts=F("attempts") + 1)
+    ).update(state=NotificationState.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now())
     notification = Notification.objects.get(pk=notification_id)
     if not claimed:
         logger.info(

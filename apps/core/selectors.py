@@ -15,4 +15,4 @@ def get_visible_job(user, pk) -> JobRecord | None:
 
 
 def list_notifications() -> QuerySet[Notification]:
-    return Notification.objects.select_related("recipient")
+    return Notification.objects.select_related("recipient", "resent_as")

@@ -11,5 +11,10 @@ urlpatterns = [
     path("jobs/<uuid:pk>/progress/", views.JobProgressView.as_view(), name="job-progress"),
     path("schedules/", views.ScheduleListView.as_view(), name="schedule-list"),
     path("notifications/", views.NotificationListView.as_view(), name="notification-list"),
+    path(
+        "notifications/<int:pk>/resend/",
+        views.ResendNotificationView.as_view(),
+        name="notification-resend",
+    ),
     path("language/", views.switch_language, name="switch-language"),
 ]

@@ -1,6 +1,9 @@
+from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404
+from django.shortcuts import redirect
 from django.template.loader import select_template
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import DetailView, ListView, TemplateView
@@ -9,8 +12,11 @@ from django.views.i18n import set_language
 from apps.accounts.roles import roles_of
 
 from .dashboard import widgets_for
+from .errors import DomainError
 from .jobs import refresh_job_state
 from .mixins import StaffPageMixin
+from .models import Notification
+from .notifications import resend_notification
 from .scheduler import schedule_overview
 from .selectors import get_visible_job, list_jobs_for, list_notifications
 
@@ -104,6 +110,21 @@ class NotificationListView(StaffPageMixin, ListView):
 
     def get_queryset(self):
         return list_notifications()
+
+
+class ResendNotificationView(StaffPageMixin, View):
+    permission_required = "core.resend_notification"
+
+    def post(self, request, pk: int, *args, **kwargs):
+        try:
+            new = resend_notification(notification_id=pk, by=self.staff_user)
+        except Notification.DoesNotExist:
+            raise Http404 from None
+        except DomainError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Sent again to %(address)s.") % {"address": new.address})
+        return redirect("core:notification-list")
 
 
 class SwitchLanguageView(View):

@@ -177,6 +177,15 @@ def _care_case(user):
     return {"pk": case.pk}
 
 
+def _failed_notification(user):
+    from apps.core.models import Notification
+
+    notification = Notification.objects.create(
+        channel="sms", address="13800000000", language="zh-hans", body="x", state="failed"
+    )
+    return {"pk": notification.pk}
+
+
 def _alarm(user):
     from apps.monitoring.models import Alarm
     from tests.monitoring.factories import RuleFactory
@@ -329,6 +338,7 @@ SAMPLE_KWARGS = {
             "case-rma-receive",
         )
     },
+    "core:notification-resend": _failed_notification,
     "monitoring:alarm-detail": _alarm,
     "monitoring:alarm-acknowledge": _alarm,
     "monitoring:alarm-declare": _alarm,

@@ -1,13 +1,23 @@
 import json
 import socket
+import threading
+from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.roles import Role
 from apps.core.choices import Channel, NotificationState
 from apps.core.errors import CoreError
-from apps.core.notifications import send_notification
+from apps.core.models import Notification
+from apps.core.notifications import (
+    resend_notification,
+    send_notification,
+    sweep_waiting_notifications,
+)
 from tests.codes import raises_code
 
 # Django ships this message translated, so the test does not depend on our catalog.
@@ -101,3 +111,73 @@ def test_notifications_are_delivered_by_a_real_worker(rq_worker, make_user, sms_
     n.refresh_from_db()
     assert n.state == NotificationState.SENT
     assert len(list(sms_dir.glob("*.json"))) == 1
+
+
+@pytest.mark.django_db
+def test_a_message_left_sending_by_a_dead_worker_is_marked_unknown_not_sent_again(sms_dir):
+    now = timezone.now()
+
+    def claimed(minutes_ago):  # by a worker that died before it recorded the gateway's answer
+        return Notification.objects.create(
+            channel=Channel.SMS, address="13912345678", language="en", body="b",
+            state=NotificationState.SENDING, claimed_at=now - timedelta(minutes=minutes_ago),
+        )  # fmt: skip
+
+    n, fresh = claimed(11), claimed(1)
+
+    sweep_waiting_notifications(now=now)
+
+    n.refresh_from_db()
+    fresh.refresh_from_db()
+    assert n.state == NotificationState.UNKNOWN and fresh.state == NotificationState.SENDING
+    assert not list(sms_dir.glob("*.json"))  # neither was sent by the sweep
+    with translation.override("zh-hans"):
+        assert n.get_state_display() != "Unknown: the worker stopped while sending"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_message_is_sent_again_once_whoever_clicks(client, make_user, sms_dir):
+    lead, other = make_user(Role.EMERGENCY_LEAD), make_user(Role.MANAGER)
+    failed = Notification.objects.create(
+        channel=Channel.SMS, address="13912345678", language="en", body="Order 7 is late",
+        state=NotificationState.FAILED, error="gateway timeout",
+    )  # fmt: skip
+    url = reverse("core:notification-resend", kwargs={"pk": failed.pk})
+    barrier = threading.Barrier(2)
+    made = []
+
+    def resend(user):
+        try:
+            barrier.wait()
+            made.append(resend_notification(notification_id=failed.pk, by=user).pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=resend, args=(u,)) for u in (lead, other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    client.force_login(lead)
+    response = client.post(url, follow=True)  # a third click
+
+    assert len(set(made)) == 1 and response.status_code == 200
+    failed.refresh_from_db()
+    assert failed.resent_as_id == made[0]
+    assert Notification.objects.count() == 2
+    again = failed.resent_as
+    assert again.state == NotificationState.SENT and again.body == failed.body
+    assert again.created_by in (lead, other)
+    assert len(list(sms_dir.glob("*.json"))) == 1
+
+
+@pytest.mark.django_db
+def test_only_failed_messages_are_sent_again_and_only_by_staff_allowed_to(client, make_user):
+    sent = Notification.objects.create(
+        channel=Channel.SMS, address="1", language="en", body="b", state=NotificationState.SENT
+    )
+    with raises_code(CoreError.NOT_RESENDABLE):
+        resend_notification(notification_id=sent.pk, by=None)
+    client.force_login(make_user(Role.WAREHOUSE_CLERK))
+    url = reverse("core:notification-resend", kwargs={"pk": sent.pk})
+    assert client.post(url).status_code == 403
