@@ -7,6 +7,8 @@ from apps.core.events import register_event_kind
 from .choices import BackupKind
 
 BACKUP_TITLE = "backups.job.backup"
+BACKUP_GROUP_TITLE = "backups.job.backup_group"
+BACKUP_GROUP_FAILED = "backups.backup_group.failed"
 VERIFY_TITLE = "backups.job.verify"
 RESTORE_TITLE = "backups.job.restore"
 # Why a restore uses the backups it does (``Proposal.why``, ``RestoreRun.reasons``).
@@ -68,6 +70,14 @@ def register() -> None:
         _("Backup"),
         _("Backup of %(scope)s (%(kind)s)"),
         choices={"kind": BackupKind},
+    )
+    register_event_kind(
+        BACKUP_GROUP_TITLE, _("Backup"), _("Backup of %(scopes)s (one moment of the order system)")
+    )
+    register_event_kind(
+        BACKUP_GROUP_FAILED,
+        _("Backup"),
+        _("The backups of %(scopes)s failed; the others are kept."),
     )
     register_event_kind(VERIFY_TITLE, _("Backup"), _("Verify %(name)s"))
     register_event_kind(RESTORE_TITLE, _("Restore"), _("Restore #%(id)s into %(target)s"))

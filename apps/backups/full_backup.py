@@ -59,24 +59,6 @@ def register_events() -> None:
     )
 
 
-class _ScopeProgress:
-    """One scope's share of the full backup's progress bar."""
-
-    def __init__(self, progress: Progress, index: int, total: int) -> None:
-        self.progress, self.index, self.total = progress, index, total
-
-    def update(self, percent: int | None = None, step: Any = None) -> None:
-        scaled = None
-        if percent is not None:
-            scaled = int((self.index + max(0, min(100, percent)) / 100) * 100 / self.total)
-        self.progress.update(percent=scaled, step=step)
-
-    __call__ = update
-
-    def log(self, line: str) -> None:
-        self.progress.log(line)
-
-
 def refresh_full_backup(full: FullBackup) -> FullBackup:
     """A full backup whose job died is failed (and no longer blocks a new one)."""
     if full.is_active and full.job_id:
@@ -158,7 +140,7 @@ def _back_up_scopes(
         try:
             services.perform_backup(
                 run_id=run.pk,
-                progress=_ScopeProgress(progress, index, len(scopes)),  # type: ignore[arg-type]
+                progress=services.ShareOfProgress(progress, index, len(scopes)),  # type: ignore[arg-type]
                 snapshot=snapshot,
             )
         except (JobFailure, DomainError) as exc:

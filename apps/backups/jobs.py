@@ -11,6 +11,10 @@ def backup_job(*, progress: Progress, run_id: int) -> dict:
     return services.perform_backup(run_id=run_id, progress=progress)
 
 
+def backup_group_job(*, progress: Progress, run_ids: list[int]) -> dict:
+    return services.perform_backups(run_ids=run_ids, progress=progress)
+
+
 def restore_job(
     *, progress: Progress, restore_id: int, target: str | None = None, target_url: str | None = None
 ) -> dict:

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
-from apps.backups import events, services
+from apps.backups import engine, events, services
 from apps.backups.choices import BackupKind, CopyState, RunState, SystemStatus
 from apps.backups.errors import BackupsError
 from apps.backups.models import BackupAudit, BackupRun, BackupScope, RestoreRun
@@ -328,6 +328,49 @@ def test_downloads_are_audited(client, make_user, order_db):
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == Path(run.local_path).read_bytes()
     assert BackupAudit.objects.get(backup=run).by == user
+
+
+@pytest.mark.django_db
+def test_scopes_due_together_are_read_at_one_moment_and_restore_together(order_db, monkeypatch):
+    """The scheduler's backups of the order system's scopes run in one job that holds one
+    moment: an order and its payment committed between the orders and the transactions
+    backup are in neither, so the two restore together (the foreign key check passes)."""
+    from apps.backups.services import backup as backup_service
+    from tests.conftest import create_database, drop_database
+
+    perform = backup_service.perform_backup
+
+    def perform_then_take_an_order(**kwargs):
+        result = perform(**kwargs)
+        if BackupRun.objects.get(pk=kwargs["run_id"]).scope.slug == "orders":
+            with psycopg.connect(order_db, autocommit=True) as conn:
+                conn.execute(
+                    "INSERT INTO orders VALUES (999999, 'LATE-1', 1, 'paid', 9.5, 'Shanghai',"
+                    " 'Road 1', now())"
+                )
+                conn.execute("INSERT INTO payments VALUES (999999, 999999, 9.5, 'card', now())")
+        return result
+
+    monkeypatch.setattr(backup_service, "perform_backup", perform_then_take_an_order)
+
+    runs = {r.scope.slug: r for r in services.start_due_backups()}
+
+    for run in runs.values():
+        run.refresh_from_db()
+    assert all(r.state == RunState.COMPLETE for r in runs.values())
+    database_scopes = [r for slug, r in runs.items() if slug != "logs"]
+    assert len({r.job_id for r in database_scopes}) == 1 != len({r.job_id for r in runs.values()})
+    assert len({r.manifest["source"]["txid_snapshot"] for r in database_scopes}) == 1
+    name, url = create_database("test_together")
+    try:
+        reports = engine.restore_files(
+            [runs["orders"].local_path, runs["transactions"].local_path],
+            target_url=url,
+            keyring=services.get_keyring(),
+        )
+        assert all(r.ok for r in reports)
+    finally:
+        drop_database(name)
 
 
 @pytest.mark.django_db

@@ -9,7 +9,15 @@ Split by use case (``backup``, ``policies``, ``verify``, ``proposal``, ``restore
 ``from apps.backups import services``.
 """
 
-from .backup import backup_file_name, default_kind, perform_backup, start_backup
+from .backup import (
+    ShareOfProgress,
+    backup_file_name,
+    default_kind,
+    perform_backup,
+    perform_backups,
+    start_backup,
+    start_backups,
+)
 from .checks import run_checks, validate_check
 from .common import (
     ORDER_SYSTEM,
@@ -74,6 +82,9 @@ __all__ = [
     "run_checks",
     "scratch_targets",
     "start_backup",
+    "start_backups",
+    "perform_backups",
+    "ShareOfProgress",
     "start_due_backups",
     "start_restore",
     "start_verify",

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ..choices import RunState
 from ..models import BackupPolicy, BackupRun
-from .backup import start_backup
+from .backup import start_backups
 from .status import reconcile_runs
 
 
@@ -30,10 +30,11 @@ def due_policies(*, now: datetime | None = None) -> list[BackupPolicy]:
 
 
 def start_due_backups(*, now: datetime | None = None) -> list[BackupRun]:
-    """Start one backup per due policy; meant for cron or a systemd timer every minute.
+    """Start the due policies' backups (the order system's scopes in one job that reads one
+    moment: ``start_backups``); the scheduler runs this every minute.
 
     It first settles runs whose worker died, so a killed backup neither blocks its policy nor
     leaves the dashboard saying "restoring" until someone opens the run's page.
     """
     reconcile_runs()
-    return [start_backup(scope=p.scope, kind=p.kind) for p in due_policies(now=now)]
+    return start_backups([(p.scope, p.kind) for p in due_policies(now=now)])
