@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from apps.backups import engine
+from apps.backups.engine import journal
 from tests.conftest import create_database, drop_database
 
 from .journal_helpers import wal_flushed
@@ -77,14 +78,33 @@ def rows(url, table):
         return conn.execute(f"SELECT t::text FROM {table} t ORDER BY id").fetchall()
 
 
-def replay(dst, tables, *runs):
-    """Apply each run of transactions (like segments), then flush, in one transaction."""
+KEYRING = engine.Keyring.from_string(engine.generate_key_line("k1"))
+
+
+def through_segment(txns, tmp_path):
+    """The transactions written as a journal segment and read back as the replay reads them
+    (format 2: inserts as runs of COPY text)."""
+    path = tmp_path / f"{uuid.uuid4().hex}.seg"
+    journal.write_segment(path, txns, keyring=KEYRING, start_lsn=1, end_lsn=2)
+    _manifest, back = engine.read_segment(path, KEYRING, runs=True)
+    return back
+
+
+def replay(dst, tables, *runs, tmp_path=None):
+    """Apply each run of transactions (like segments), then flush, in one transaction; with
+    ``tmp_path``, each run goes through a segment file first."""
     with psycopg.connect(dst) as conn:
         replayer = engine.Replayer(conn, dict.fromkeys(tables))
         for txns in runs:
-            replayer.apply_all(txns)
+            replayer.apply_all(through_segment(txns, tmp_path) if tmp_path else txns)
         replayer.flush()
     return replayer.result
+
+
+@pytest.fixture(params=["in memory", "through a segment"])
+def via(request, tmp_path):
+    """Replay the decoded transactions as they are, or written to and read from a segment."""
+    return tmp_path if request.param == "through a segment" else None
 
 
 INSERT_KIND = (
@@ -93,7 +113,7 @@ INSERT_KIND = (
 )
 
 
-def test_nulls_and_awkward_values_come_through_copy_and_batched_updates(databases):
+def test_nulls_and_awkward_values_come_through_copy_and_batched_updates(databases, via):
     src, dst, slot = databases
     schema([src, dst], KINDS)
     at = datetime(2026, 11, 30, 9, 15, 42, 123456, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -125,7 +145,7 @@ def test_nulls_and_awkward_values_come_through_copy_and_batched_updates(database
     )
     run(src, ("DELETE FROM kinds WHERE id IN (3, 4)", ()))
 
-    result = replay(dst, ["public.kinds"], journaled(src, slot))
+    result = replay(dst, ["public.kinds"], journaled(src, slot), tmp_path=via)
 
     assert rows(dst, "kinds") == rows(src, "kinds")
     assert len(rows(dst, "kinds")) == 2
@@ -134,7 +154,7 @@ def test_nulls_and_awkward_values_come_through_copy_and_batched_updates(database
     assert result.deleted == {"public.kinds": 2}
 
 
-def test_insert_update_and_delete_of_one_row_in_one_replay_keep_their_order(databases):
+def test_insert_update_and_delete_of_one_row_in_one_replay_keep_their_order(databases, via):
     src, dst, slot = databases
     schema([src, dst], KINDS)
     ins = "INSERT INTO kinds (id, note, amount) VALUES (%s, %s, %s)"
@@ -149,7 +169,7 @@ def test_insert_update_and_delete_of_one_row_in_one_replay_keep_their_order(data
     run(src, (upd, ("after the key changed", 13)))
     expected = rows(src, "kinds")
 
-    result = replay(dst, ["public.kinds"], journaled(src, slot))
+    result = replay(dst, ["public.kinds"], journaled(src, slot), tmp_path=via)
 
     assert rows(dst, "kinds") == expected
     assert [r[0] for r in expected] == [
@@ -219,3 +239,36 @@ def test_a_change_the_backup_lacks_a_row_for_is_refused(databases):
 
     with pytest.raises(engine.RestoreError, match=r"2 updates of public.kinds matched 1 rows"):
         replay(dst, ["public.kinds"], updates)
+
+
+def test_a_segment_reads_back_every_change_whichever_format_wrote_it(
+    databases, tmp_path, monkeypatch
+):
+    src, _dst, slot = databases
+    schema([src], KINDS + ";\nCREATE TABLE one (id text PRIMARY KEY)")
+    run(
+        src,
+        (INSERT_KIND, (1, TRICKY, b"\\\t", None, None, None, None, ["", None])),
+        (INSERT_KIND, (2, "", None, None, None, None, None, None)),
+        ("INSERT INTO one VALUES ('')", ()),
+        ("UPDATE kinds SET note = %s WHERE id = 2", ("x\ty",)),
+        (INSERT_KIND, (3, "\\N", None, None, None, None, None, None)),
+    )
+    txns = journaled(src, slot)
+    path = tmp_path / "format2.seg"
+    journal.write_segment(path, txns, keyring=KEYRING, start_lsn=1, end_lsn=2)
+    manifest, back = engine.read_segment(path, KEYRING)
+    _manifest, as_runs = engine.read_segment(path, KEYRING, runs=True)
+
+    assert manifest["format_version"] == 2
+    assert [t.changes for t in back] == [t.changes for t in txns]  # "I" again, value for value
+    ops = [c.op for c in as_runs[0].changes]
+    assert ops == ["C", "C", "U", "C"]  # kinds 1-2 one run, one's row, the update, kinds 3
+
+    monkeypatch.setattr(journal, "SEGMENT_VERSION", 1)  # a segment written before format 2
+    monkeypatch.setattr(journal, "_format2_lines", lambda ts: (t.to_json().encode() for t in ts))
+    old = tmp_path / "format1.seg"
+    journal.write_segment(old, txns, keyring=KEYRING, start_lsn=1, end_lsn=2)
+    manifest, back = engine.read_segment(old, KEYRING, runs=True)
+    assert manifest["format_version"] == 1
+    assert [t.changes for t in back] == [t.changes for t in txns]

@@ -71,9 +71,54 @@ Column = list[Any]  # [name, type, value]
 @dataclass
 class Change:
     table: str
-    op: str
+    op: str  # I, U, D, T; "C" = a run of inserts read from a format 2 segment (COPY text)
     cols: list[Column] = field(default_factory=list)
     key: list[Column] = field(default_factory=list)
+    copy: str = ""  # op "C": the rows in COPY text format; ``cols`` holds [name, type] pairs
+    rows: int = 1
+    shape: tuple[Any, ...] = ()  # op "C": ((name, type), ...), shared by the segment's runs
+
+
+def _copy_field(value: Any) -> str:
+    """One value in COPY's text format (the journal holds values as PostgreSQL printed them)."""
+    if value is None:
+        return "\\N"
+    return (
+        value.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    )
+
+
+_UNESCAPE = {"\\": "\\", "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def _copy_value(text: str) -> str | None:
+    if text == "\\N":
+        return None
+    if "\\" not in text:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            out.append(_UNESCAPE.get(text[i + 1], text[i + 1]))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+def expand_run(change: Change) -> list[Change]:
+    """A run of inserts (op "C") as the single inserts it holds (op "I")."""
+    names = [[name, typ] for name, typ in change.shape]
+    return [
+        Change(
+            change.table,
+            "I",
+            [[*nt, _copy_value(v)] for nt, v in zip(names, line.split("\t"), strict=True)],
+        )
+        for line in change.copy.split("\n")[:-1]  # every row ends with a newline
+    ]
 
 
 @dataclass
@@ -359,14 +404,15 @@ def write_segment(
     try:
         with os.fdopen(fd, "wb", buffering=0) as f:
             writer = ContainerWriter(f, keyring, level=level, workers=0)
+            for line in _format2_lines(txns):
+                writer.write(line + b"\n")
             for txn in txns:
-                writer.write(txn.to_json().encode() + b"\n")
                 changes += len(txn.changes)
                 for c in txn.changes:
                     tables[c.table] = tables.get(c.table, 0) + 1
             manifest = {
                 "format": SEGMENT_FORMAT,
-                "format_version": 1,
+                "format_version": SEGMENT_VERSION,
                 "plugin": PLUGIN,
                 "key_id": writer.kid,
                 "start_lsn": format_lsn(start_lsn),
@@ -388,10 +434,69 @@ def write_segment(
     return SegmentResult(out, writer.sha256, writer.size, manifest)
 
 
+SEGMENT_VERSION = 2
+
+
+def _format2_lines(txns: Sequence[Txn]) -> Iterator[bytes]:
+    """Format 2: a first line naming each (table, columns) shape once, then one line per
+    transaction whose consecutive inserts into one table with one shape are a single run of
+    COPY text ``[shape index, text]``; other changes as in format 1 ``[table, op, cols, key]``.
+
+    Decoding a segment was most of a point-in-time restore's replay (JSON of every value as
+    its own list); a run is one string, and the replay hands it to COPY as it is."""
+    shapes: dict[tuple[Any, ...], int] = {}
+    bodies = []
+    for txn in txns:
+        runs: list[Any] = []
+        last: list[Any] | None = None
+        for c in txn.changes:
+            if c.op != "I":
+                runs.append([c.table, c.op, c.cols, c.key])
+                last = None
+                continue
+            key = (c.table, tuple((col[0], col[1]) for col in c.cols))
+            index = shapes.setdefault(key, len(shapes))
+            row = "\t".join(_copy_field(col[2]) for col in c.cols) + "\n"
+            if last is not None and last[0] == index:
+                last[1] += row
+            else:
+                last = [index, row]
+                runs.append(last)
+        bodies.append({"x": txn.xid, "l": txn.lsn, "t": txn.commit_time.isoformat(), "r": runs})
+    table = [
+        [t, [list(nt) for nt in cols]]
+        for (t, cols), _ in sorted(shapes.items(), key=lambda kv: kv[1])
+    ]
+    yield json.dumps({"shapes": table}, ensure_ascii=False, separators=(",", ":")).encode()
+    for body in bodies:
+        yield json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _format2_txns(lines: list[bytes], runs: bool) -> list[Txn]:
+    head = json.loads(lines[0])
+    shapes = [(t, tuple((n, typ) for n, typ in cols)) for t, cols in head["shapes"]]
+    d = json.loads(b"[" + b",".join(lines[1:]) + b"]")
+    txns = []
+    for body in d:
+        changes = []
+        for run in body["r"]:
+            if len(run) == 2:
+                table, shape = shapes[run[0]]
+                change = Change(table, "C", copy=run[1], rows=run[1].count("\n"), shape=shape)
+                changes.extend([change] if runs else expand_run(change))
+            else:
+                changes.append(Change(*run))
+        txns.append(Txn(int(body["x"]), int(body["l"]), datetime.fromisoformat(body["t"]), changes))
+    return txns
+
+
 def read_segment(
-    path: str | os.PathLike[str], keyring: Keyring
+    path: str | os.PathLike[str], keyring: Keyring, *, runs: bool = False
 ) -> tuple[dict[str, Any], list[Txn]]:
-    """Every transaction of a segment, authenticated; raises on any damage or cut."""
+    """Every transaction of a segment, authenticated; raises on any damage or cut.
+
+    ``runs``: keep a format 2 segment's insert runs whole (op "C", what the replay wants)
+    instead of one insert per row."""
     with open(path, "rb") as f:
         reader = ContainerReader(f, keyring, workers=0)
         buf = bytearray()
@@ -401,7 +506,11 @@ def read_segment(
     assert manifest is not None
     if manifest.get("format") != SEGMENT_FORMAT:
         raise PayloadError(f"{Path(path).name} is not a journal segment.")
-    txns = [Txn.from_json(line) for line in bytes(buf).splitlines() if line]
+    lines = [line for line in bytes(buf).splitlines() if line]
+    if manifest.get("format_version", 1) >= 2:
+        txns = _format2_txns(lines, runs) if lines else []
+    else:
+        txns = [Txn.from_json(line) for line in lines]
     if len(txns) != manifest.get("transactions"):
         raise PayloadError(f"{Path(path).name}: the transactions differ from its manifest.")
     return manifest, txns
@@ -467,6 +576,8 @@ class _Batch:
     shape: tuple[Any, ...]  # the columns (and key columns) with their types
     rows: list[list[Any]] = field(default_factory=list)  # the values, in shape order
     keys: set[tuple[Any, ...]] = field(default_factory=set)  # rows an update/delete touches
+    texts: list[str] = field(default_factory=list)  # inserts: runs of COPY text (format 2)
+    count: int = 0  # rows in ``rows`` and ``texts``
 
 
 class Replayer:
@@ -540,6 +651,19 @@ class Replayer:
             self._exec(f"DELETE FROM {c.table}", [], c.table)
             r.truncated.add(c.table)
             return
+        if c.op == "C":  # a run of inserts as COPY text: handed to COPY as it is
+            r.inserted[c.table] = r.inserted.get(c.table, 0) + c.rows
+            batch = self._pending.get(c.table)
+            if batch is not None and (
+                batch.op != "I" or batch.shape != c.shape or batch.count >= BATCH_ROWS
+            ):
+                self._flush(c.table)
+                batch = None
+            if batch is None:
+                batch = self._pending[c.table] = _Batch(c.table, "I", c.shape)
+            batch.texts.append(c.copy)
+            batch.count += c.rows
+            return
         key_values: tuple[Any, ...] | None = None
         new_key: tuple[Any, ...] | None = None
         if c.op == "I":
@@ -575,7 +699,7 @@ class Replayer:
         if batch is not None and (
             batch.op != c.op
             or batch.shape != shape
-            or len(batch.rows) >= BATCH_ROWS
+            or batch.count >= BATCH_ROWS
             or (key_values is not None and key_values in batch.keys)
         ):
             self._flush(c.table)
@@ -583,6 +707,7 @@ class Replayer:
         if batch is None:
             batch = self._pending[c.table] = _Batch(c.table, c.op, shape)
         batch.rows.append(values)
+        batch.count += 1
         if key_values is not None:
             batch.keys.add(key_values)
         if new_key is not None:
@@ -595,7 +720,7 @@ class Replayer:
 
     def _flush(self, table: str) -> None:
         batch = self._pending.pop(table, None)
-        if batch is None or not batch.rows:
+        if batch is None or not batch.count:
             return
         if batch.op == "I":
             self._insert(batch)
@@ -630,7 +755,7 @@ class Replayer:
 
     def _insert(self, batch: _Batch) -> None:
         names = ", ".join(_qi(name) for name, _typ in batch.shape)
-        if len(batch.rows) == 1:  # one statement, one round trip
+        if len(batch.rows) == 1 and not batch.texts:  # one statement, one round trip
             values = ", ".join(f"%s::{typ}" for _name, typ in batch.shape)
             self._exec(
                 f"INSERT INTO {batch.table} ({names}) VALUES ({values})",
@@ -648,6 +773,8 @@ class Replayer:
             ):
                 for row in batch.rows:
                     copy.write_row(row)
+                if batch.texts:
+                    copy.write("".join(batch.texts))
         except psycopg.Error as exc:
             raise _replay_error(batch.table, exc) from exc
 

@@ -213,7 +213,7 @@ def perform_point_in_time_restore(
         for n, segment in enumerate(plan.segments):
             try:
                 _manifest, txns = engine.read_segment(
-                    _segment_file(segment), services.get_keyring()
+                    _segment_file(segment), services.get_keyring(), runs=True
                 )
             except (engine.EngineError, OSError) as exc:
                 stopped[0] = event_message(
