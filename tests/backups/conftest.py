@@ -59,6 +59,26 @@ def scratch_db(settings):
     drop_database(name)
 
 
+def taking_an_order_after_the_orders_backup(order_db: str, perform):
+    """``perform_backup`` that, right after the orders scope's backup, commits an order and its
+    payment on the order system: what a backup of scope after scope would split apart."""
+
+    def perform_then_take_an_order(**kwargs):
+        from apps.backups.models import BackupRun
+
+        result = perform(**kwargs)
+        if BackupRun.objects.get(pk=kwargs["run_id"]).scope.slug == "orders":
+            with psycopg.connect(order_db, autocommit=True) as conn:
+                conn.execute(
+                    "INSERT INTO orders VALUES (999999, 'LATE-1', 1, 'paid', 9.5, 'Shanghai',"
+                    " 'Road 1', now())"
+                )
+                conn.execute("INSERT INTO payments VALUES (999999, 999999, 9.5, 'card', now())")
+        return result
+
+    return perform_then_take_an_order
+
+
 def table_rows(url: str, table: str) -> list[tuple]:
     with psycopg.connect(url) as conn:
         return conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()

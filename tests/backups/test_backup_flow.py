@@ -18,7 +18,13 @@ from apps.core.models import JobRecord
 from tests.codes import raises_code
 from tests.conftest import wait_for
 
-from .conftest import fingerprint, key_spec, table_rows, worker_env
+from .conftest import (
+    fingerprint,
+    key_spec,
+    table_rows,
+    taking_an_order_after_the_orders_backup,
+    worker_env,
+)
 from .factories import BackupRunFactory
 
 TABLE_SCOPES = ["users", "products", "orders", "transactions"]
@@ -338,20 +344,11 @@ def test_scopes_due_together_are_read_at_one_moment_and_restore_together(order_d
     from apps.backups.services import backup as backup_service
     from tests.conftest import create_database, drop_database
 
-    perform = backup_service.perform_backup
-
-    def perform_then_take_an_order(**kwargs):
-        result = perform(**kwargs)
-        if BackupRun.objects.get(pk=kwargs["run_id"]).scope.slug == "orders":
-            with psycopg.connect(order_db, autocommit=True) as conn:
-                conn.execute(
-                    "INSERT INTO orders VALUES (999999, 'LATE-1', 1, 'paid', 9.5, 'Shanghai',"
-                    " 'Road 1', now())"
-                )
-                conn.execute("INSERT INTO payments VALUES (999999, 999999, 9.5, 'card', now())")
-        return result
-
-    monkeypatch.setattr(backup_service, "perform_backup", perform_then_take_an_order)
+    monkeypatch.setattr(
+        backup_service,
+        "perform_backup",
+        taking_an_order_after_the_orders_backup(order_db, backup_service.perform_backup),
+    )
 
     runs = {r.scope.slug: r for r in services.start_due_backups()}
 

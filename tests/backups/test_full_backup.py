@@ -3,7 +3,6 @@
 import contextlib
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -16,7 +15,7 @@ from apps.backups import engine, full_backup, services
 from apps.backups.choices import RunState
 from apps.backups.errors import BackupsError
 from apps.backups.full_backup import start_full_backup
-from apps.backups.models import BackupRun, BackupScope, FullBackup
+from apps.backups.models import BackupScope, FullBackup
 from apps.backups.services import get_keyring
 from apps.core.choices import JobState
 from apps.core.errors import DomainError
@@ -24,6 +23,8 @@ from apps.core.events import render_event
 from apps.incidents.services import start_readiness_check
 from tests.conftest import create_database, drop_database
 from tests.drills.factories import RestoreRehearsalFactory
+
+from .conftest import taking_an_order_after_the_orders_backup
 
 pytestmark = pytest.mark.django_db
 
@@ -50,20 +51,11 @@ def test_a_full_backup_taken_while_orders_come_in_restores_as_a_whole(
     """An order and its payment committed between the orders backup and the transactions
     backup: with every scope reading one held moment, neither backup has them and the two
     restore together; scope by scope (as before), the payment's order is missing."""
-    perform = services.perform_backup
-
-    def perform_then_take_an_order(**kwargs):
-        result = perform(**kwargs)
-        if BackupRun.objects.get(pk=kwargs["run_id"]).scope.slug == "orders":
-            with psycopg.connect(order_db, autocommit=True) as conn:
-                conn.execute(
-                    "INSERT INTO orders VALUES (999999, 'LATE-1', 1, 'paid', 9.5, 'Shanghai',"
-                    " 'Road 1', now())"
-                )
-                conn.execute("INSERT INTO payments VALUES (999999, 999999, 9.5, 'card', now())")
-        return result
-
-    monkeypatch.setattr(full_backup.services, "perform_backup", perform_then_take_an_order)
+    monkeypatch.setattr(
+        full_backup.services,
+        "perform_backup",
+        taking_an_order_after_the_orders_backup(order_db, services.perform_backup),
+    )
     if not one_moment:
         monkeypatch.setattr(
             full_backup.engine, "shared_snapshot", lambda url: contextlib.nullcontext()
