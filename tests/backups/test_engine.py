@@ -495,6 +495,21 @@ def test_a_name_the_target_already_uses_fails_the_move_into_place_and_leaves_not
     assert staging_schemas(target) == []
 
 
+def test_without_the_right_to_make_a_staging_schema_tables_load_in_place(
+    staged_backup: tuple[str, Path], keyring: Keyring, make_db: Callable[[], str], monkeypatch: Any
+) -> None:
+    source, path = staged_backup
+    target = make_db()
+
+    def refused(self: Any) -> str:
+        raise psycopg.errors.InsufficientPrivilege("permission denied for database")
+
+    monkeypatch.setattr(pg_engine.PostgresTarget, "staging_schema", refused)
+
+    assert restore_file(path, target_url=_url(target), keyring=keyring).ok
+    assert schema_dump(target) == schema_dump(source)
+
+
 def test_a_live_restore_s_staging_schema_is_left_alone(
     staged_backup: tuple[str, Path], keyring: Keyring, make_db: Callable[[], str]
 ) -> None:

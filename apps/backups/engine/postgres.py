@@ -1034,7 +1034,10 @@ class PostgresTarget(RestoreTarget):
         (ref,) = admin.execute(
             "SELECT quote_ident(%s) || '.' || quote_ident(%s)", (meta["schema"], meta["table"])
         ).fetchone()  # type: ignore[misc]
-        staged = qname(self.staging_schema(), meta["table"])
+        try:
+            staged = qname(self.staging_schema(), meta["table"])
+        except psycopg.Error:  # e.g. no right to create a schema: load it in place, as before
+            return None
         defs = []
         for ix in meta["indexes"]:
             definition = ix["definition"]
