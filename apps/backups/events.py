@@ -26,6 +26,8 @@ GAP_AFTER_BACKUP = "backups.gap.after_backup"
 GAP_AFTER_SEGMENT = "backups.gap.after_segment"
 GAP_UNREADABLE_SEGMENT = "backups.gap.unreadable_segment"
 STEP_REPLAY = "backups.step.replay"
+STEP_READ_JOURNAL = "backups.step.read_journal"
+STEP_REPLAY_ALL = "backups.step.replay_all"
 VERIFY_INTACT = "backups.verify.intact"
 # Retention: why a file goes (``Deletion.reason``) and its audit row's detail.
 RETENTION_BEYOND = "backups.retention.beyond"
@@ -114,6 +116,8 @@ def register() -> None:
         _("Point in time %(until)s: %(backups)s, then %(seconds)s seconds of journaled changes."),
     )
     register_event_kind(STEP_REPLAY, _("Restore"), _("Replaying the journal: %(name)s"))
+    register_event_kind(STEP_READ_JOURNAL, _("Restore"), _("Reading the journal: %(name)s"))
+    register_event_kind(STEP_REPLAY_ALL, _("Restore"), _("Replaying %(n)s journaled transactions"))
     register_event_kind(
         GAP_JOURNAL_STARTED_LATER,
         _("Restore"),

@@ -34,6 +34,7 @@ from apps.backups.engine import (
     WrongKeyError,
     generate_key_line,
     restore_file,
+    restore_files,
     run_backup,
     shared_snapshot,
     verify_file,
@@ -276,6 +277,25 @@ def test_restore_replaces_different_data_in_an_existing_database(
 
     assert report.ok and not any(t.created for t in report.tables)
     assert snapshot(target) == snapshot(source_db)
+
+
+def test_two_files_restore_together_into_tables_that_exist_and_reference_each_other(
+    source_db: str, keyring: Keyring, make_db: Callable[[], str], tmp_path: Path
+) -> None:
+    """Each file's stream drops the keys touching its tables; the second must not drop again
+    what the first dropped (order_items -> orders crosses the two files)."""
+    paths = []
+    for name, tables in (("a", ["customers", "orders"]), ("b", ["order_items", "payments"])):
+        paths.append(tmp_path / f"{name}.rsbak")
+        run_backup(
+            source_url=_url(source_db), tables=tables, out_path=paths[-1], keyring=keyring,
+            scope=name, kind="manual",
+        )  # fmt: skip
+    target = make_db()
+    for _ in range(2):  # into an empty database, then into the tables the first restore made
+        reports = restore_files(paths, target_url=_url(target), keyring=keyring)
+        assert all(r.ok for r in reports)
+        assert snapshot(target) == snapshot(source_db)
 
 
 def test_restoring_a_table_that_other_tables_reference_revalidates_their_foreign_keys(

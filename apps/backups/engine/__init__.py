@@ -33,12 +33,14 @@ from .errors import (
     WrongKeyError,
 )
 from .journal import (
+    AppendedRows,
     JournalError,
     JournalGapError,
     Replayer,
     ReplayResult,
     Txn,
     format_lsn,
+    inserts_only,
     iter_until,
     parse_lsn,
     read_segment,
@@ -69,6 +71,8 @@ __all__ = [
     "JournalGapError",
     "JournalSlot",
     "ReplayResult",
+    "AppendedRows",
+    "inserts_only",
     "Replayer",
     "Txn",
     "TxidSnapshot",

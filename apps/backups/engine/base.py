@@ -127,6 +127,9 @@ class RestoreTarget(ABC):
     def __init__(self) -> None:
         self.warnings: list[str] = []
         self.hook: Hook | None = None
+        # Journaled rows a target may load with a table it creates (a point-in-time restore:
+        # ``journal.AppendedRows`` by table name); it sets ``taken`` on those it loaded.
+        self.appends: dict[str, Any] = {}
 
     def step(self, name: str) -> None:
         """Report a step; tests use the hook to inject failures at a precise point."""

@@ -827,6 +827,11 @@ class _Stage:
         self.name: str = meta["name"]
         self.staged = qname(target.staging_schema(), meta["table"])
         self.index_defs = index_defs
+        # Journaled inserts to load after the backup's rows, when their columns are the
+        # backup's COPY columns in order (anything else is left to the replay).
+        append = target.appends.get(self.name)
+        names = [name for name, _type in append.shape] if append is not None else None
+        self.append = append if names == list(meta["copy_columns"]) else None
         self.result: tuple[int, str] | None = None
         self.error: BaseException | None = None
         self._blocks: queue.Queue[Any] = queue.Queue()
@@ -887,6 +892,17 @@ class _Stage:
                         self._room.notify()
             if self._stop.is_set():
                 raise RestoreError("aborted")
+            # The backup's rows are checksummed before the journal's join them.
+            sql = checksum_sql(self.staged, (meta.get("checksum") or {}).get("columns") or [])
+            row = conn.execute(sql).fetchone()
+            assert row is not None
+            if self.append is not None:  # a point-in-time restore's journaled inserts
+                with (
+                    conn.cursor() as cur,
+                    cur.copy(f"COPY {self.staged} ({cols}) FROM STDIN{freeze}") as copy,
+                ):
+                    for text in self.append.texts:
+                        copy.write(text)
             for c in meta["constraints"]:
                 if c["type"] in ("p", "u", "x"):
                     conn.execute(
@@ -894,11 +910,10 @@ class _Stage:
                     )
             for definition in self.index_defs:
                 conn.execute(definition)
-            sql = checksum_sql(self.staged, (meta.get("checksum") or {}).get("columns") or [])
-            row = conn.execute(sql).fetchone()
-            assert row is not None
             conn.commit()
             self.result = (int(row[0]), str(row[1]))
+            if self.append is not None:
+                self.append.taken = True
         except BaseException as exc:  # noqa: BLE001 - handed to the restore's thread
             with self._room:
                 self.error = exc
@@ -1163,14 +1178,17 @@ class PostgresTarget(RestoreTarget):
             {"t": regs},
             what="Reading foreign keys",
         )
-        for _, owner, conname, definition in fks:
-            self._restore_fks.append((owner, conname, definition))
+        # Several files (scopes) call this once each: drop only what this call found (what
+        # an earlier file's call dropped is gone already, and is re-created once at the end).
+        new_fks = [(owner, conname, definition) for _, owner, conname, definition in fks]
+        new_constraints = []
+        self._restore_fks.extend(new_fks)
         for q in existing:
             for conname, contype, definition, _, _ in self._exec(
                 _CONSTRAINTS_SQL, (q,), what="Reading constraints"
             ):
                 if contype in ("p", "u", "x"):
-                    self._restore_constraints.append((q, conname, definition))
+                    new_constraints.append((q, conname, definition))
             for _, definition in self._exec(_INDEXES_SQL, (q,), what="Reading indexes"):
                 self._restore_indexes.append(definition)
             for (tgname,) in self._exec(
@@ -1180,12 +1198,13 @@ class PostgresTarget(RestoreTarget):
                 what="Reading triggers",
             ):
                 self._restore_triggers.append((q, tgname))
-        for owner, conname, _ in self._restore_fks:
+        self._restore_constraints.extend(new_constraints)
+        for owner, conname, _ in new_fks:
             self._exec(
                 f"ALTER TABLE {owner} DROP CONSTRAINT {qi(conname)}",
                 what=f"Dropping foreign key {conname}",
             )
-        for q, conname, _ in self._restore_constraints:
+        for q, conname, _ in new_constraints:
             self._exec(f"ALTER TABLE {q} DROP CONSTRAINT {qi(conname)}", what=f"Dropping {conname}")
         for q in existing:
             for (idx,) in self._exec(

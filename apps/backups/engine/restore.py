@@ -104,8 +104,12 @@ def restore_files(
     workers: int = DEFAULT_WORKERS,
     expected_sha256: Sequence[str | None] | None = None,
     before_commit: Callable[[RestoreTarget], None] | None = None,
+    appends: dict[str, Any] | None = None,
 ) -> list[RestoreReport]:
     """Several backup files (scopes) into one target in ONE transaction: all of them or none.
+
+    ``appends`` (table -> ``journal.AppendedRows``): journaled inserts a target may load with
+    a table it creates, before its keys and indexes (it marks those it took).
 
     ``before_commit(target)`` runs after every file is loaded and checked (counts, checksums),
     inside the same transaction (the change journal's replay for a point-in-time restore),
@@ -128,6 +132,7 @@ def restore_files(
         workers=workers,
         expected_sha256=expected_sha256,
         before_commit=before_commit,
+        appends=appends,
     )
 
 
@@ -143,6 +148,7 @@ def _restore(
     workers: int,
     expected_sha256: Sequence[str | None] | None = None,
     before_commit: Callable[[RestoreTarget], None] | None = None,
+    appends: dict[str, Any] | None = None,
 ) -> list[RestoreReport]:
     t0 = time.monotonic()
     files_in = [Path(p) for p in paths]
@@ -169,6 +175,7 @@ def _restore(
         report(0, "Connecting to the target database")
         target: RestoreTarget = open_target(target_url)
         target.hook = on_step
+        target.appends = dict(appends or {})
         stager = LogStager(Path(restore_logs_to)) if restore_logs_to is not None else None
         done_bytes = 0
         per_file: list[tuple[ContainerReader, set[str]]] = []
