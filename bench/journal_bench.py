@@ -297,6 +297,7 @@ def main() -> None:
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "pitr_error": pitr_error,
         "pitr_transactions_replayed": pit.get("transactions"),
+        "pitr_loaded_with_table": pit.get("loaded_with_table"),
         "pitr_after_s": args.pitr_after,
     }
     print(json.dumps(result, indent=2))

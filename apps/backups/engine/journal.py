@@ -68,7 +68,7 @@ def format_lsn(lsn: int) -> str:
 Column = list[Any]  # [name, type, value]
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     table: str
     op: str  # I, U, D, T; "C" = a run of inserts read from a format 2 segment (COPY text)
@@ -121,7 +121,7 @@ def expand_run(change: Change) -> list[Change]:
     ]
 
 
-@dataclass
+@dataclass(slots=True)
 class Txn:
     xid: int
     lsn: int
@@ -565,15 +565,13 @@ class Snapshot:
         self.xmax = int(xmax) & 0xFFFFFFFF
         self.xip = {int(x) & 0xFFFFFFFF for x in xip.split(",") if x}
 
-    @staticmethod
-    def _precedes(a: int, b: int) -> bool:
-        return ((a - b) & 0xFFFFFFFF) >= 0x80000000
-
     def sees(self, xid: int) -> bool:
+        # 32-bit xid arithmetic, "a precedes b" = (a - b) mod 2^32 >= 2^31, written out: this
+        # runs for every journaled change of a restore.
         xid &= 0xFFFFFFFF
-        if self._precedes(xid, self.xmin):
+        if ((xid - self.xmin) & 0xFFFFFFFF) >= 0x80000000:
             return True
-        if not self._precedes(xid, self.xmax):
+        if ((xid - self.xmax) & 0xFFFFFFFF) < 0x80000000:
             return False
         return xid not in self.xip
 

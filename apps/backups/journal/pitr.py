@@ -13,7 +13,10 @@ Then the scopes' checks run like after any restore.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -176,6 +179,20 @@ def _target_url(target: str | None, target_url: str | None) -> str:
     return targets[target]
 
 
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """The journal read into memory is tens of thousands of small acyclic objects; Python's
+    cycle collector walked them again and again while they were made (every other restore at
+    the bench: 0.05 s of CPU on top of a 0.09 s replay). Reference counting frees them all."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def perform_point_in_time_restore(
     *,
     restore_id: int,
@@ -185,6 +202,24 @@ def perform_point_in_time_restore(
     progress: Progress,
 ) -> dict[str, Any]:
     """Worker side (or the caller's process, for a URL): see the module's docstring."""
+    with _without_cycle_collection():
+        return _perform(
+            restore_id=restore_id,
+            until=until,
+            target=target,
+            target_url=target_url,
+            progress=progress,
+        )
+
+
+def _perform(
+    *,
+    restore_id: int,
+    until: str,
+    target: str | None,
+    target_url: str | None,
+    progress: Progress,
+) -> dict[str, Any]:
     restore = RestoreRun.objects.get(pk=restore_id)
     until_at = datetime.fromisoformat(until)
     backups = list(restore.backups.select_related("scope").order_by("scope__position"))
@@ -222,8 +257,8 @@ def perform_point_in_time_restore(
             )
             break
         txns.extend(engine.iter_until(read, until_at))
-        percent = int(10 * (n + 1) / total)
-        if percent > floor[0]:  # a write per percent, not per segment (hundreds of them)
+        percent = 5 * int(2 * (n + 1) / total)
+        if percent > floor[0]:  # 5 % and 10 %, not a write per segment (hundreds of them)
             floor[0] = percent
             progress.update(
                 percent=percent,
