@@ -526,6 +526,7 @@ class AppendedRows:
     texts: list[str] = field(default_factory=list)
     rows: int = 0
     taken: bool = False  # set by the restore target that loaded them with the table
+    loaded: int = 0  # the rows the server says it loaded then
 
 
 def inserts_only(

@@ -896,13 +896,13 @@ class _Stage:
             sql = checksum_sql(self.staged, (meta.get("checksum") or {}).get("columns") or [])
             row = conn.execute(sql).fetchone()
             assert row is not None
+            appended = 0
             if self.append is not None:  # a point-in-time restore's journaled inserts
-                with (
-                    conn.cursor() as cur,
-                    cur.copy(f"COPY {self.staged} ({cols}) FROM STDIN{freeze}") as copy,
-                ):
-                    for text in self.append.texts:
-                        copy.write(text)
+                with conn.cursor() as cur:
+                    with cur.copy(f"COPY {self.staged} ({cols}) FROM STDIN{freeze}") as copy:
+                        for text in self.append.texts:
+                            copy.write(text)
+                    appended = cur.rowcount  # what the server loaded: the replay's row check
             for c in meta["constraints"]:
                 if c["type"] in ("p", "u", "x"):
                     conn.execute(
@@ -913,6 +913,7 @@ class _Stage:
             conn.commit()
             self.result = (int(row[0]), str(row[1]))
             if self.append is not None:
+                self.append.loaded = appended
                 self.append.taken = True
         except BaseException as exc:  # noqa: BLE001 - handed to the restore's thread
             with self._room:
