@@ -209,23 +209,11 @@ def test_the_public_status_survey_and_opt_out_pages_have_no_wcag_aa_violation(
     """The pages customers open without signing in (issue #15), at desktop and phone widths."""
     from apps.customer_care.services import outreach
     from apps.customer_care.services.outreach import tokens
-    from tests.customer_care.outreach.factories import resolved_case
+    from tests.customer_care.outreach.factories import published_status_page, resolved_case
     from tests.manual_orders.factories import CustomerFactory
 
     lead = UserFactory(roles=[Role.CARE_LEAD])
-    page_row = outreach.current_status_page()
-    outreach.update_status_page(
-        ordering="down",
-        payment="normal",
-        delivery="degraded",
-        phone="400-800-1234",
-        mailbox="care@shop.example",
-        channels_zh="微博 @商城客服",
-        channels_en="Weibo @shop-care",
-        version=page_row.version,
-        by=lead,
-    )
-    outreach.publish_update(text_zh="订单系统正在恢复。", text_en="Being restored.", by=lead)
+    published_status_page(lead)  # states, contacts and one notice
     outreach.publish_update(text_zh="请电话下单。", text_en="Order by phone.", by=lead)
     outreach.clear_status_cache()
     case = resolved_case(lead)
