@@ -9,10 +9,8 @@ check's backup item links to the newest run.
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING, Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -112,13 +110,7 @@ def perform_full_backup(*, full_backup_id: int, progress: Progress) -> dict[str,
     its foreign key check."""
     full = FullBackup.objects.select_related("started_by").get(pk=full_backup_id)
     FullBackup.objects.filter(pk=full.pk).update(state=RunState.RUNNING)
-    with contextlib.ExitStack() as stack:
-        try:
-            snapshot = stack.enter_context(
-                engine.shared_snapshot(settings.ORDER_SYSTEM_DATABASE_URL)
-            )
-        except engine.EngineError:  # unreachable: each scope then says so in its own line
-            snapshot = None
+    with services.order_system_moment() as snapshot:
         report = _back_up_scopes(full, progress, snapshot)
     return _finish(full, report)
 

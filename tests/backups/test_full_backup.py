@@ -57,9 +57,7 @@ def test_a_full_backup_taken_while_orders_come_in_restores_as_a_whole(
         taking_an_order_after_the_orders_backup(order_db, services.perform_backup),
     )
     if not one_moment:
-        monkeypatch.setattr(
-            full_backup.engine, "shared_snapshot", lambda url: contextlib.nullcontext()
-        )
+        monkeypatch.setattr(engine, "shared_snapshot", lambda url: contextlib.nullcontext())
     call_command("backup_now", "--all", "--wait")
 
     runs = {r.scope.slug: r for r in FullBackup.objects.get().backups.select_related("scope")}

@@ -26,9 +26,9 @@ from apps.backups import engine, services
 from apps.backups.choices import BackupKind, CopyState
 from apps.backups.engine import gateway
 from apps.backups.models import BackupScope, JournalSegment, JournalState
-from apps.core.events import message
+from apps.core.events import as_stored, message
 
-from .reasons import SLOT_AHEAD, stored
+from .reasons import SLOT_AHEAD
 
 logger = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class JournalProcess:
                 written=engine.format_lsn(state.written_lsn),
             )
             state.last_error = str(reason)
-            state.last_error_event = stored(reason)
+            state.last_error_event = as_stored(reason)
             state.save(update_fields=["last_error", "last_error_event"])
         self.state = state
         return state

@@ -19,7 +19,7 @@ from django.utils import timezone
 from apps.backups import engine
 from apps.backups.choices import CopyState
 from apps.backups.models import JournalSegment, JournalState
-from apps.core.events import Message, event, message
+from apps.core.events import Message, as_stored, event, message
 from apps.core.timeline import post_to_timeline
 
 from .capture import copy_segment_to_remote, journal_available
@@ -31,7 +31,6 @@ from .reasons import (  # noqa: F401 - the kinds are imported from here too
     SLOT_GONE,
     WAL_RETAINED,
     register_events,
-    stored,
 )
 
 logger = logging.getLogger(__name__)
@@ -78,7 +77,7 @@ def check_journal_health() -> int:
         if reason is not None:
             alarms += 1
             fields["last_error"] = str(reason)  # the fallback text, as written
-            fields["last_error_event"] = stored(reason)
+            fields["last_error_event"] = as_stored(reason)
             logger.error("change journal alarm on %s: %s", state.slot, reason)
         JournalState.objects.filter(pk=state.pk).update(**fields)
         if reason is not None and not state.alarm:

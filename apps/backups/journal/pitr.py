@@ -34,7 +34,7 @@ from apps.backups.engine import gateway
 from apps.backups.errors import BackupsError, as_stored_error, classify, error_text
 from apps.backups.models import BackupRun, BackupScope, JournalSegment, JournalState, RestoreRun
 from apps.core.errors import DomainError, JobFailure
-from apps.core.events import Message, json_safe
+from apps.core.events import Message, as_stored
 from apps.core.events import message as event_message
 from apps.core.jobs import Progress, start_job
 
@@ -73,10 +73,8 @@ class Plan:
 
 
 def _stored(reason: Message | None) -> dict[str, Any]:
-    """A message as a restore stores it (``{"kind", "params"}``; empty for none)."""
-    if reason is None:
-        return {}
-    return {"kind": reason.kind, "params": json_safe(reason.params)}
+    """A message as a restore stores it (``as_stored``; empty for none)."""
+    return as_stored(reason) if reason is not None else {}
 
 
 def _snapshot_of(run: BackupRun) -> tuple[str | None, int | None]:

@@ -5,11 +5,9 @@ Shared by the capture process and the health check, so neither imports the other
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.utils.translation import gettext_lazy as _
 
-from apps.core.events import Message, json_safe, register_event_kind
+from apps.core.events import register_event_kind
 
 JOURNAL_ALARM = "backups.journal.alarm"
 JOURNAL_RECOVERED = "backups.journal.recovered"
@@ -47,8 +45,3 @@ def register_events() -> None:
             "changes in between are missing from the journal"
         ),
     )
-
-
-def stored(reason: Message) -> dict[str, Any]:
-    """A reason as ``JournalState.last_error_event`` keeps it."""
-    return {"kind": reason.kind, "params": json_safe(reason.params)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -137,17 +137,25 @@ class ShareOfProgress:
         self.progress.log(line)
 
 
-def perform_backups(*, run_ids: list[int], progress: Progress) -> dict[str, Any]:
-    """Worker side of ``start_backups``: each run in turn, all in one held moment of the order
-    system (``engine.shared_snapshot``); a run that fails is recorded and the others go on."""
-    failed: list[int] = []
+@contextlib.contextmanager
+def order_system_moment() -> Iterator[engine.SharedSnapshot | None]:
+    """One moment of the order system held for several backups (None on SQLite, or when it
+    cannot be reached: each backup then fails with its own reason)."""
     with contextlib.ExitStack() as stack:
         try:
             snapshot = stack.enter_context(
                 engine.shared_snapshot(settings.ORDER_SYSTEM_DATABASE_URL)
             )
-        except engine.EngineError:  # unreachable: each run then fails with its own reason
+        except engine.EngineError:
             snapshot = None
+        yield snapshot
+
+
+def perform_backups(*, run_ids: list[int], progress: Progress) -> dict[str, Any]:
+    """Worker side of ``start_backups``: each run in turn, all in one held moment of the order
+    system (``engine.shared_snapshot``); a run that fails is recorded and the others go on."""
+    failed: list[int] = []
+    with order_system_moment() as snapshot:
         for index, run_id in enumerate(run_ids):
             try:
                 perform_backup(
