@@ -181,3 +181,33 @@ def test_only_failed_messages_are_sent_again_and_only_by_staff_allowed_to(client
     client.force_login(make_user(Role.WAREHOUSE_CLERK))
     url = reverse("core:notification-resend", kwargs={"pk": sent.pk})
     assert client.post(url).status_code == 403
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_notifications_page_offers_send_again_and_explains_a_refusal(
+    client, make_user, language
+):
+    lead = make_user(Role.EMERGENCY_LEAD, language=language)
+    failed = Notification.objects.create(
+        channel=Channel.SMS, address="13912345678", language="zh-hans", body="b",
+        state=NotificationState.FAILED, error="gateway timeout",
+    )  # fmt: skip
+    sent = Notification.objects.create(
+        channel=Channel.SMS, address="13900000000", language="zh-hans", body="b",
+        state=NotificationState.SENT,
+    )  # fmt: skip
+    client.force_login(lead)
+    client.cookies["django_language"] = language
+
+    page = client.get(reverse("core:notification-list")).content.decode()
+    with translation.override(language):
+        send_again = str(_("Send again"))
+        refusal = str(CoreError.NOT_RESENDABLE.label % {"state": NotificationState.SENT.label})
+    resend_failed = reverse("core:notification-resend", kwargs={"pk": failed.pk})
+    assert send_again in page and resend_failed in page
+    assert reverse("core:notification-resend", kwargs={"pk": sent.pk}) not in page
+    # a stale tab: the button of a message someone else already sent
+    response = client.post(reverse("core:notification-resend", kwargs={"pk": sent.pk}), follow=True)
+    assert refusal in response.content.decode()
+    assert Notification.objects.count() == 2
